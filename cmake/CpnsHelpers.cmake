@@ -1,0 +1,62 @@
+# One small helper per kind of target.
+
+set(CPNS_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-unused-parameter)
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  list(APPEND CPNS_WARNINGS -Wthread-safety)
+endif()
+
+set(CPNS_SANITIZE_FLAGS "")
+if(CPNS_SANITIZE STREQUAL "address")
+  set(CPNS_SANITIZE_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+elseif(CPNS_SANITIZE STREQUAL "thread")
+  set(CPNS_SANITIZE_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
+elseif(NOT CPNS_SANITIZE STREQUAL "" AND NOT CPNS_SANITIZE STREQUAL "OFF")
+  message(FATAL_ERROR "CPNS_SANITIZE must be '', 'address' or 'thread', not '${CPNS_SANITIZE}'")
+endif()
+
+function(_cpns_common target)
+  target_compile_options(${target} PRIVATE ${CPNS_WARNINGS} ${CPNS_SANITIZE_FLAGS})
+  target_link_options(${target} PRIVATE ${CPNS_SANITIZE_FLAGS})
+endfunction()
+
+# cpns_library(NAME SRCS ... DEPS ... [PUBLIC_DEPS ...])
+function(cpns_library name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  add_library(${name} STATIC ${A_SRCS})
+  target_include_directories(${name}
+    PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${A_PUBLIC_DEPS} PRIVATE ${A_DEPS})
+  _cpns_common(${name})
+endfunction()
+
+# cpns_executable(NAME SRCS ... DEPS ...): an installed program.
+function(cpns_executable name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${A_SRCS})
+  target_link_libraries(${name} PRIVATE ${A_DEPS})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
+  _cpns_common(${name})
+  install(TARGETS ${name} RUNTIME DESTINATION bin)
+endfunction()
+
+# cpns_test(NAME SRCS ... DEPS ... [LABELS ...]): a GoogleTest binary registered with ctest.
+function(cpns_test name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${A_SRCS})
+  target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  _cpns_common(${name})
+  include(GoogleTest)
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${A_LABELS}"
+    ENVIRONMENT "CPNS_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CPNS_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    DISCOVERY_TIMEOUT 30)
+endfunction()
+
+# cpns_benchmark(NAME SRCS ... DEPS ...)
+function(cpns_benchmark name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${A_SRCS})
+  target_link_libraries(${name} PRIVATE ${A_DEPS} benchmark::benchmark)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bench)
+  _cpns_common(${name})
+endfunction()

@@ -1,0 +1,23 @@
+// The gateway identity carried in an X.509 certificate.
+//
+// A CPNS gateway certificate has exactly one SAN URI of the form
+// "urn:cpns:gw:<gw_id>", where <gw_id> is a valid GatewayId. Thread-safe.
+#ifndef CPNS_WIRE_PEER_IDENTITY_H_
+#define CPNS_WIRE_PEER_IDENTITY_H_
+
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "cpns/core/identifiers.h"
+
+namespace cpns::wire {
+
+// Parses a PEM certificate and returns its gateway identity.
+// InvalidArgument if the PEM does not parse; PermissionDenied if the
+// certificate carries no "urn:cpns:gw:" URI, more than one, or one whose
+// id is not a valid GatewayId (the message says which).
+absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(std::string_view pem);
+
+}  // namespace cpns::wire
+
+#endif  // CPNS_WIRE_PEER_IDENTITY_H_
