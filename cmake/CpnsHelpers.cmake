@@ -46,10 +46,10 @@ function(cpns_test name)
   target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   _cpns_common(${name})
   include(GoogleTest)
-  gtest_discover_tests(${name}
-    PROPERTIES LABELS "${A_LABELS}"
-    ENVIRONMENT "CPNS_BIN_DIR=${PROJECT_BINARY_DIR}/bin;CPNS_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
-    DISCOVERY_TIMEOUT 30)
+  # Tests find the programs and the test data through these two paths.
+  target_compile_definitions(${name} PRIVATE
+    CPNS_BIN_DIR="${PROJECT_BINARY_DIR}/bin" CPNS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 30)
 endfunction()
 
 # cpns_benchmark(NAME SRCS ... DEPS ...)

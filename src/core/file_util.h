@@ -5,7 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -21,7 +21,7 @@ absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path);
 // Replaces `path` atomically: writes a temporary file in the same directory
 // with `mode`, fsyncs it, renames it over `path` and fsyncs the directory. A
 // crash leaves either the old or the new contents, never a mix.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode);
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, mode_t mode);
 
 // Creates `path` (one level) with `mode` if missing; FailedPrecondition if it
 // exists and is not a directory.

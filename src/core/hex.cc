@@ -14,7 +14,7 @@ int HexValue(char c) {
 
 }  // namespace
 
-std::string HexEncode(std::string_view bytes) {
+std::string HexEncode(absl::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
@@ -25,7 +25,7 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
-absl::StatusOr<SecretBytes> HexDecodeSecret(std::string_view what, std::string_view hex) {
+absl::StatusOr<SecretBytes> HexDecodeSecret(absl::string_view what, absl::string_view hex) {
   if (hex.size() % 2 != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " has an odd number of hex digits (", hex.size(), ")"));
@@ -44,7 +44,7 @@ absl::StatusOr<SecretBytes> HexDecodeSecret(std::string_view what, std::string_v
   return out;
 }
 
-absl::StatusOr<std::string> HexDecode(std::string_view what, std::string_view hex) {
+absl::StatusOr<std::string> HexDecode(absl::string_view what, absl::string_view hex) {
   absl::StatusOr<SecretBytes> decoded = HexDecodeSecret(what, hex);
   if (!decoded.ok()) return decoded.status();
   return std::string(decoded->RevealSecret());

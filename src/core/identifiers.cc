@@ -5,7 +5,7 @@
 
 namespace cpns {
 
-absl::Status ValidateIdentifier(std::string_view field, std::string_view value) {
+absl::Status ValidateIdentifier(absl::string_view field, absl::string_view value) {
   if (value.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is empty; it must be 1 to 255 bytes"));
   }
@@ -24,7 +24,7 @@ absl::Status ValidateIdentifier(std::string_view field, std::string_view value) 
   return absl::OkStatus();
 }
 
-std::string_view EntityTypeName(EntityType type) {
+absl::string_view EntityTypeName(EntityType type) {
   switch (type) {
     case EntityType::kPne:
       return "PNE";
@@ -34,7 +34,7 @@ std::string_view EntityTypeName(EntityType type) {
   return "?";
 }
 
-absl::StatusOr<EntityType> ParseEntityType(std::string_view name) {
+absl::StatusOr<EntityType> ParseEntityType(absl::string_view name) {
   if (name == "PNE") return EntityType::kPne;
   if (name == "PNGW") return EntityType::kPnGw;
   return absl::InvalidArgumentError(

@@ -28,7 +28,7 @@ TEST(IdentifierTest, RejectsTooLong) {
 }
 
 TEST(IdentifierTest, RejectsSpaceControlAndNonAscii) {
-  for (const std::string bad : {"a b", std::string("a\0b", 3), "tab\t", "caf\xC3\xA9", "\x7F"}) {
+  for (const std::string& bad : std::vector<std::string>{"a b", std::string("a\0b", 3), "tab\t", "caf\xC3\xA9", "\x7F"}) {
     absl::StatusOr<GatewayId> id = GatewayId::Parse(bad);
     ASSERT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(id.status().message(), HasSubstr("gw_id has byte 0x"));

@@ -11,8 +11,8 @@
 namespace cpns {
 namespace {
 
-constexpr std::string_view kSecondSeedLabel = "CPNS-2nd-seed";
-constexpr std::string_view kEUKeyLabel = "CPNS-EUKey";
+constexpr absl::string_view kSecondSeedLabel = "CPNS-2nd-seed";
+constexpr absl::string_view kEUKeyLabel = "CPNS-EUKey";
 
 }  // namespace
 
@@ -29,22 +29,22 @@ std::string BigEndian64(uint64_t v) {
 }
 
 absl::StatusOr<SecretBytes> Kdf(const SecretBytes& key, uint8_t fc,
-                                std::span<const std::string_view> params) {
+                                std::span<const absl::string_view> params) {
   // S = FC || P0 || L0 || ... ; the input string S itself is not secret.
   std::string s(1, static_cast<char>(fc));
   for (size_t i = 0; i < params.size(); ++i) {
-    const std::string_view p = params[i];
+    const absl::string_view p = params[i];
     if (p.size() > 0xFFFF) {
       return absl::InvalidArgumentError(
           absl::StrCat("KDF parameter P", i, " is ", p.size(), " bytes; at most 65535 fit in Li"));
     }
-    s.append(p);
+    s.append(p.data(), p.size());
     s.push_back(static_cast<char>((p.size() >> 8) & 0xFF));
     s.push_back(static_cast<char>(p.size() & 0xFF));
   }
   SecretBytes out(EVP_MAX_MD_SIZE);
   unsigned int out_len = 0;
-  const std::string_view k = key.RevealSecret();
+  const absl::string_view k = key.RevealSecret();
   if (HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
            reinterpret_cast<const unsigned char*>(s.data()), s.size(), out.MutableSecretData(),
            &out_len) == nullptr) {
@@ -55,8 +55,8 @@ absl::StatusOr<SecretBytes> Kdf(const SecretBytes& key, uint8_t fc,
 }
 
 absl::StatusOr<SecretBytes> DeriveSecondSeed(const SecretBytes& first_seed, const GatewayId& gw_id,
-                                             const Assignee& assignee, std::string_view nonce) {
-  const std::array<std::string_view, 6> params = {
+                                             const Assignee& assignee, absl::string_view nonce) {
+  const std::array<absl::string_view, 6> params = {
       kSecondSeedLabel, gw_id.value(), EntityTypeName(assignee.entity_type),
       assignee.entity_id.value(), assignee.user_id.value(), nonce};
   return Kdf(first_seed, kFcSecondSeed, params);
@@ -67,7 +67,7 @@ absl::StatusOr<SecretBytes> DeriveEUKey(const SecretBytes& first_seed,
                                         const AssignmentContext& c) {
   const std::string epoch = BigEndian32(c.seed_epoch);
   const std::string not_after = BigEndian64(static_cast<uint64_t>(c.not_after));
-  const std::array<std::string_view, 7> params = {
+  const std::array<absl::string_view, 7> params = {
       kEUKeyLabel,          c.gw_id.value(),
       epoch,                EntityTypeName(c.assignee.entity_type),
       c.assignee.entity_id.value(), c.assignee.user_id.value(),

@@ -10,12 +10,11 @@
 namespace cpns {
 namespace {
 
-SecretBytes Secret(std::string_view hex) { return *HexDecodeSecret("test", hex); }
-std::string Bytes(std::string_view hex) { return *HexDecode("test", hex); }
+SecretBytes Secret(absl::string_view hex) { return *HexDecodeSecret("test", hex); }
+std::string Bytes(absl::string_view hex) { return *HexDecode("test", hex); }
 
 nlohmann::json LoadVectors() {
-  const char* src = std::getenv("CPNS_SOURCE_DIR");
-  const std::string path = std::string(src ? src : ".") + "/tests/vectors/eukey_vectors.json";
+  const std::string path = std::string(CPNS_SOURCE_DIR) + "/tests/vectors/eukey_vectors.json";
   std::ifstream in(path);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   return nlohmann::json::parse(in);
@@ -24,7 +23,7 @@ nlohmann::json LoadVectors() {
 // RFC 5448 Appendix C, test case 1: CK' || IK' = KDF(CK || IK, 0x20, "WLAN", SQN xor AK).
 TEST(KdfTest, Rfc5448TestCase1) {
   const std::string sqn_xor_ak = Bytes("bb52e91c747a");
-  const std::array<std::string_view, 2> params = {"WLAN", sqn_xor_ak};
+  const std::array<absl::string_view, 2> params = {"WLAN", sqn_xor_ak};
   absl::StatusOr<SecretBytes> out =
       Kdf(Secret("5349fbe098649f948f5d2e973a81c00f9744871ad32bf9bbd1dd5ce54e3e2e5a"), 0x20, params);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -34,14 +33,14 @@ TEST(KdfTest, Rfc5448TestCase1) {
 
 TEST(KdfTest, EncodesLengthsSoParameterBoundariesMatter) {
   const SecretBytes key = Secret("00");
-  const std::array<std::string_view, 2> ab_c = {"ab", "c"};
-  const std::array<std::string_view, 2> a_bc = {"a", "bc"};
+  const std::array<absl::string_view, 2> ab_c = {"ab", "c"};
+  const std::array<absl::string_view, 2> a_bc = {"a", "bc"};
   EXPECT_FALSE(*Kdf(key, 1, ab_c) == *Kdf(key, 1, a_bc));
 }
 
 TEST(KdfTest, RefusesParameterLongerThan16BitLength) {
   const std::string big(65536, 'x');
-  const std::array<std::string_view, 1> params = {big};
+  const std::array<absl::string_view, 1> params = {big};
   EXPECT_EQ(Kdf(Secret("00"), 1, params).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/logging.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace cpns {

@@ -6,7 +6,19 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+// Debian's abseil keeps its own string_view type; let fmt/spdlog print it.
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<fmt::string_view> {
+  template <typename Ctx>
+  auto format(absl::string_view s, Ctx& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(s.data(), s.size()), ctx);
+  }
+};
 
 namespace cpns {
 

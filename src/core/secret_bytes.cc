@@ -10,7 +10,7 @@ SecretBytes::SecretBytes(size_t size) : bytes_(size, 0) {}
 
 SecretBytes::SecretBytes(const uint8_t* data, size_t size) : bytes_(data, data + size) {}
 
-SecretBytes SecretBytes::CopyFrom(std::string_view bytes) {
+SecretBytes SecretBytes::CopyFrom(absl::string_view bytes) {
   return SecretBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
 }
 
@@ -55,7 +55,7 @@ bool operator==(const SecretBytes& a, const SecretBytes& b) {
   return ConstantTimeEquals(a.RevealSecret(), b.RevealSecret());
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -5,7 +5,7 @@
 #ifndef CPNS_WIRE_PEER_IDENTITY_H_
 #define CPNS_WIRE_PEER_IDENTITY_H_
 
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "cpns/core/identifiers.h"
@@ -16,7 +16,7 @@ namespace cpns::wire {
 // InvalidArgument if the PEM does not parse; PermissionDenied if the
 // certificate carries no "urn:cpns:gw:" URI, more than one, or one whose
 // id is not a valid GatewayId (the message says which).
-absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(std::string_view pem);
+absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(absl::string_view pem);
 
 }  // namespace cpns::wire
 

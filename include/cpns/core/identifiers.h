@@ -7,7 +7,7 @@
 #define CPNS_CORE_IDENTIFIERS_H_
 
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -17,14 +17,14 @@ namespace cpns {
 inline constexpr size_t kMaxIdentifierLength = 255;
 
 // Returns InvalidArgument naming `field` and what is wrong, or OK.
-absl::Status ValidateIdentifier(std::string_view field, std::string_view value);
+absl::Status ValidateIdentifier(absl::string_view field, absl::string_view value);
 
 namespace internal {
 // Shared implementation of the three identifier types; `Tag` keeps them apart.
 template <typename Tag>
 class Identifier {
  public:
-  static absl::StatusOr<Identifier> Parse(std::string_view value) {
+  static absl::StatusOr<Identifier> Parse(absl::string_view value) {
     if (absl::Status s = ValidateIdentifier(Tag::kField, value); !s.ok()) return s;
     return Identifier(std::string(value));
   }
@@ -36,9 +36,9 @@ class Identifier {
   explicit Identifier(std::string v) : value_(std::move(v)) {}
   std::string value_;
 };
-struct GatewayIdTag { static constexpr std::string_view kField = "gw_id"; };
-struct EntityIdTag { static constexpr std::string_view kField = "entity_id"; };
-struct UserIdTag { static constexpr std::string_view kField = "user_id"; };
+struct GatewayIdTag { static constexpr absl::string_view kField = "gw_id"; };
+struct EntityIdTag { static constexpr absl::string_view kField = "entity_id"; };
+struct UserIdTag { static constexpr absl::string_view kField = "user_id"; };
 }  // namespace internal
 
 using GatewayId = internal::Identifier<internal::GatewayIdTag>;
@@ -49,9 +49,9 @@ using UserId = internal::Identifier<internal::UserIdTag>;
 enum class EntityType { kPne, kPnGw };
 
 // "PNE" or "PNGW".
-std::string_view EntityTypeName(EntityType type);
+absl::string_view EntityTypeName(EntityType type);
 // Accepts "PNE" or "PNGW" (case-sensitive); InvalidArgument otherwise.
-absl::StatusOr<EntityType> ParseEntityType(std::string_view name);
+absl::StatusOr<EntityType> ParseEntityType(absl::string_view name);
 
 // The identity an EUKey is bound to, besides the gateway.
 struct Assignee {
@@ -61,7 +61,7 @@ struct Assignee {
 };
 
 // The SAN URI prefix that carries a gateway identity in its certificate.
-inline constexpr std::string_view kGatewayUriPrefix = "urn:cpns:gw:";
+inline constexpr absl::string_view kGatewayUriPrefix = "urn:cpns:gw:";
 
 }  // namespace cpns
 

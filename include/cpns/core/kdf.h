@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "cpns/core/identifiers.h"
@@ -29,7 +29,7 @@ inline constexpr uint8_t kFcEUKey = 0x71;
 //   HMAC-SHA-256(key, FC || P0 || L0 || ... || Pn || Ln)
 // with Li the length of Pi as a 16-bit big-endian integer.
 absl::StatusOr<SecretBytes> Kdf(const SecretBytes& key, uint8_t fc,
-                                std::span<const std::string_view> params);
+                                std::span<const absl::string_view> params);
 
 // be32(v) and be64(v) as byte strings, for KDF parameters.
 std::string BigEndian32(uint32_t v);
@@ -46,7 +46,7 @@ struct AssignmentContext {
 // 2nd seed = KDF(first_seed, 0x70, "CPNS-2nd-seed", gw_id, entity_type,
 //                entity_id, user_id, nonce)
 absl::StatusOr<SecretBytes> DeriveSecondSeed(const SecretBytes& first_seed, const GatewayId& gw_id,
-                                             const Assignee& assignee, std::string_view nonce);
+                                             const Assignee& assignee, absl::string_view nonce);
 
 // EUKey = KDF(first_seed || second_seed, 0x71, "CPNS-EUKey", gw_id,
 //             be32(seed_epoch), entity_type, entity_id, user_id, be64(not_after))

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 namespace cpns {
@@ -22,7 +22,7 @@ class SecretBytes {
   explicit SecretBytes(size_t size);  // `size` zero bytes
   SecretBytes(const uint8_t* data, size_t size);
   // Copies `bytes`; the caller is responsible for wiping its own copy.
-  static SecretBytes CopyFrom(std::string_view bytes);
+  static SecretBytes CopyFrom(absl::string_view bytes);
 
   SecretBytes(const SecretBytes& other);
   SecretBytes& operator=(const SecretBytes& other);
@@ -34,7 +34,7 @@ class SecretBytes {
   bool empty() const { return bytes_.empty(); }
 
   // The raw secret. Every caller is a place where the secret leaves this type.
-  std::string_view RevealSecret() const {
+  absl::string_view RevealSecret() const {
     return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
   }
   uint8_t* MutableSecretData() { return bytes_.data(); }
@@ -51,7 +51,7 @@ class SecretBytes {
 };
 
 // Constant-time comparison of two byte strings of public length.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 
 // Overwrites the contents of `s` with zeros (for protobuf copies of secrets).
 void WipeString(std::string& s);

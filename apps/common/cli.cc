@@ -1,0 +1,54 @@
+#include "common/cli.h"
+
+#include <iostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace cpns::cli {
+
+void SetUp(CLI::App& app) {
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    return absl::StrCat(failed->get_name(), ": error: ", e.what(), " (see --help)\n");
+  });
+  app.set_config("--config", "", "Read flags from a TOML or INI file (keys are long flag names)");
+  app.require_subcommand(1);
+}
+
+void AddLogLevel(CLI::App& cmd, std::string& level) {
+  cmd.add_option("--log-level", level, "trace, debug, info, warn, error or off")
+      ->default_val("info")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+int Parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  return -1;
+}
+
+absl::StatusOr<absl::Duration> ParseDuration(absl::string_view flag, absl::string_view text) {
+  absl::Duration d;
+  int64_t days = 0;
+  absl::string_view digits = text;
+  if (absl::ConsumeSuffix(&digits, "d") && absl::SimpleAtoi(digits, &days) && days > 0) {
+    return absl::Hours(24 * days);
+  }
+  if (absl::ParseDuration(text, &d) && d > absl::ZeroDuration()) return d;
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, " '", text, "' is not a positive duration such as 90s, 10m, 12h or 30d"));
+}
+
+int Fail(absl::string_view program, const absl::Status& status) {
+  std::cerr << program << ": " << absl::StatusCodeToString(status.code()) << ": "
+            << status.message() << "\n";
+  return kExitFailure;
+}
+
+}  // namespace cpns::cli

@@ -1,0 +1,40 @@
+// What every cpns program does the same way at its command line: CLI11 set-up
+// (one-line errors, --config file, --log-level), durations, exit codes.
+#ifndef CPNS_APPS_COMMON_CLI_H_
+#define CPNS_APPS_COMMON_CLI_H_
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cpns::cli {
+
+// Exit codes: 0 success, 1 the operation failed, 2 bad command line.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Configures `app`: one-line errors, `--config FILE` (TOML or INI with the
+// long flag names as keys), and a requirement that a subcommand is given.
+void SetUp(CLI::App& app);
+
+// Adds --log-level to `cmd` bound to `level` (default "info").
+void AddLogLevel(CLI::App& cmd, std::string& level);
+
+// Runs app.parse; on error prints a one-line reason and returns the exit code.
+// Returns -1 when parsing succeeded and the program should go on.
+int Parse(CLI::App& app, int argc, char** argv);
+
+// "90s", "10m", "720h", "30d" (days are 24 h). InvalidArgument naming `flag`.
+absl::StatusOr<absl::Duration> ParseDuration(absl::string_view flag, absl::string_view text);
+
+// Prints "<program>: <CODE>: <message>" to stderr and returns kExitFailure.
+int Fail(absl::string_view program, const absl::Status& status);
+
+}  // namespace cpns::cli
+
+#endif  // CPNS_APPS_COMMON_CLI_H_

@@ -1,0 +1,96 @@
+// cpns-keytool: offline derivation (integrators, test vectors) and a
+// development PKI.
+//   cpns-keytool derive --first-seed HEX --gw-id ID --epoch N --entity-type PNE|PNGW
+//                       --entity-id ID --user-id ID --nonce HEX --not-after UNIX
+//   cpns-keytool pki init --out DIR --server-name NAME --gateway ID [--gateway ID ...]
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli.h"
+#include "core/status_macros.h"
+#include "cpns/core/hex.h"
+#include "cpns/core/kdf.h"
+#include "pki/dev_pki.h"
+
+namespace {
+
+constexpr const char* kProgram = "cpns-keytool";
+
+struct DeriveFlags {
+  std::string first_seed, gw_id, entity_type, entity_id, user_id, nonce;
+  uint32_t epoch = 0;
+  int64_t not_after = 0;
+};
+
+absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
+  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes first, cpns::HexDecodeSecret("--first-seed", f.first_seed));
+  if (first.size() != cpns::kFirstSeedSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--first-seed is ", first.size(), " bytes; it must be 32"));
+  }
+  CPNS_ASSIGN_OR_RETURN(std::string nonce, cpns::HexDecode("--nonce", f.nonce));
+  if (nonce.size() != cpns::kNonceSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--nonce is ", nonce.size(), " bytes; it must be 16"));
+  }
+  if (f.epoch == 0) return absl::InvalidArgumentError("--epoch must be at least 1");
+  CPNS_ASSIGN_OR_RETURN(cpns::GatewayId gw, cpns::GatewayId::Parse(f.gw_id));
+  CPNS_ASSIGN_OR_RETURN(cpns::EntityType type, cpns::ParseEntityType(f.entity_type));
+  CPNS_ASSIGN_OR_RETURN(cpns::EntityId entity, cpns::EntityId::Parse(f.entity_id));
+  CPNS_ASSIGN_OR_RETURN(cpns::UserId user, cpns::UserId::Parse(f.user_id));
+  const cpns::Assignee assignee{type, entity, user};
+  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes second,
+                        cpns::DeriveSecondSeed(first, gw, assignee, nonce));
+  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes eukey,
+                        cpns::DeriveEUKey(first, second, {gw, f.epoch, assignee, f.not_after}));
+  return nlohmann::json{{"gw_id", gw.value()},
+                        {"seed_epoch", f.epoch},
+                        {"entity_type", cpns::EntityTypeName(type)},
+                        {"entity_id", entity.value()},
+                        {"user_id", user.value()},
+                        {"not_after", f.not_after},
+                        {"second_seed", cpns::HexEncode(second.RevealSecret())},
+                        {"eukey", cpns::HexEncode(eukey.RevealSecret())}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  DeriveFlags d;
+  cpns::pki::DevPkiOptions pki;
+  CLI::App app{"cpns-keytool: offline CPNS key derivation and a development PKI.", kProgram};
+  cpns::cli::SetUp(app);
+
+  CLI::App* derive = app.add_subcommand(
+      "derive", "Derive the 2nd seed and the EUKey from explicit inputs; prints JSON (secrets!)");
+  derive->add_option("--first-seed", d.first_seed, "1st seed, 64 hex digits")->required();
+  derive->add_option("--gw-id", d.gw_id, "Gateway id")->required();
+  derive->add_option("--epoch", d.epoch, "seed_epoch (>= 1)")->required();
+  derive->add_option("--entity-type", d.entity_type, "PNE or PNGW")->required();
+  derive->add_option("--entity-id", d.entity_id, "Entity id")->required();
+  derive->add_option("--user-id", d.user_id, "User id")->required();
+  derive->add_option("--nonce", d.nonce, "Nonce, 32 hex digits")->required();
+  derive->add_option("--not-after", d.not_after, "not_after, Unix seconds")->required();
+
+  CLI::App* pki_cmd = app.add_subcommand("pki", "Development PKI");
+  pki_cmd->require_subcommand(1);
+  CLI::App* init = pki_cmd->add_subcommand("init", "Create a CA, a server and gateway certificates");
+  init->add_option("--out", pki.out_dir, "Output directory")->required();
+  init->add_option("--server-name", pki.server_name, "DNS name of the CPNS Server")->required();
+  init->add_option("--gateway", pki.gateway_ids, "Gateway id (repeatable)")->required();
+  init->add_option("--days", pki.validity_days, "Validity in days")->capture_default_str();
+
+  if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
+  if (derive->parsed()) {
+    absl::StatusOr<nlohmann::json> out = Derive(d);
+    if (!out.ok()) return cpns::cli::Fail(kProgram, out.status());
+    std::cout << out->dump(2) << "\n";
+    return 0;
+  }
+  if (absl::Status s = cpns::pki::WriteDevelopmentPki(pki); !s.ok()) {
+    return cpns::cli::Fail(kProgram, s);
+  }
+  std::cout << "development PKI written to " << pki.out_dir << "\n";
+  return 0;
+}

@@ -1,0 +1,94 @@
+// cpns-pne: the assignee client (a PNE, or a PN GW acting as assignee).
+//   cpns-pne request --gateway unix:PATH --entity-type PNE --entity-id ID --user-id ID [--json]
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
+#include "common/cli.h"
+#include "cpns/assignee/eukey_client.h"
+#include "cpns/core/hex.h"
+
+namespace {
+
+constexpr const char* kProgram = "cpns-pne";
+
+struct Flags {
+  cpns::assignee::EUKeyClientOptions client;
+  std::string entity_type, entity_id, user_id;
+  std::string timeout = "10s";
+  bool json = false;
+  bool show_key = false;
+};
+
+absl::StatusOr<cpns::Assignee> ParseAssignee(const Flags& f) {
+  auto type = cpns::ParseEntityType(f.entity_type);
+  if (!type.ok()) return type.status();
+  auto entity = cpns::EntityId::Parse(f.entity_id);
+  if (!entity.ok()) return entity.status();
+  auto user = cpns::UserId::Parse(f.user_id);
+  if (!user.ok()) return user.status();
+  return cpns::Assignee{*type, *entity, *user};
+}
+
+void Print(const cpns::assignee::EUKeyAssignment& a, const Flags& f) {
+  const std::string until =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(a.not_after),
+                       absl::UTCTimeZone());
+  if (f.json) {
+    nlohmann::json out = {{"gw_id", a.gw_id.value()},
+                          {"seed_epoch", a.seed_epoch},
+                          {"entity_type", cpns::EntityTypeName(a.assignee.entity_type)},
+                          {"entity_id", a.assignee.entity_id.value()},
+                          {"user_id", a.assignee.user_id.value()},
+                          {"not_after", a.not_after},
+                          {"second_seed", cpns::HexEncode(a.second_seed.RevealSecret())},
+                          {"eukey", cpns::HexEncode(a.eukey.RevealSecret())}};
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::cout << "EUKey assigned by gateway " << a.gw_id.value() << " (seed epoch " << a.seed_epoch
+            << ") to " << cpns::EntityTypeName(a.assignee.entity_type) << " "
+            << a.assignee.entity_id.value() << " of user " << a.assignee.user_id.value() << "\n"
+            << "valid until " << until << " (not_after " << a.not_after << ")\n";
+  if (f.show_key) {
+    std::cout << "second_seed " << cpns::HexEncode(a.second_seed.RevealSecret()) << "\n"
+              << "eukey       " << cpns::HexEncode(a.eukey.RevealSecret()) << "\n";
+  } else {
+    std::cout << "2nd seed and EUKey received (32 bytes each); --show-key or --json prints them\n";
+  }
+}
+
+int Request(const Flags& f) {
+  auto assignee = ParseAssignee(f);
+  if (!assignee.ok()) return cpns::cli::Fail(kProgram, assignee.status());
+  auto timeout = cpns::cli::ParseDuration("--timeout", f.timeout);
+  if (!timeout.ok()) return cpns::cli::Fail(kProgram, timeout.status());
+  auto client = cpns::assignee::EUKeyClient::Create(f.client);
+  if (!client.ok()) return cpns::cli::Fail(kProgram, client.status());
+  auto assignment = (*client)->Request(*assignee, *timeout);
+  if (!assignment.ok()) return cpns::cli::Fail(kProgram, assignment.status());
+  Print(*assignment, f);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{"cpns-pne: asks an Intermediate PN GW for an EUKey.", kProgram};
+  cpns::cli::SetUp(app);
+  CLI::App* request = app.add_subcommand("request", "Send an EUKey Assignment Request");
+  request->add_option("--gateway", f.client.gateway, "unix:PATH or tls:HOST:PORT")->required();
+  request->add_option("--gateway-ca", f.client.gateway_ca_file, "CA of the gateway (tls: only)");
+  request->add_option("--gateway-name", f.client.gateway_name,
+                      "TLS name to expect in the gateway certificate");
+  request->add_option("--entity-type", f.entity_type, "PNE or PNGW")->required();
+  request->add_option("--entity-id", f.entity_id, "This entity's id")->required();
+  request->add_option("--user-id", f.user_id, "The user the key is for")->required();
+  request->add_option("--timeout", f.timeout, "Deadline for the whole request")
+      ->capture_default_str();
+  request->add_flag("--json", f.json, "Print the assignment as JSON, key material included");
+  request->add_flag("--show-key", f.show_key, "Print the 2nd seed and the EUKey (hex)");
+  if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
+  return Request(f);
+}

@@ -1,0 +1,52 @@
+// EUKeyClient: the assignee side of the flow (a PNE, or a PN GW acting as a
+// client of another gateway). Sends an EUKey Assignment Request to an
+// Intermediate PN GW and returns the validated assignment.
+//
+// Thread-safe: one client may serve many threads. The gRPC machinery stays
+// behind this header; device makers link cpns_assignee and include only this.
+#ifndef CPNS_ASSIGNEE_EUKEY_CLIENT_H_
+#define CPNS_ASSIGNEE_EUKEY_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cpns/core/identifiers.h"
+#include "cpns/core/secret_bytes.h"
+
+namespace cpns::assignee {
+
+// What an assignee keeps: enough to prove possession of the EUKey later.
+struct EUKeyAssignment {
+  GatewayId gw_id;
+  uint32_t seed_epoch;
+  Assignee assignee;
+  int64_t not_after;  // Unix seconds
+  SecretBytes second_seed;
+  SecretBytes eukey;
+};
+
+struct EUKeyClientOptions {
+  std::string gateway;         // unix:PATH or tls:HOST:PORT
+  std::string gateway_ca_file; // required for tls:
+  std::string gateway_name;    // TLS name to verify; empty: the host
+};
+
+class EUKeyClient {
+ public:
+  // InvalidArgument for a bad address or missing CA for tls:.
+  static absl::StatusOr<std::unique_ptr<EUKeyClient>> Create(const EUKeyClientOptions& options);
+  virtual ~EUKeyClient() = default;
+
+  // Steps 1 and 7. Returns the gateway's status as is (INVALID_ARGUMENT,
+  // UNAVAILABLE, ...) with its message; DataLoss if the response is not a
+  // well-formed assignment for `assignee`.
+  virtual absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee,
+                                                  absl::Duration timeout) = 0;
+};
+
+}  // namespace cpns::assignee
+
+#endif  // CPNS_ASSIGNEE_EUKEY_CLIENT_H_

@@ -1,0 +1,85 @@
+#include "cpns/assignee/eukey_client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "cpns/core/kdf.h"
+#include "cpns/v1/cpns.grpc.pb.h"
+#include "wire/endpoint.h"
+#include "wire/messages.h"
+#include "wire/redact.h"
+#include "wire/status.h"
+#include "wire/tls.h"
+
+namespace cpns::assignee {
+namespace {
+
+absl::Status BadResponse(absl::string_view why) {
+  return absl::DataLossError(absl::StrCat("EUKey Assignment Response is malformed: ", why));
+}
+
+absl::StatusOr<EUKeyAssignment> Validate(const Assignee& asked,
+                                         const cpns::v1::EUKeyAssignmentResponse& r) {
+  if (r.second_seed().size() != kSecondSeedSize) return BadResponse("second_seed is not 32 bytes");
+  if (r.eukey().size() != kEUKeySize) return BadResponse("eukey is not 32 bytes");
+  if (r.seed_epoch() == 0) return BadResponse("seed_epoch is 0");
+  absl::StatusOr<GatewayId> gw = GatewayId::Parse(r.gw_id());
+  if (!gw.ok()) return BadResponse(gw.status().message());
+  // Older gateways may not echo the identity; when they do, it must match.
+  if ((!r.entity_id().empty() && r.entity_id() != asked.entity_id.value()) ||
+      (!r.user_id().empty() && r.user_id() != asked.user_id.value())) {
+    return BadResponse("the key is bound to another entity or user than requested");
+  }
+  return EUKeyAssignment{*gw,
+                         r.seed_epoch(),
+                         asked,
+                         r.not_after(),
+                         SecretBytes::CopyFrom(r.second_seed()),
+                         SecretBytes::CopyFrom(r.eukey())};
+}
+
+class GrpcEUKeyClient final : public EUKeyClient {
+ public:
+  explicit GrpcEUKeyClient(std::shared_ptr<grpc::Channel> channel)
+      : stub_(cpns::v1::EUKeyService::NewStub(std::move(channel))) {}
+
+  absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee,
+                                          absl::Duration timeout) override {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    const cpns::v1::EUKeyAssignmentRequest request = wire::MakeAssignmentRequest(assignee);
+    cpns::v1::EUKeyAssignmentResponse response;
+    const grpc::Status status = stub_->AssignEUKey(&context, request, &response);
+    if (!status.ok()) return wire::FromGrpcStatus(status);
+    absl::StatusOr<EUKeyAssignment> assignment = Validate(assignee, response);
+    wire::WipeSensitiveFields(response);
+    return assignment;
+  }
+
+ private:
+  std::unique_ptr<cpns::v1::EUKeyService::Stub> stub_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EUKeyClient>> EUKeyClient::Create(
+    const EUKeyClientOptions& options) {
+  CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--gateway", options.gateway));
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  grpc::ChannelArguments args;
+  if (endpoint.kind == wire::Endpoint::Kind::kUnix) {
+    creds = grpc::InsecureChannelCredentials();
+  } else {
+    if (options.gateway_ca_file.empty()) {
+      return absl::InvalidArgumentError("--gateway-ca is required for a tls: gateway");
+    }
+    CPNS_ASSIGN_OR_RETURN(creds, wire::MakeChannelCredentials({.ca_file = options.gateway_ca_file}));
+    if (!options.gateway_name.empty()) args.SetSslTargetNameOverride(options.gateway_name);
+  }
+  return std::make_unique<GrpcEUKeyClient>(
+      grpc::CreateCustomChannel(endpoint.GrpcAddress(), creds, args));
+}
+
+}  // namespace cpns::assignee

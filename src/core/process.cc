@@ -1,0 +1,39 @@
+#include "core/process.h"
+
+#include <signal.h>
+
+#include "core/file_util.h"
+
+namespace cpns {
+namespace {
+
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  const sigset_t set = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForTerminationSignal() {
+  const sigset_t set = TerminationSignals();
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+absl::Status WriteReadyFile(const std::string& path, const std::string& contents) {
+  if (path.empty()) return absl::OkStatus();
+  return WriteFileAtomically(path, contents + "\n", 0644);
+}
+
+}  // namespace cpns

@@ -1,0 +1,56 @@
+#include "gateway/eukey_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/logging.h"
+
+#include "core/status_macros.h"
+#include "cpns/core/kdf.h"
+#include "cpns/core/random.h"
+#include "wire/messages.h"
+#include "wire/status.h"
+
+namespace cpns::gateway {
+
+grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
+                                           const cpns::v1::EUKeyAssignmentRequest* request,
+                                           cpns::v1::EUKeyAssignmentResponse* response) {
+  const absl::Time deadline = std::min(absl::FromChrono(context->deadline()),
+                                       absl::Now() + policy_.upstream_timeout);
+  absl::Status status = Assign(*request, deadline, *response);
+  if (!status.ok()) {
+    spdlog::warn("EUKey Assignment Request from {} refused: {}: {}", context->peer(),
+                 absl::StatusCodeToString(status.code()), status.message());
+    return wire::ToGrpcStatus(status);
+  }
+  ++issued_;
+  spdlog::info("EUKey assigned: {} {} user {} epoch {} not_after {}", request->entity_id(),
+               cpns::v1::EntityType_Name(request->entity_type()), request->user_id(),
+               response->seed_epoch(), response->not_after());
+  return grpc::Status::OK;
+}
+
+absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& request,
+                                      absl::Time deadline,
+                                      cpns::v1::EUKeyAssignmentResponse& response) {
+  CPNS_ASSIGN_OR_RETURN(Assignee assignee, wire::ParseAssignmentRequest(request));  // step 1
+  CPNS_ASSIGN_OR_RETURN(FirstSeed seed, cache_.Get(deadline));                       // steps 2-5
+  CPNS_ASSIGN_OR_RETURN(SecretBytes nonce, SecureRandomBytes(kNonceSize));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes second,                                          // step 6
+                        DeriveSecondSeed(seed.first_seed, seed.gw_id, assignee,
+                                         nonce.RevealSecret()));
+  const int64_t not_after = absl::ToUnixSeconds(clock_.Now() + policy_.key_lifetime);
+  const AssignmentContext ctx{seed.gw_id, seed.seed_epoch, assignee, not_after};
+  CPNS_ASSIGN_OR_RETURN(SecretBytes eukey, DeriveEUKey(seed.first_seed, second, ctx));
+  response.set_second_seed(std::string(second.RevealSecret()));                     // step 7
+  response.set_eukey(std::string(eukey.RevealSecret()));
+  response.set_gw_id(seed.gw_id.value());
+  response.set_seed_epoch(seed.seed_epoch);
+  response.set_not_after(not_after);
+  response.set_entity_type(request.entity_type());
+  response.set_entity_id(assignee.entity_id.value());
+  response.set_user_id(assignee.user_id.value());
+  return absl::OkStatus();
+}
+
+}  // namespace cpns::gateway

@@ -1,0 +1,48 @@
+// EUKeyServiceImpl: steps 1, 2, 6 and 7 of the flow, gateway side.
+//
+// Thread-safe. Validates the request (INVALID_ARGUMENT naming the field),
+// obtains the 1st seed through the SeedCache within the caller's deadline
+// (capped by upstream_timeout), draws a fresh nonce, derives the 2nd seed and
+// the EUKey, and answers. Logs each assignment without any key material.
+#ifndef CPNS_GATEWAY_EUKEY_SERVICE_H_
+#define CPNS_GATEWAY_EUKEY_SERVICE_H_
+
+#include <atomic>
+
+#include "absl/time/time.h"
+#include "cpns/core/clock.h"
+#include "cpns/v1/cpns.grpc.pb.h"
+#include "gateway/seed_cache.h"
+
+namespace cpns::gateway {
+
+struct AssignmentPolicy {
+  absl::Duration key_lifetime = absl::Hours(24 * 30);
+  absl::Duration upstream_timeout = absl::Seconds(10);
+};
+
+class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
+ public:
+  // `cache` and `clock` must outlive the service.
+  EUKeyServiceImpl(SeedCache& cache, const Clock& clock, AssignmentPolicy policy)
+      : cache_(cache), clock_(clock), policy_(policy) {}
+
+  grpc::Status AssignEUKey(grpc::ServerContext* context,
+                           const cpns::v1::EUKeyAssignmentRequest* request,
+                           cpns::v1::EUKeyAssignmentResponse* response) override;
+
+  uint64_t assignments_issued() const { return issued_.load(); }
+
+ private:
+  absl::Status Assign(const cpns::v1::EUKeyAssignmentRequest& request, absl::Time deadline,
+                      cpns::v1::EUKeyAssignmentResponse& response);
+
+  SeedCache& cache_;
+  const Clock& clock_;
+  const AssignmentPolicy policy_;
+  std::atomic<uint64_t> issued_{0};
+};
+
+}  // namespace cpns::gateway
+
+#endif  // CPNS_GATEWAY_EUKEY_SERVICE_H_

@@ -1,0 +1,63 @@
+// Gateway: the Intermediate PN GW role. Serves EUKeyService on its PN-side
+// listeners (Unix sockets, mode 0660, and TLS), backed by a SeedCache whose
+// seed file lives in the state directory (created mode 0700).
+//
+// Thread-safe. Shutdown() (or destruction) stops serving; calls in flight are
+// given `grace` to finish.
+#ifndef CPNS_GATEWAY_GATEWAY_H_
+#define CPNS_GATEWAY_GATEWAY_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cpns/core/clock.h"
+#include "gateway/eukey_service.h"
+#include "gateway/first_seed.h"
+#include "gateway/seed_cache.h"
+
+namespace cpns::gateway {
+
+struct GatewayOptions {
+  std::string gw_id;
+  ServerConnection server;
+  std::string state_dir;
+  std::vector<std::string> pn_listen;  // unix:PATH or tls:HOST:PORT
+  std::string pn_cert_file;            // for tls: listeners
+  std::string pn_key_file;
+  AssignmentPolicy policy;
+};
+
+class Gateway {
+ public:
+  // `clock` must outlive the gateway. InvalidArgument for bad options, the
+  // seed file's error if it cannot be loaded, Unavailable if a listener
+  // cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayOptions& options,
+                                                        const Clock& clock);
+  ~Gateway();
+
+  // Bound ports of the tls: listeners, in the order given.
+  const std::vector<int>& tls_ports() const { return tls_ports_; }
+  const SeedCache& seed_cache() const { return *cache_; }
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Gateway() = default;
+  absl::Status Listen(const GatewayOptions& options);
+
+  std::unique_ptr<FirstSeedSource> source_;
+  std::unique_ptr<SeedCache> cache_;
+  std::unique_ptr<EUKeyServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::string> unix_paths_;
+  std::vector<std::unique_ptr<int>> ports_;
+  std::vector<int> tls_ports_;
+};
+
+}  // namespace cpns::gateway
+
+#endif  // CPNS_GATEWAY_GATEWAY_H_

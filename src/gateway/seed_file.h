@@ -1,0 +1,29 @@
+// The gateway's 1st seed on disk, so neither a second request nor a restart
+// reaches the CPNS Server again.
+//
+// One file, mode 0600, replaced atomically (write, fsync, rename, fsync dir).
+// Format (text, one "key value" per line):
+//   cpns-gateway-first-seed 1
+//   gw_id <gw_id>
+//   seed_epoch <n>
+//   first_seed <64 lowercase hex digits>
+// Thread-compatible functions.
+#ifndef CPNS_GATEWAY_SEED_FILE_H_
+#define CPNS_GATEWAY_SEED_FILE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gateway/first_seed.h"
+
+namespace cpns::gateway {
+
+// NotFound if there is no file; DataLoss if it is malformed;
+// FailedPrecondition if it belongs to another gateway than `gw_id`.
+absl::StatusOr<FirstSeed> LoadSeedFile(const std::string& path, const GatewayId& gw_id);
+
+absl::Status SaveSeedFile(const std::string& path, const FirstSeed& seed);
+
+}  // namespace cpns::gateway
+
+#endif  // CPNS_GATEWAY_SEED_FILE_H_

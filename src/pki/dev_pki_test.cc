@@ -1,0 +1,197 @@
+#include "pki/dev_pki.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "core/file_util.h"
+#include "wire/peer_identity.h"
+
+namespace cpns::pki {
+namespace {
+
+using ::testing::HasSubstr;
+
+template <auto FreeFn>
+struct OpenSslFree {
+  template <typename T>
+  void operator()(T* p) const {
+    FreeFn(p);
+  }
+};
+using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY_free>>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslFree<X509_STORE_CTX_free>>;
+using StorePtr = std::unique_ptr<X509_STORE, OpenSslFree<X509_STORE_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509_free>>;
+
+std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir() + "cpns_dev_pki_XXXXXX";
+  return std::string(mkdtemp(tmpl.data()));
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 0777;
+}
+
+std::string ReadOrEmpty(const std::string& path) {
+  absl::StatusOr<std::string> contents = ReadFile(path);
+  return contents.ok() ? *contents : "";
+}
+
+X509Ptr LoadCert(const std::string& path) {
+  const std::string pem = ReadOrEmpty(path);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+PkeyPtr LoadKey(const std::string& path) {
+  const std::string pem = ReadOrEmpty(path);
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return PkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// Verifies `leaf` against `ca` for `purpose` (X509_PURPOSE_SSL_SERVER/CLIENT).
+bool Verifies(X509* ca, X509* leaf, int purpose) {
+  StorePtr store(X509_STORE_new());
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (store == nullptr || ctx == nullptr || X509_STORE_add_cert(store.get(), ca) != 1 ||
+      X509_STORE_CTX_init(ctx.get(), store.get(), leaf, nullptr) != 1 ||
+      X509_STORE_CTX_set_purpose(ctx.get(), purpose) != 1) {
+    return false;
+  }
+  const bool ok = X509_verify_cert(ctx.get()) == 1;
+  if (!ok) {
+    ADD_FAILURE() << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
+  }
+  return ok;
+}
+
+class DevPkiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir() + "/pki";  // missing, so WriteDevelopmentPki creates it
+    options_.out_dir = dir_;
+    options_.server_name = "cpns.example.test";
+    options_.gateway_ids = {"gw-01", "gw.two"};
+    ASSERT_TRUE(WriteDevelopmentPki(options_).ok());
+    ca_ = LoadCert(dir_ + "/ca.crt");
+    ASSERT_NE(ca_, nullptr);
+  }
+
+  std::string dir_;
+  DevPkiOptions options_;
+  X509Ptr ca_;
+};
+
+TEST_F(DevPkiTest, WritesEveryFileWithItsMode) {
+  EXPECT_EQ(ModeOf(dir_), 0700u);
+  for (const std::string base : {"ca", "server", "gw-gw-01", "gw-gw.two"}) {
+    EXPECT_EQ(ModeOf(dir_ + "/" + base + ".crt"), 0644u) << base;
+    EXPECT_EQ(ModeOf(dir_ + "/" + base + ".key"), 0600u) << base;
+    EXPECT_THAT(ReadOrEmpty(dir_ + "/" + base + ".key"), HasSubstr("BEGIN PRIVATE KEY"));
+  }
+}
+
+TEST_F(DevPkiTest, CaIsASelfSignedCa) {
+  EXPECT_TRUE(Verifies(ca_.get(), ca_.get(), X509_PURPOSE_ANY));
+  EXPECT_EQ(X509_check_ca(ca_.get()), 1);
+  for (int nid : {NID_basic_constraints, NID_key_usage}) {
+    X509_EXTENSION* ext = X509_get_ext(ca_.get(), X509_get_ext_by_NID(ca_.get(), nid, -1));
+    ASSERT_NE(ext, nullptr) << OBJ_nid2sn(nid);
+    EXPECT_EQ(X509_EXTENSION_get_critical(ext), 1) << OBJ_nid2sn(nid);
+  }
+  EXPECT_TRUE(X509_get_key_usage(ca_.get()) & KU_KEY_CERT_SIGN);
+}
+
+TEST_F(DevPkiTest, ServerCertificateVerifiesAndNamesTheServer) {
+  X509Ptr server = LoadCert(dir_ + "/server.crt");
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(Verifies(ca_.get(), server.get(), X509_PURPOSE_SSL_SERVER));
+  EXPECT_EQ(X509_check_host(server.get(), "cpns.example.test", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_host(server.get(), "localhost", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_ip_asc(server.get(), "127.0.0.1", 0), 1);
+  EXPECT_EQ(X509_check_ip_asc(server.get(), "::1", 0), 1);
+  EXPECT_EQ(X509_check_host(server.get(), "other.example.test", 0, 0, nullptr), 0);
+  EXPECT_EQ(X509_check_purpose(server.get(), X509_PURPOSE_SSL_CLIENT, 0), 0);
+  EXPECT_EQ(X509_check_ca(server.get()), 0);
+}
+
+TEST_F(DevPkiTest, GatewayCertificatesVerifyAndCarryTheirIds) {
+  for (const std::string id : {"gw-01", "gw.two"}) {
+    const std::string base = dir_ + "/gw-" + id;
+    X509Ptr cert = LoadCert(base + ".crt");
+    ASSERT_NE(cert, nullptr) << id;
+    EXPECT_TRUE(Verifies(ca_.get(), cert.get(), X509_PURPOSE_SSL_CLIENT)) << id;
+    EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_CLIENT, 0), 1) << id;
+    EXPECT_EQ(X509_check_host(cert.get(), "localhost", 0, 0, nullptr), 1) << id;
+    absl::StatusOr<GatewayId> got = wire::GatewayIdFromCertificatePem(ReadOrEmpty(base + ".crt"));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->value(), id);
+  }
+}
+
+TEST_F(DevPkiTest, EachKeyMatchesItsCertificate) {
+  for (const std::string base : {"ca", "server", "gw-gw-01", "gw-gw.two"}) {
+    X509Ptr cert = LoadCert(dir_ + "/" + base + ".crt");
+    PkeyPtr key = LoadKey(dir_ + "/" + base + ".key");
+    ASSERT_NE(cert, nullptr) << base;
+    ASSERT_NE(key, nullptr) << base;
+    EXPECT_EQ(X509_check_private_key(cert.get(), key.get()), 1) << base;
+  }
+  X509Ptr server = LoadCert(dir_ + "/server.crt");
+  PkeyPtr ca_key = LoadKey(dir_ + "/ca.key");
+  EXPECT_EQ(X509_check_private_key(server.get(), ca_key.get()), 0);
+}
+
+TEST_F(DevPkiTest, SerialNumbersDiffer) {
+  X509Ptr server = LoadCert(dir_ + "/server.crt");
+  ASSERT_NE(server, nullptr);
+  EXPECT_NE(ASN1_INTEGER_cmp(X509_get0_serialNumber(ca_.get()),
+                             X509_get0_serialNumber(server.get())),
+            0);
+}
+
+TEST(DevPkiValidationTest, InvalidGatewayIdIsInvalidArgument) {
+  DevPkiOptions options{MakeTempDir() + "/pki", "cpns.example.test", {"ok", "bad id"}};
+  absl::Status status = WriteDevelopmentPki(options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("gw_id"));
+  EXPECT_EQ(ModeOf(options.out_dir), 0u) << "nothing is written for bad options";
+}
+
+TEST(DevPkiValidationTest, GatewayIdWithSlashIsInvalidArgument) {
+  DevPkiOptions options{MakeTempDir(), "cpns.example.test", {"../escape"}};
+  absl::Status status = WriteDevelopmentPki(options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("gw_id"));
+}
+
+TEST(DevPkiValidationTest, EmptyServerNameIsInvalidArgument) {
+  DevPkiOptions options{MakeTempDir(), "", {}};
+  absl::Status status = WriteDevelopmentPki(options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("server_name"));
+}
+
+TEST(DevPkiValidationTest, ExistingFilesAreOverwritten) {
+  DevPkiOptions options{MakeTempDir(), "cpns.example.test", {"gw-01"}};
+  ASSERT_TRUE(WriteDevelopmentPki(options).ok());
+  const std::string first = ReadOrEmpty(options.out_dir + "/ca.crt");
+  ASSERT_TRUE(WriteDevelopmentPki(options).ok());
+  EXPECT_NE(ReadOrEmpty(options.out_dir + "/ca.crt"), first);
+}
+
+}  // namespace
+}  // namespace cpns::pki

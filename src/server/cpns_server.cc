@@ -1,0 +1,43 @@
+#include "server/cpns_server.h"
+
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "wire/endpoint.h"
+#include "wire/limits.h"
+
+namespace cpns::server {
+
+absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOptions& options,
+                                                              storage::SeedStore& store) {
+  CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--listen", options.listen));
+  if (endpoint.kind != wire::Endpoint::Kind::kTls) {
+    return absl::InvalidArgumentError("--listen: the CPNS Server listens on HOST:PORT (TLS) only");
+  }
+  if (options.tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError("--client-ca is required: the WAN link is mutual TLS only");
+  }
+  CPNS_ASSIGN_OR_RETURN(auto creds, wire::MakeServerCredentials(options.tls));
+  std::unique_ptr<CpnsServer> server(new CpnsServer(store));
+  grpc::ServerBuilder builder;
+  wire::ApplyServerLimits(builder);
+  builder.AddListeningPort(endpoint.GrpcAddress(), creds, &server->port_);
+  builder.RegisterService(&server->service_);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", endpoint.address));
+  }
+  return server;
+}
+
+CpnsServer::~CpnsServer() { Shutdown(absl::Seconds(5)); }
+
+void CpnsServer::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace cpns::server

@@ -1,0 +1,46 @@
+// CpnsServer: the CPNS Server role, a gRPC server serving FirstSeedService
+// over mutual TLS. Thread-safe. Shutdown() (or destruction) stops serving;
+// calls in flight are given `grace` to finish.
+#ifndef CPNS_SERVER_CPNS_SERVER_H_
+#define CPNS_SERVER_CPNS_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/first_seed_service.h"
+#include "storage/seed_store.h"
+#include "wire/tls.h"
+
+namespace cpns::server {
+
+struct ServerOptions {
+  std::string listen;          // HOST:PORT; port 0 picks a free one
+  wire::ServerTlsOptions tls;  // client_ca_file is required: no plaintext WAN
+};
+
+class CpnsServer {
+ public:
+  // `store` must outlive the server. InvalidArgument for a bad listen address
+  // or missing client CA; Unavailable when the port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<CpnsServer>> Start(const ServerOptions& options,
+                                                           storage::SeedStore& store);
+  ~CpnsServer();
+
+  int port() const { return port_; }
+  void Shutdown(absl::Duration grace);
+
+ private:
+  explicit CpnsServer(storage::SeedStore& store) : service_(store) {}
+
+  FirstSeedServiceImpl service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace cpns::server
+
+#endif  // CPNS_SERVER_CPNS_SERVER_H_

@@ -1,0 +1,104 @@
+#include "wire/peer_identity.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <climits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl//strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace cpns::wire {
+namespace {
+
+template <auto FreeFn>
+struct OpenSslFree {
+  template <typename T>
+  void operator()(T* p) const {
+    FreeFn(p);
+  }
+};
+using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509_free>>;
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslFree<GENERAL_NAMES_free>>;
+
+// Debian's abseil has its own string_view type, which StrCat needs.
+constexpr absl::string_view kUriPrefix(kGatewayUriPrefix.data(), kGatewayUriPrefix.size());
+
+// The most recent OpenSSL error as text; clears the thread's error queue.
+std::string TakeOpenSslError() {
+  const unsigned long err = ERR_peek_last_error();
+  std::string text = err == 0 ? "no OpenSSL error recorded" : ERR_error_string(err, nullptr);
+  ERR_clear_error();
+  return text;
+}
+
+absl::StatusOr<X509Ptr> ParsePem(absl::string_view pem) {
+  if (pem.size() > static_cast<size_t>(INT_MAX)) {
+    return absl::InvalidArgumentError("certificate PEM is too large");
+  }
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) {
+    return absl::InternalError(absl::StrCat("BIO_new_mem_buf failed: ", TakeOpenSslError()));
+  }
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate PEM does not parse: ", TakeOpenSslError()));
+  }
+  return cert;
+}
+
+// Every SAN URI that starts with kGatewayUriPrefix, with the prefix removed.
+std::vector<absl::string_view> GatewayUriIds(const GENERAL_NAMES* names) {
+  std::vector<absl::string_view> ids;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+    absl::string_view text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                          static_cast<size_t>(ASN1_STRING_length(uri)));
+    if (absl::StartsWith(text, kGatewayUriPrefix)) ids.push_back(text.substr(kGatewayUriPrefix.size()));
+  }
+  return ids;
+}
+
+}  // namespace
+
+absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(absl::string_view pem) {
+  absl::StatusOr<X509Ptr> cert = ParsePem(pem);
+  if (!cert.ok()) return cert.status();
+  int critical = 0;
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert->get(), NID_subject_alt_name, &critical, nullptr)));
+  if (names == nullptr) {
+    // -1: no SAN extension; -2: more than one; otherwise it did not decode.
+    ERR_clear_error();
+    return absl::PermissionDeniedError(absl::StrCat(
+        "certificate has no usable subjectAltName extension, so no ", kUriPrefix, " URI"));
+  }
+  const std::vector<absl::string_view> ids = GatewayUriIds(names.get());
+  if (ids.empty()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("certificate carries no ", kUriPrefix, " URI"));
+  }
+  if (ids.size() > 1) {
+    return absl::PermissionDeniedError(absl::StrCat("certificate carries ", ids.size(), " ",
+                                                    kUriPrefix, " URIs; exactly one is allowed"));
+  }
+  absl::StatusOr<GatewayId> id = GatewayId::Parse(ids.front());
+  if (!id.ok()) {
+    return absl::PermissionDeniedError(absl::StrCat("certificate ", kUriPrefix,
+                                                    " URI is invalid: ", id.status().message()));
+  }
+  return id;
+}
+
+}  // namespace cpns::wire

@@ -1,0 +1,73 @@
+#include "wire/redact.h"
+
+#include <google/protobuf/descriptor.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "cpns/core/secret_bytes.h"
+#include "cpns/v1/cpns.pb.h"
+
+namespace cpns::wire {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+template <typename Fn>
+void ForEachSensitiveStringField(Message& message, Fn fn) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated()) {
+      ForEachSensitiveStringField(*reflection->MutableMessage(&message, field), fn);
+      continue;
+    }
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_STRING || field->is_repeated()) continue;
+    if (!field->options().GetExtension(cpns::v1::sensitive)) continue;
+    fn(reflection, field);
+  }
+}
+
+size_t FieldSize(const Message& message, const google::protobuf::Reflection* r,
+                 const FieldDescriptor* f) {
+  std::string scratch;
+  const size_t n = r->GetStringReference(message, f, &scratch).size();
+  WipeString(scratch);
+  return n;
+}
+
+// Assigning a same-length string reuses the field's buffer, so the secret
+// bytes are overwritten in place rather than freed as they are.
+void OverwriteWithZeros(Message& message, const google::protobuf::Reflection* r,
+                        const FieldDescriptor* f) {
+  const size_t n = FieldSize(message, r, f);
+  r->SetString(&message, f, std::string(n, '\0'));
+}
+
+}  // namespace
+
+std::string Redacted(const Message& message) {
+  std::unique_ptr<Message> copy(message.New());
+  copy->CopyFrom(message);
+  ForEachSensitiveStringField(*copy, [&](const google::protobuf::Reflection* r,
+                                         const FieldDescriptor* f) {
+    const size_t n = FieldSize(*copy, r, f);
+    OverwriteWithZeros(*copy, r, f);
+    r->SetString(copy.get(), f, absl::StrCat("<redacted ", n, " bytes>"));
+  });
+  std::string out = copy->ShortDebugString();
+  WipeSensitiveFields(*copy);
+  return out;
+}
+
+void WipeSensitiveFields(Message& message) {
+  ForEachSensitiveStringField(message, [&](const google::protobuf::Reflection* r,
+                                           const FieldDescriptor* f) {
+    OverwriteWithZeros(message, r, f);
+    r->ClearField(&message, f);
+  });
+}
+
+}  // namespace cpns::wire

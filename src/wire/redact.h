@@ -1,0 +1,23 @@
+// Redaction of secret fields for logs, in one place.
+//
+// Every field marked [(cpns.v1.sensitive) = true] in proto/cpns/v1/cpns.proto
+// is replaced by "<redacted N bytes>". Thread-safe.
+#ifndef CPNS_WIRE_REDACT_H_
+#define CPNS_WIRE_REDACT_H_
+
+#include <google/protobuf/message.h>
+
+#include <string>
+
+namespace cpns::wire {
+
+// A one-line text form of `message` with every sensitive field redacted.
+std::string Redacted(const google::protobuf::Message& message);
+
+// Overwrites every sensitive field of `message` with zeros and clears it.
+// Call on a message that held secrets before it is destroyed.
+void WipeSensitiveFields(google::protobuf::Message& message);
+
+}  // namespace cpns::wire
+
+#endif  // CPNS_WIRE_REDACT_H_

@@ -1,0 +1,44 @@
+#include "wire/redact.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cpns/v1/cpns.pb.h"
+
+namespace cpns::wire {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(RedactTest, HidesSensitiveFieldsAndKeepsTheRest) {
+  cpns::v1::EUKeyAssignmentResponse r;
+  r.set_second_seed("SECOND-SEED-BYTES");
+  r.set_eukey("EUKEY-BYTES-0123");
+  r.set_gw_id("gw-7");
+  r.set_seed_epoch(3);
+  const std::string text = Redacted(r);
+  EXPECT_THAT(text, Not(HasSubstr("SECOND-SEED-BYTES")));
+  EXPECT_THAT(text, Not(HasSubstr("EUKEY-BYTES")));
+  EXPECT_THAT(text, HasSubstr("<redacted 17 bytes>"));
+  EXPECT_THAT(text, HasSubstr("gw-7"));
+  EXPECT_EQ(r.eukey(), "EUKEY-BYTES-0123") << "the original is untouched";
+}
+
+TEST(RedactTest, FirstSeedIsSensitive) {
+  cpns::v1::FirstSeedResponse r;
+  r.set_first_seed(std::string(32, 'S'));
+  EXPECT_THAT(Redacted(r), Not(HasSubstr("SSSS")));
+}
+
+TEST(RedactTest, WipeClearsSensitiveFieldsOnly) {
+  cpns::v1::FirstSeedResponse r;
+  r.set_first_seed(std::string(32, 'S'));
+  r.set_gw_id("gw");
+  WipeSensitiveFields(r);
+  EXPECT_TRUE(r.first_seed().empty());
+  EXPECT_EQ(r.gw_id(), "gw");
+}
+
+}  // namespace
+}  // namespace cpns::wire

@@ -1,0 +1,67 @@
+#include "wire/tls.h"
+
+#include <grpc/grpc_security_constants.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/file_util.h"
+#include "core/status_macros.h"
+#include "wire/peer_identity.h"
+
+namespace cpns::wire {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(absl::string_view what, const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " file is not set"));
+  absl::StatusOr<std::string> pem = ReadFile(path);
+  if (!pem.ok()) {
+    return absl::Status(pem.status().code(),
+                        absl::StrCat(what, ": ", pem.status().message()));
+  }
+  if (!absl::StrContains(*pem, "-----BEGIN ")) {
+    WipeString(*pem);
+    return absl::InvalidArgumentError(absl::StrCat(what, " file ", path, " is not PEM"));
+  }
+  return pem;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTlsOptions& options) {
+  grpc::SslServerCredentialsOptions ssl;
+  CPNS_ASSIGN_OR_RETURN(std::string cert, ReadPem("certificate", options.cert_file));
+  CPNS_ASSIGN_OR_RETURN(std::string key, ReadPem("private key", options.key_file));
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  WipeString(key);
+  if (!options.client_ca_file.empty()) {
+    CPNS_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("client CA", options.client_ca_file));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::SslServerCredentials(ssl);
+  WipeString(ssl.pem_key_cert_pairs.front().private_key);
+  return creds;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const ClientTlsOptions& options) {
+  grpc::SslCredentialsOptions ssl;
+  CPNS_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("server CA", options.ca_file));
+  if (!options.cert_file.empty() || !options.key_file.empty()) {
+    CPNS_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem("certificate", options.cert_file));
+    CPNS_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem("private key", options.key_file));
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::SslCredentials(ssl);
+  WipeString(ssl.pem_private_key);
+  return creds;
+}
+
+absl::StatusOr<GatewayId> PeerGatewayId(const grpc::AuthContext& auth) {
+  const std::vector<grpc::string_ref> pem = auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (!auth.IsPeerAuthenticated() || pem.empty()) {
+    return absl::UnauthenticatedError("the peer presented no verified client certificate");
+  }
+  return GatewayIdFromCertificatePem(absl::string_view(pem.front().data(), pem.front().size()));
+}
+
+}  // namespace cpns::wire

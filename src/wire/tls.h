@@ -1,0 +1,48 @@
+// TLS material for gRPC, loaded from PEM files. Thread-safe functions.
+//
+// The WAN (CPNS Server <-> PN GW) is mutual TLS only; the PN-side TCP
+// listener of a gateway is server-authenticated TLS. Private keys are read
+// into wiping buffers; gRPC keeps its own copy for the life of the credentials.
+#ifndef CPNS_WIRE_TLS_H_
+#define CPNS_WIRE_TLS_H_
+
+#include <grpcpp/security/auth_context.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cpns/core/identifiers.h"
+
+namespace cpns::wire {
+
+struct ServerTlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  // When set, clients must present a certificate that chains to this CA.
+  std::string client_ca_file;
+};
+
+struct ClientTlsOptions {
+  std::string ca_file;    // trust anchor for the server certificate
+  std::string cert_file;  // optional client certificate (mutual TLS)
+  std::string key_file;
+};
+
+// NotFound / PermissionDenied naming the file that cannot be read;
+// InvalidArgument for a file that is not PEM.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const ServerTlsOptions& options);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
+    const ClientTlsOptions& options);
+
+// The gateway identity of an authenticated TLS peer (its client certificate's
+// urn:cpns:gw: SAN URI). Unauthenticated if the peer presented no certificate;
+// PermissionDenied if the certificate carries no valid gateway identity.
+absl::StatusOr<GatewayId> PeerGatewayId(const grpc::AuthContext& auth);
+
+}  // namespace cpns::wire
+
+#endif  // CPNS_WIRE_TLS_H_
