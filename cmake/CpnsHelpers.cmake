@@ -1,6 +1,6 @@
 # One small helper per kind of target.
 
-set(CPNS_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-unused-parameter)
+set(CPNS_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-unused-parameter -Wno-missing-field-initializers)
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   list(APPEND CPNS_WARNINGS -Wthread-safety)
 endif()

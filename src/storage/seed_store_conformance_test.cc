@@ -123,7 +123,7 @@ INSTANTIATE_TEST_SUITE_P(
                                 EXPECT_TRUE(s.ok()) << s.status();
                                 return std::unique_ptr<SeedStore>(std::move(*s));
                               }}),
-    [](const auto& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<Backend>& p) { return p.param.name; });
 
 TEST(SqliteSeedStoreTest, MissingFileIsNotFoundWhenCreationIsOff) {
   RealClock clock;

@@ -1,0 +1,157 @@
+// The EUKey assignment flow end to end, with the real programs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "absl/strings/match.h"
+#include "core/file_util.h"
+#include "cpns/core/hex.h"
+#include "cpns/core/kdf.h"
+#include "flow_fixture.h"
+#include "gateway/seed_file.h"
+
+namespace cpns::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+int CountOccurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Recomputes the EUKey as the CPNS Server would: from the 1st seed (here read
+// from the gateway's state) and what the assignee received.
+void ExpectEUKeyDerivesFrom(const gateway::FirstSeed& seed, const nlohmann::json& a) {
+  const SecretBytes second = *HexDecodeSecret("second_seed", a["second_seed"].get<std::string>());
+  const Assignee assignee{*ParseEntityType(a["entity_type"].get<std::string>()),
+                          *EntityId::Parse(a["entity_id"].get<std::string>()),
+                          *UserId::Parse(a["user_id"].get<std::string>())};
+  const AssignmentContext ctx{seed.gw_id, a["seed_epoch"].get<uint32_t>(), assignee,
+                              a["not_after"].get<int64_t>()};
+  const SecretBytes eukey = *DeriveEUKey(seed.first_seed, second, ctx);
+  EXPECT_EQ(HexEncode(eukey.RevealSecret()), a["eukey"].get<std::string>());
+}
+
+TEST_F(FlowTest, FirstAssignmentMakesOneSeedSecondAndRestartMakeNone) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address);
+
+  // First assignment: steps 1-7, one 1st Seed Request.
+  const RunResult first = Request(gw.address, "headset-1", "alice");
+  ASSERT_EQ(first.exit_code, 0) << first.err << gw.process->log();
+  const nlohmann::json a1 = nlohmann::json::parse(first.out);
+  EXPECT_EQ(a1["gw_id"], "gw-A");
+  EXPECT_EQ(a1["seed_epoch"], 1);
+  EXPECT_EQ(a1["eukey"].get<std::string>().size(), 64u);
+  nlohmann::json seeds = SeedsList();
+  ASSERT_EQ(seeds.size(), 1u);
+  EXPECT_EQ(seeds[0]["gw_id"], "gw-A");
+  EXPECT_EQ(seeds[0]["seed_epoch"], 1);
+  EXPECT_FALSE(seeds[0].contains("first_seed"));
+
+  const auto saved = gateway::LoadSeedFile(StateDir("gw-A") + "/first_seed", *GatewayId::Parse("gw-A"));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  ExpectEUKeyDerivesFrom(*saved, a1);
+
+  // Second assignment: step 2 finds the seed; a fresh 2nd seed and EUKey.
+  const RunResult second = Request(gw.address, "headset-1", "alice");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const nlohmann::json a2 = nlohmann::json::parse(second.out);
+  EXPECT_NE(a2["second_seed"], a1["second_seed"]);
+  EXPECT_NE(a2["eukey"], a1["eukey"]);
+  ExpectEUKeyDerivesFrom(*saved, a2);
+  EXPECT_EQ(SeedsList().size(), 1u);
+
+  // The server saw exactly one request; then it goes away entirely.
+  EXPECT_EQ(server.process->Terminate(), 0) << "server did not shut down cleanly";
+  EXPECT_EQ(CountOccurrences(server.process->log(), "1st Seed Response to gateway gw-A"), 1)
+      << server.process->log();
+
+  // Gateway restart: it serves from its saved seed without the server.
+  EXPECT_EQ(gw.process->Terminate(), 0) << "gateway did not shut down cleanly";
+  Daemon restarted = StartGateway("gw-A", server.address);
+  const RunResult third = Request(restarted.address, "speaker-2", "bob");
+  ASSERT_EQ(third.exit_code, 0) << third.err << restarted.process->log();
+  const nlohmann::json a3 = nlohmann::json::parse(third.out);
+  EXPECT_EQ(a3["seed_epoch"], 1);
+  ExpectEUKeyDerivesFrom(*saved, a3);
+  EXPECT_EQ(SeedsList().size(), 1u);
+}
+
+TEST_F(FlowTest, StateIsPrivateAndSocketIsGroupOnly) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address);
+  ASSERT_EQ(Request(gw.address, "e", "u").exit_code, 0);
+  struct stat st;
+  ASSERT_EQ(stat(StateDir("gw-A").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(stat((StateDir("gw-A") + "/first_seed").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat(gw.address.substr(5).c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0007, 0u) << "socket must not be world-accessible";
+}
+
+TEST_F(FlowTest, GatewayWithAnotherGatewaysCertificateIsRefusedAndNothingStored) {
+  Daemon server = StartServer();
+  // gw-B's daemon holding gw-A's certificate asks for gw-B's seed.
+  Daemon gw = StartGateway("gw-B", server.address, /*cert_id=*/"gw-A");
+  const RunResult r = Request(gw.address, "headset", "alice");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(r.err, HasSubstr("not the authenticated gateway 'gw-A'"));
+  EXPECT_TRUE(SeedsList().empty());
+  EXPECT_TRUE(server.process->running());
+}
+
+TEST_F(FlowTest, ServerDownWithoutSeedGivesUnavailableWithinTheDeadline) {
+  Daemon server = StartServer();
+  const std::string address = server.address;
+  ASSERT_EQ(server.process->Terminate(), 0);
+  Daemon gw = StartGateway("gw-A", address);
+  const RunResult r = Request(gw.address, "headset", "alice", {"--timeout", "8s"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cpns-pne: UNAVAILABLE: the gateway holds no 1st seed"));
+  EXPECT_TRUE(gw.process->running());
+
+  // The server comes back: the next request succeeds and the seed is stored.
+  Daemon back = StartServer();
+  Daemon gw2 = StartGateway("gw-A", back.address);
+  const RunResult ok = Request(gw2.address, "headset", "alice");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(SeedsList().size(), 1u);
+}
+
+TEST_F(FlowTest, PnTlsListenerServesWithTheGatewayCertificate) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address, "",
+                           {"--pn-listen", "tls:127.0.0.1:0", "--pn-cert", Pki("gw-gw-A.crt"),
+                            "--pn-key", Pki("gw-gw-A.key")});
+  // The ready file lists the bound TLS port: "tls_port N".
+  const size_t at = gw.ready.find("tls_port ");
+  ASSERT_NE(at, std::string::npos) << gw.ready;
+  const std::string port = gw.ready.substr(at + 9, gw.ready.find('\n', at) - at - 9);
+  const RunResult r = Request("tls:127.0.0.1:" + port, "tv", "alice",
+                              {"--gateway-ca", Pki("ca.crt")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // Without the right CA the assignee refuses the gateway.
+  const RunResult untrusted = Request("tls:127.0.0.1:" + port, "tv", "alice",
+                                      {"--gateway-ca", Pki("gw-gw-B.crt")});
+  EXPECT_NE(untrusted.exit_code, 0);
+}
+
+TEST_F(FlowTest, DaemonsExitCleanlyOnSigterm) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address);
+  EXPECT_EQ(gw.process->Terminate(), 0);
+  EXPECT_EQ(server.process->Terminate(), 0);
+  EXPECT_THAT(gw.process->log(), HasSubstr("stopped"));
+}
+
+}  // namespace
+}  // namespace cpns::testing

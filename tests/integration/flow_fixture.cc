@@ -1,0 +1,76 @@
+#include "flow_fixture.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace cpns::testing {
+
+std::string FlowTest::pki_dir_;
+
+void FlowTest::SetUpTestSuite() {
+  pki_dir_ = MakeTempDir("pki") + "/pki";
+  const RunResult r = RunProgram({Program("cpns-keytool"), "pki", "init", "--out", pki_dir_,
+                           "--server-name", "cpns-server.test", "--gateway", "gw-A", "--gateway",
+                           "gw-B"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+void FlowTest::SetUp() {
+  dir_ = MakeTempDir("flow");
+  db_ = dir_ + "/seeds.db";
+}
+
+FlowTest::Daemon FlowTest::StartServer() {
+  static int n = 0;
+  const std::string ready = absl::StrCat(dir_, "/server", ++n, ".ready");
+  auto p = std::make_unique<Process>(
+      std::vector<std::string>{Program("cpns-server"), "serve", "--listen", "127.0.0.1:0", "--db",
+                               db_, "--cert", Pki("server.crt"), "--key", Pki("server.key"),
+                               "--client-ca", Pki("ca.crt"), "--ready-file", ready},
+      absl::StrCat(dir_, "/server", n, ".log"));
+  EXPECT_TRUE(WaitForFile(ready)) << p->log();
+  const std::string contents = ReadFileOrEmpty(ready);
+  std::string address = contents;
+  while (!address.empty() && address.back() == '\n') address.pop_back();
+  return Daemon{std::move(p), address, contents};
+}
+
+FlowTest::Daemon FlowTest::StartGateway(const std::string& gw_id, const std::string& server,
+                                        const std::string& cert_id,
+                                        std::vector<std::string> extra) {
+  static int n = 0;
+  const std::string id = cert_id.empty() ? gw_id : cert_id;
+  const std::string sock = absl::StrCat(dir_, "/", gw_id, ".sock");
+  const std::string ready = absl::StrCat(dir_, "/gw", ++n, ".ready");
+  std::vector<std::string> argv = {
+      Program("cpns-gw"), "serve", "--gw-id", gw_id, "--server", server, "--server-ca",
+      Pki("ca.crt"), "--cert", Pki("gw-" + id + ".crt"), "--key", Pki("gw-" + id + ".key"),
+      "--state-dir", StateDir(gw_id), "--pn-listen", "unix:" + sock, "--ready-file", ready,
+      "--upstream-timeout", "5s"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Process>(argv, absl::StrCat(dir_, "/gw", n, ".log"));
+  EXPECT_TRUE(WaitForFile(ready)) << p->log();
+  return Daemon{std::move(p), "unix:" + sock, ReadFileOrEmpty(ready)};
+}
+
+RunResult FlowTest::Request(const std::string& gateway, const std::string& entity_id,
+                            const std::string& user_id, std::vector<std::string> extra) {
+  std::vector<std::string> argv = {Program("cpns-pne"), "request", "--gateway", gateway,
+                                   "--entity-type", "PNE", "--entity-id", entity_id,
+                                   "--user-id", user_id, "--json"};
+  if (std::find(extra.begin(), extra.end(), "--timeout") == extra.end()) {
+    extra.insert(extra.end(), {"--timeout", "15s"});
+  }
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return RunProgram(argv);
+}
+
+nlohmann::json FlowTest::SeedsList() {
+  const RunResult r = RunProgram({Program("cpns-server"), "seeds", "list", "--db", db_, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+}  // namespace cpns::testing

@@ -1,0 +1,47 @@
+// A CPNS deployment for one test: a development PKI (made once per suite by
+// cpns-keytool), a cpns-server on 127.0.0.1 port 0 with a fresh SQLite file,
+// and cpns-gw daemons on Unix sockets in the test's own directory.
+#ifndef CPNS_TESTS_INTEGRATION_FLOW_FIXTURE_H_
+#define CPNS_TESTS_INTEGRATION_FLOW_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace cpns::testing {
+
+class FlowTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  void SetUp() override;
+
+  struct Daemon {
+    std::unique_ptr<Process> process;
+    std::string address;  // server: HOST:PORT; gateway: unix:PATH
+    std::string ready;    // what the daemon wrote to its --ready-file
+  };
+
+  static std::string Pki(const std::string& file) { return pki_dir_ + "/" + file; }
+
+  Daemon StartServer();
+  // `cert_id` picks the certificate (gw-<cert_id>.crt); by default the gateway's own.
+  Daemon StartGateway(const std::string& gw_id, const std::string& server,
+                      const std::string& cert_id = "", std::vector<std::string> extra = {});
+  RunResult Request(const std::string& gateway, const std::string& entity_id,
+                    const std::string& user_id, std::vector<std::string> extra = {});
+  nlohmann::json SeedsList();
+  std::string StateDir(const std::string& gw_id) { return dir_ + "/state-" + gw_id; }
+
+  static std::string pki_dir_;
+  std::string dir_;
+  std::string db_;
+};
+
+}  // namespace cpns::testing
+
+#endif  // CPNS_TESTS_INTEGRATION_FLOW_FIXTURE_H_
