@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/logging.h"
 
 #include "core/status_macros.h"
@@ -12,12 +14,20 @@
 
 namespace cpns::gateway {
 
+absl::Time EUKeyServiceImpl::UpstreamDeadline(absl::Time caller_deadline) const {
+  // Leave the caller a tenth of its remaining time (at most 250 ms) to receive
+  // our UNAVAILABLE, rather than letting its own deadline expire first.
+  const absl::Time now = absl::Now();
+  const absl::Duration margin = std::clamp((caller_deadline - now) / 10, absl::ZeroDuration(),
+                                            absl::Milliseconds(250));
+  return std::min(caller_deadline - margin, now + policy_.upstream_timeout);
+}
+
 grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
-  const absl::Time deadline = std::min(absl::FromChrono(context->deadline()),
-                                       absl::Now() + policy_.upstream_timeout);
-  absl::Status status = Assign(*request, deadline, *response);
+  absl::Status status = Assign(*request, UpstreamDeadline(absl::FromChrono(context->deadline())),
+                               *response);
   if (!status.ok()) {
     spdlog::warn("EUKey Assignment Request from {} refused: {}: {}", context->peer(),
                  absl::StatusCodeToString(status.code()), status.message());

@@ -34,6 +34,8 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
   uint64_t assignments_issued() const { return issued_.load(); }
 
  private:
+  // The deadline for obtaining the 1st seed on behalf of a caller.
+  absl::Time UpstreamDeadline(absl::Time caller_deadline) const;
   absl::Status Assign(const cpns::v1::EUKeyAssignmentRequest& request, absl::Time deadline,
                       cpns::v1::EUKeyAssignmentResponse& response);
 

@@ -1,3 +1,4 @@
+#include "core/openssl_ptr.h"
 #include "pki/dev_pki.h"
 
 #include <openssl/bio.h>
@@ -24,20 +25,6 @@
 namespace cpns::pki {
 namespace {
 
-template <auto FreeFn>
-struct OpenSslFree {
-  template <typename T>
-  void operator()(T* p) const {
-    FreeFn(p);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, OpenSslFree<BN_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, OpenSslFree<X509_EXTENSION_free>>;
-using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpenSslFree<GENERAL_NAME_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslFree<GENERAL_NAMES_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509_free>>;
 
 // Debian's abseil has its own string_view type, which StrCat needs.
 constexpr absl::string_view kUriPrefix(kGatewayUriPrefix.data(), kGatewayUriPrefix.size());

@@ -1,3 +1,4 @@
+#include "core/openssl_ptr.h"
 #include "pki/dev_pki.h"
 
 #include <gmock/gmock.h>
@@ -21,18 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-template <auto FreeFn>
-struct OpenSslFree {
-  template <typename T>
-  void operator()(T* p) const {
-    FreeFn(p);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslFree<X509_STORE_CTX_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, OpenSslFree<X509_STORE_free>>;
-using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509_free>>;
 
 std::string MakeTempDir() {
   std::string tmpl = ::testing::TempDir() + "cpns_dev_pki_XXXXXX";

@@ -1,3 +1,4 @@
+#include "core/openssl_ptr.h"
 #include "wire/peer_identity.h"
 
 #include <openssl/bio.h>
@@ -12,22 +13,12 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl//strings/str_cat.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace cpns::wire {
 namespace {
 
-template <auto FreeFn>
-struct OpenSslFree {
-  template <typename T>
-  void operator()(T* p) const {
-    FreeFn(p);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO_free>>;
-using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslFree<GENERAL_NAMES_free>>;
 
 // Debian's abseil has its own string_view type, which StrCat needs.
 constexpr absl::string_view kUriPrefix(kGatewayUriPrefix.data(), kGatewayUriPrefix.size());

@@ -1,3 +1,4 @@
+#include "core/openssl_ptr.h"
 #include "wire/peer_identity.h"
 
 #include <gmock/gmock.h>
@@ -16,17 +17,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-template <auto FreeFn>
-struct OpenSslFree {
-  template <typename T>
-  void operator()(T* p) const {
-    FreeFn(p);
-  }
-};
-using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, OpenSslFree<X509_EXTENSION_free>>;
 
 // A self-signed P-256 certificate, PEM-encoded. `san` is an OpenSSL
 // subjectAltName config string such as "URI:urn:cpns:gw:a,DNS:x"; empty means

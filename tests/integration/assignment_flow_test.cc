@@ -1,7 +1,11 @@
 // The EUKey assignment flow end to end, with the real programs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "core/file_util.h"
@@ -125,6 +129,26 @@ TEST_F(FlowTest, ServerDownWithoutSeedGivesUnavailableWithinTheDeadline) {
   const RunResult ok = Request(gw2.address, "headset", "alice");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(SeedsList().size(), 1u);
+}
+
+// A server that accepts TCP connections but never answers (a black hole):
+// the assignee still gets UNAVAILABLE from the gateway, before its own deadline.
+TEST_F(FlowTest, SilentServerGivesUnavailableBeforeTheCallersDeadline) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Daemon gw = StartGateway("gw-A", "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  const RunResult r = Request(gw.address, "headset", "alice", {"--timeout", "3s"});
+  close(fd);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cpns-pne: UNAVAILABLE: "));
+  EXPECT_TRUE(gw.process->running());
 }
 
 TEST_F(FlowTest, PnTlsListenerServesWithTheGatewayCertificate) {
