@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "absl/strings/match.h"
 #include "core/file_util.h"
 #include "cpns/core/hex.h"
@@ -84,6 +86,25 @@ TEST_F(FlowTest, FirstAssignmentMakesOneSeedSecondAndRestartMakeNone) {
   EXPECT_EQ(a3["seed_epoch"], 1);
   ExpectEUKeyDerivesFrom(*saved, a3);
   EXPECT_EQ(SeedsList().size(), 1u);
+}
+
+TEST_F(FlowTest, ConcurrentFirstAssignmentsMakeOneSeedRequest) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address);
+  constexpr int kAssignees = 24;
+  std::vector<RunResult> results(kAssignees);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kAssignees; ++i) {
+    threads.emplace_back([&, i] { results[i] = Request(gw.address, "pne-" + std::to_string(i), "alice"); });
+  }
+  for (auto& t : threads) t.join();
+  for (const RunResult& r : results) {
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["seed_epoch"], 1);
+  }
+  EXPECT_EQ(SeedsList().size(), 1u);
+  EXPECT_EQ(CountOccurrences(server.process->log(), "1st Seed Response to gateway gw-A"), 1)
+      << server.process->log();
 }
 
 TEST_F(FlowTest, StateIsPrivateAndSocketIsGroupOnly) {
