@@ -39,9 +39,10 @@ function(cpns_executable name)
   install(TARGETS ${name} RUNTIME DESTINATION bin)
 endfunction()
 
-# cpns_test(NAME SRCS ... DEPS ... [LABELS ...]): a GoogleTest binary registered with ctest.
+# cpns_test(NAME SRCS ... DEPS ... LABEL unit|concurrency|integration): a
+# GoogleTest binary registered with ctest.
 function(cpns_test name)
-  cmake_parse_arguments(A "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "" "LABEL" "SRCS;DEPS" ${ARGN})
   add_executable(${name} ${A_SRCS})
   target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   _cpns_common(${name})
@@ -49,7 +50,9 @@ function(cpns_test name)
   # Tests find the programs and the test data through these two paths.
   target_compile_definitions(${name} PRIVATE
     CPNS_BIN_DIR="${PROJECT_BINARY_DIR}/bin" CPNS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 30)
+  # One label per binary (gtest_discover_tests cannot pass a list):
+  # unit, concurrency (also run under TSan) or integration.
+  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABEL}" DISCOVERY_TIMEOUT 30)
 endfunction()
 
 # cpns_benchmark(NAME SRCS ... DEPS ...)

@@ -26,14 +26,14 @@ absl::Status SeedCache::LoadSaved() {
   absl::StatusOr<FirstSeed> saved = LoadSeedFile(seed_file_, gw_id_);
   if (absl::IsNotFound(saved.status())) return absl::OkStatus();
   if (!saved.ok()) return saved.status();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   seed_ = std::move(*saved);
   return absl::OkStatus();
 }
 
 absl::StatusOr<FirstSeed> SeedCache::Get(absl::Time deadline) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (seed_.has_value()) return *seed_;
     if (fetching_) {
       // Someone else's 1st Seed Request is in flight: wait for its outcome.
@@ -41,7 +41,7 @@ absl::StatusOr<FirstSeed> SeedCache::Get(absl::Time deadline) {
       auto done = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return fetches_done_ != seen || seed_.has_value();
       };
-      if (!mu_.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+      if (!mu_.AwaitWithDeadline(done, deadline)) {
         return absl::UnavailableError(
             "the gateway holds no 1st seed yet; the 1st Seed Request to the CPNS Server did not "
             "complete within the request deadline");
@@ -64,9 +64,10 @@ absl::StatusOr<FirstSeed> SeedCache::FetchAsLeader(absl::Time deadline) {
                     saved.message());
     }
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   fetching_ = false;
   ++fetches_done_;
+  mu_.SignalAll();
   if (!fetched.ok()) {
     last_error_ = fetched.status();
     spdlog::warn("1st Seed Request failed: {}", fetched.status().message());
@@ -78,13 +79,13 @@ absl::StatusOr<FirstSeed> SeedCache::FetchAsLeader(absl::Time deadline) {
 }
 
 std::optional<uint32_t> SeedCache::held_epoch() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!seed_.has_value()) return std::nullopt;
   return seed_->seed_epoch;
 }
 
 uint64_t SeedCache::upstream_requests() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return upstream_requests_;
 }
 

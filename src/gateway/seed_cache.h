@@ -12,8 +12,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 #include "gateway/first_seed.h"
 
 namespace cpns::gateway {
@@ -44,7 +44,7 @@ class SeedCache {
   FirstSeedSource& source_;
   const std::string seed_file_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::optional<FirstSeed> seed_ ABSL_GUARDED_BY(mu_);
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t fetches_done_ ABSL_GUARDED_BY(mu_) = 0;  // completed fetches, ok or not

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
 #include "gateway/seed_file.h"
 
 namespace cpns::gateway {
@@ -20,13 +20,15 @@ class CountingSource final : public FirstSeedSource {
  public:
   absl::StatusOr<FirstSeed> Fetch(absl::Time deadline) override {
     ++calls;
-    if (hold) release.WaitForNotification();
+    if (hold) released.wait();
     if (!fail.ok()) return fail;
     return FirstSeed{Gw(), 1, SecretBytes::CopyFrom(std::string(32, static_cast<char>(calls)))};
   }
   std::atomic<int> calls{0};
   bool hold = false;
-  absl::Notification release;
+  // std::promise rather than absl::Notification: TSan sees through libstdc++.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
   absl::Status fail;
 };
 
@@ -55,7 +57,7 @@ TEST(SeedCacheTest, ConcurrentMissesMakeOneUpstreamCall) {
   }
   // Release the one upstream call only once every caller has started.
   while (started.load() < kCallers) std::this_thread::yield();
-  source.release.Notify();
+  source.release.set_value();
   for (auto& t : threads) t.join();
   EXPECT_EQ(source.calls.load(), 1);
   EXPECT_EQ(cache.upstream_requests(), 1u);
@@ -93,7 +95,7 @@ TEST(SeedCacheTest, WaiterWhoseDeadlinePassesGetsUnavailable) {
   while (source.calls.load() == 0) std::this_thread::yield();
   absl::StatusOr<FirstSeed> waiter = cache.Get(absl::Now());  // deadline already passed
   EXPECT_EQ(waiter.status().code(), absl::StatusCode::kUnavailable);
-  source.release.Notify();
+  source.release.set_value();
   leader.join();
 }
 

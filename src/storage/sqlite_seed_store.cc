@@ -157,7 +157,7 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const Opt
 SqliteSeedStore::~SqliteSeedStore() { sqlite3_close(db_); }
 
 absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& gw_id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   // BEGIN IMMEDIATE takes the write lock first, so two processes cannot both
   // see "no active seed" and both insert one.
   CPNS_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
@@ -204,7 +204,7 @@ absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateLocked(const GatewayId& g
 }
 
 absl::StatusOr<StoredSeed> SqliteSeedStore::Get(const GatewayId& gw_id, uint32_t seed_epoch) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
                                                         "SELECT first_seed, created_at FROM "
                                                         "first_seeds WHERE gw_id = ? AND seed_epoch = ?"));
@@ -219,7 +219,7 @@ absl::StatusOr<StoredSeed> SqliteSeedStore::Get(const GatewayId& gw_id, uint32_t
 }
 
 absl::StatusOr<std::vector<SeedRecord>> SqliteSeedStore::List() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
                                                         "SELECT gw_id, seed_epoch, created_at, "
                                                         "state FROM first_seeds ORDER BY gw_id, "

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 #include "cpns/core/clock.h"
 #include "storage/seed_store.h"
 
@@ -42,7 +42,7 @@ class SqliteSeedStore final : public SeedStore {
   absl::StatusOr<StoredSeed> GetOrCreateLocked(const GatewayId& gw_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   const Clock& clock_;
 };

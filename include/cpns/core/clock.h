@@ -3,7 +3,8 @@
 #ifndef CPNS_CORE_CLOCK_H_
 #define CPNS_CORE_CLOCK_H_
 
-#include "absl/synchronization/mutex.h"
+#include <mutex>
+
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -25,17 +26,17 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start) : now_(start) {}
   absl::Time Now() const override {
-    absl::MutexLock l(&mu_);
+    std::lock_guard<std::mutex> l(mu_);
     return now_;
   }
   void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu_);
+    std::lock_guard<std::mutex> l(mu_);
     now_ += d;
   }
 
  private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  absl::Time now_;  // guarded by mu_
 };
 
 }  // namespace cpns
