@@ -2,6 +2,7 @@
 // client library -> gRPC over a Unix socket -> EUKeyService with a held
 // 1st seed (steps 1, 2, 6, 7; the server is not involved once the seed is held).
 #include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
 
@@ -21,6 +22,7 @@ struct Rig {
   std::unique_ptr<assignee::EUKeyClient> client;
 
   Rig() {
+    spdlog::set_level(spdlog::level::warn);  // one info line per assignment otherwise
     std::string tmpl = "/tmp/cpns_assign_bench_XXXXXX";
     const std::string dir = mkdtemp(tmpl.data());
     (void)pki::WriteDevelopmentPki({.out_dir = dir + "/pki", .server_name = "unused",

@@ -8,6 +8,7 @@
 #include "cpns/core/kdf.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "wire/endpoint.h"
+#include "wire/limits.h"
 #include "wire/messages.h"
 #include "wire/redact.h"
 #include "wire/status.h"
@@ -69,6 +70,7 @@ absl::StatusOr<std::unique_ptr<EUKeyClient>> EUKeyClient::Create(
   CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--gateway", options.gateway));
   std::shared_ptr<grpc::ChannelCredentials> creds;
   grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(wire::kMaxMessageBytes);
   if (endpoint.kind == wire::Endpoint::Kind::kUnix) {
     creds = grpc::InsecureChannelCredentials();
   } else {

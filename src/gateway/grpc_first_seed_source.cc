@@ -7,6 +7,7 @@
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "gateway/first_seed.h"
 #include "wire/endpoint.h"
+#include "wire/limits.h"
 #include "wire/redact.h"
 #include "wire/status.h"
 
@@ -73,6 +74,7 @@ absl::StatusOr<std::unique_ptr<FirstSeedSource>> MakeGrpcFirstSeedSource(
   if (!connection.server_name.empty()) {
     args.SetSslTargetNameOverride(connection.server_name);
   }
+  args.SetMaxReceiveMessageSize(wire::kMaxMessageBytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   auto channel = grpc::CreateCustomChannel(endpoint.address, creds, args);
