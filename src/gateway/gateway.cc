@@ -73,10 +73,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
 Gateway::~Gateway() { Shutdown(absl::Seconds(5)); }
 
 void Gateway::Shutdown(absl::Duration grace) {
-  if (server_ == nullptr) return;
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  server_->Wait();
-  server_.reset();
+  wire::StopServer(server_, grace);
 }
 
 }  // namespace cpns::gateway

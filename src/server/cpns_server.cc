@@ -34,10 +34,7 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
 CpnsServer::~CpnsServer() { Shutdown(absl::Seconds(5)); }
 
 void CpnsServer::Shutdown(absl::Duration grace) {
-  if (server_ == nullptr) return;
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  server_->Wait();
-  server_.reset();
+  wire::StopServer(server_, grace);
 }
 
 }  // namespace cpns::server

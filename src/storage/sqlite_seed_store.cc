@@ -158,8 +158,11 @@ SqliteSeedStore::~SqliteSeedStore() { sqlite3_close(db_); }
 
 absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& gw_id) {
   MutexLock lock(&mu_);
-  // BEGIN IMMEDIATE takes the write lock first, so two processes cannot both
-  // see "no active seed" and both insert one.
+  // The common case (a known gateway) is a read that takes no write lock.
+  CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveLocked(gw_id));
+  if (active.has_value()) return std::move(*active);
+  // BEGIN IMMEDIATE takes the write lock before looking again, so two
+  // processes cannot both see "no active seed" and both insert one.
   CPNS_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
   absl::StatusOr<StoredSeed> seed = GetOrCreateLocked(gw_id);
   if (!seed.ok()) {
@@ -170,17 +173,22 @@ absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& g
   return seed;
 }
 
-absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateLocked(const GatewayId& gw_id) {
+absl::StatusOr<std::optional<StoredSeed>> SqliteSeedStore::FindActiveLocked(
+    const GatewayId& gw_id) {
   CPNS_ASSIGN_OR_RETURN(Statement find,
                         Statement::Prepare(db_,
                                            "SELECT seed_epoch, first_seed, created_at FROM "
                                            "first_seeds WHERE gw_id = ? AND state = 'active'"));
   find.Bind(1, gw_id.value());
   CPNS_ASSIGN_OR_RETURN(bool found, find.Step());
-  if (found) {
-    return StoredSeed{gw_id, static_cast<uint32_t>(find.Int(0)), find.Blob(1),
-                      absl::FromUnixSeconds(find.Int(2))};
-  }
+  if (!found) return std::nullopt;
+  return StoredSeed{gw_id, static_cast<uint32_t>(find.Int(0)), find.Blob(1),
+                    absl::FromUnixSeconds(find.Int(2))};
+}
+
+absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateLocked(const GatewayId& gw_id) {
+  CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveLocked(gw_id));
+  if (active.has_value()) return std::move(*active);
   CPNS_ASSIGN_OR_RETURN(
       Statement next,
       Statement::Prepare(db_, "SELECT coalesce(max(seed_epoch), 0) + 1 FROM first_seeds WHERE gw_id = ?"));

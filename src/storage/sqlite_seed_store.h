@@ -7,6 +7,7 @@
 #define CPNS_STORAGE_SQLITE_SEED_STORE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,9 @@ class SqliteSeedStore final : public SeedStore {
  private:
   SqliteSeedStore(sqlite3* db, const Clock& clock) : db_(db), clock_(clock) {}
 
+  absl::StatusOr<std::optional<StoredSeed>> FindActiveLocked(const GatewayId& gw_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside a write transaction: the active seed, or a new one inserted.
   absl::StatusOr<StoredSeed> GetOrCreateLocked(const GatewayId& gw_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
