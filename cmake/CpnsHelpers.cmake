@@ -41,18 +41,21 @@ endfunction()
 
 # cpns_test(NAME SRCS ... DEPS ... LABEL unit|concurrency|integration): a
 # GoogleTest binary registered with ctest.
+# FIXTURES postgres: the tests need the throw-away PostgreSQL server.
 function(cpns_test name)
-  cmake_parse_arguments(A "" "LABEL" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(A "" "LABEL" "SRCS;DEPS;FIXTURES" ${ARGN})
   add_executable(${name} ${A_SRCS})
   target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   _cpns_common(${name})
   include(GoogleTest)
   # Tests find the programs and the test data through these two paths.
   target_compile_definitions(${name} PRIVATE
-    CPNS_BIN_DIR="${PROJECT_BINARY_DIR}/bin" CPNS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    CPNS_BIN_DIR="${PROJECT_BINARY_DIR}/bin" CPNS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    CPNS_PG_STATE_DIR="${PROJECT_BINARY_DIR}/pg-state")
   # One label per binary (gtest_discover_tests cannot pass a list):
   # unit, concurrency (also run under TSan) or integration.
-  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABEL}" DISCOVERY_TIMEOUT 30)
+  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABEL}" FIXTURES_REQUIRED "${A_FIXTURES}"
+                       DISCOVERY_TIMEOUT 30)
 endfunction()
 
 # cpns_benchmark(NAME SRCS ... DEPS ...)

@@ -34,6 +34,7 @@ struct SeedRecord {
   uint32_t seed_epoch;
   absl::Time created_at;
   SeedState state;
+  std::string kek_id;  // the KEK that sealed it (a public key id)
 };
 
 class SeedStore {
@@ -51,7 +52,29 @@ class SeedStore {
   virtual absl::StatusOr<StoredSeed> Get(const GatewayId& gw_id, uint32_t seed_epoch) = 0;
 
   // Every stored seed without its secret, ordered by gw_id then epoch.
+  // Needs no KEK.
   virtual absl::StatusOr<std::vector<SeedRecord>> List() = 0;
+
+  // Re-seals every seed not sealed under the key ring's primary KEK, one row
+  // per transaction, so servers keep serving meanwhile. Returns how many rows
+  // were re-sealed. FailedPrecondition for a row whose KEK is not held.
+  virtual absl::StatusOr<int> RewrapToPrimary() = 0;
+
+  // The schema version the database is at (0 for an empty database).
+  virtual absl::StatusOr<int> SchemaVersion() = 0;
+};
+
+// How a store opens its database.
+struct StoreOptions {
+  // The KEKs; nullptr opens the store for metadata only (List, SchemaVersion):
+  // calls that need seed bytes then fail with FailedPrecondition.
+  const class KeyRing* keys = nullptr;
+  // Apply pending migrations at open. Without it, a database older than this
+  // program is refused with FailedPrecondition ("run cpns-server migrate").
+  // A database newer than this program is always refused.
+  bool migrate = false;
+  // SQLite: create the file if it does not exist.
+  bool create_if_missing = true;
 };
 
 absl::string_view SeedStateName(SeedState state);

@@ -1,8 +1,9 @@
 // SqliteSeedStore: the embedded SeedStore, one SQLite file.
 //
 // WAL journal, synchronous=FULL: a commit is on disk before it returns.
-// Thread-safe (one connection behind a mutex). Several processes may open the
-// same file: writers serialize on BEGIN IMMEDIATE.
+// Seeds are sealed under the key ring's KEKs. Thread-safe (one connection
+// behind a mutex). Several processes may open the same file: writers
+// serialize on BEGIN IMMEDIATE.
 #ifndef CPNS_STORAGE_SQLITE_SEED_STORE_H_
 #define CPNS_STORAGE_SQLITE_SEED_STORE_H_
 
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
+#include "storage/kek.h"
 #include "storage/seed_store.h"
 
 struct sqlite3;
@@ -21,33 +23,37 @@ namespace cpns::storage {
 
 class SqliteSeedStore final : public SeedStore {
  public:
-  struct Options {
-    std::string path;
-    bool create_if_missing = true;  // false: NotFound for a missing file
-    int busy_timeout_ms = 5000;
-  };
-
-  // Opens (and if allowed creates) the database and its schema.
-  // `clock` must outlive the store.
-  static absl::StatusOr<std::unique_ptr<SqliteSeedStore>> Open(const Options& options,
+  // `clock` and `options.keys` (if set) must outlive the store. NotFound for
+  // a missing file when !create_if_missing; FailedPrecondition for a schema
+  // this program cannot use (see StoreOptions::migrate).
+  static absl::StatusOr<std::unique_ptr<SqliteSeedStore>> Open(const std::string& path,
+                                                              const StoreOptions& options,
                                                               const Clock& clock);
   ~SqliteSeedStore() override;
 
   absl::StatusOr<StoredSeed> GetOrCreateActive(const GatewayId& gw_id) override;
   absl::StatusOr<StoredSeed> Get(const GatewayId& gw_id, uint32_t seed_epoch) override;
   absl::StatusOr<std::vector<SeedRecord>> List() override;
+  absl::StatusOr<int> RewrapToPrimary() override;
+  absl::StatusOr<int> SchemaVersion() override;
 
  private:
-  SqliteSeedStore(sqlite3* db, const Clock& clock) : db_(db), clock_(clock) {}
+  SqliteSeedStore(sqlite3* db, const KeyRing* keys, const Clock& clock)
+      : db_(db), keys_(keys), clock_(clock) {}
 
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int> SchemaVersionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<StoredSeed>> FindActiveLocked(const GatewayId& gw_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inside a write transaction: the active seed, or a new one inserted.
   absl::StatusOr<StoredSeed> GetOrCreateLocked(const GatewayId& gw_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RewrapOneLocked(const GatewayId& gw_id, uint32_t epoch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  const KeyRing* const keys_;
   const Clock& clock_;
 };
 

@@ -1,0 +1,143 @@
+#include "commands.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli.h"
+#include "core/logging.h"
+#include "core/process.h"
+#include "cpns/core/clock.h"
+#include "server/cpns_server.h"
+#include "storage/kek.h"
+#include "storage/open_store.h"
+
+namespace cpns::server_cli {
+namespace {
+
+using storage::Backend;
+
+int Fail(const absl::Status& s) { return cli::Fail(kProgram, s); }
+
+// The KEK files to use. A home-lab SQLite server given none (and no
+// $CPNS_KEK) keeps one next to its database, created on first use.
+absl::StatusOr<std::vector<std::string>> KekFiles(const Flags& f, bool create_default) {
+  if (!f.kek_files.empty() || std::getenv(storage::kKekEnvVar) != nullptr) return f.kek_files;
+  absl::StatusOr<storage::StoreUrl> url = storage::ParseStoreUrl(f.db);
+  if (!url.ok()) return url.status();
+  if (url->backend != Backend::kSqlite) {
+    return absl::InvalidArgumentError(
+        "--kek-file is required with PostgreSQL (create one with cpns-server init --kek-file F)");
+  }
+  const std::string path = url->target + ".kek";
+  struct stat st;
+  if (create_default && ::stat(path.c_str(), &st) != 0) {
+    absl::StatusOr<storage::Kek> kek = storage::Kek::Generate();
+    if (!kek.ok()) return kek.status();
+    if (absl::Status s = kek->WriteNewFile(path); !s.ok()) return s;
+    spdlog::warn("no --kek-file given: created {} next to the database; keep KEKs apart from "
+                 "the database and its backups in production",
+                 path);
+  }
+  return std::vector<std::string>{path};
+}
+
+}  // namespace
+
+int Serve(const Flags& f) {
+  if (absl::Status s = InitLogging(kProgram, f.log_level); !s.ok()) return Fail(s);
+  absl::StatusOr<storage::StoreUrl> url = storage::ParseStoreUrl(f.db);
+  if (!url.ok()) return Fail(url.status());
+  absl::StatusOr<std::vector<std::string>> files = KekFiles(f, /*create_default=*/true);
+  if (!files.ok()) return Fail(files.status());
+  absl::StatusOr<storage::KeyRing> keys = storage::LoadKeyRing(*files);
+  if (!keys.ok()) return Fail(keys.status());
+  RealClock clock;
+  // The embedded SQLite store migrates itself; a shared PostgreSQL database
+  // is migrated on purpose, with `cpns-server migrate`.
+  auto store = storage::OpenSeedStore(
+      f.db, {.keys = &*keys, .migrate = url->backend == Backend::kSqlite}, clock);
+  if (!store.ok()) return Fail(store.status());
+  auto server = server::CpnsServer::Start(
+      {.listen = f.listen,
+       .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca}},
+      **store);
+  if (!server.ok()) return Fail(server.status());
+  const std::string bound =
+      absl::StrCat(f.listen.substr(0, f.listen.rfind(':')), ":", (*server)->port());
+  if (absl::Status s = WriteReadyFile(f.ready_file, bound); !s.ok()) return Fail(s);
+  spdlog::info("CPNS Server serving FirstSeedService on {} (mutual TLS); {} store; sealing "
+               "new seeds under KEK {}",
+               bound, url->backend == Backend::kSqlite ? "SQLite" : "PostgreSQL",
+               keys->primary().id());
+  const int sig = WaitForTerminationSignal();
+  spdlog::info("signal {}: shutting down", sig);
+  (*server)->Shutdown(absl::Seconds(5));
+  spdlog::info("stopped");
+  return 0;
+}
+
+int Init(const Flags& f) {
+  absl::StatusOr<storage::Kek> kek = storage::Kek::Generate();
+  if (!kek.ok()) return Fail(kek.status());
+  if (absl::Status s = kek->WriteNewFile(f.kek_files.front()); !s.ok()) return Fail(s);
+  std::cout << "created KEK " << kek->id() << " in " << f.kek_files.front() << " (mode 0600)\n";
+  return 0;
+}
+
+int Migrate(const Flags& f) {
+  RealClock clock;
+  auto store = storage::OpenSeedStore(f.db, {.migrate = true}, clock);
+  if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<int> version = (*store)->SchemaVersion();
+  if (!version.ok()) return Fail(version.status());
+  std::cout << "database schema is at version " << *version << "\n";
+  return 0;
+}
+
+int KekRotate(const Flags& f) {
+  if (absl::Status s = InitLogging(kProgram, "warn"); !s.ok()) return Fail(s);
+  std::vector<std::string> files = {f.new_kek_file};
+  files.insert(files.end(), f.kek_files.begin(), f.kek_files.end());
+  absl::StatusOr<storage::KeyRing> keys = storage::LoadKeyRing(files);
+  if (!keys.ok()) return Fail(keys.status());
+  RealClock clock;
+  auto store = storage::OpenSeedStore(f.db, {.keys = &*keys, .create_if_missing = false}, clock);
+  if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<int> n = (*store)->RewrapToPrimary();
+  if (!n.ok()) return Fail(n.status());
+  std::cout << "re-sealed " << *n << " seeds under KEK " << keys->primary().id() << "\n";
+  return 0;
+}
+
+int SeedsList(const Flags& f) {
+  RealClock clock;
+  auto store = storage::OpenSeedStore(f.db, {.create_if_missing = false}, clock);
+  if (!store.ok()) return Fail(store.status());
+  auto seeds = (*store)->List();
+  if (!seeds.ok()) return Fail(seeds.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : *seeds) {
+    const std::string created =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", s.created_at, absl::UTCTimeZone());
+    const std::string state(storage::SeedStateName(s.state));
+    if (f.json) {
+      out.push_back({{"gw_id", s.gw_id.value()},
+                     {"seed_epoch", s.seed_epoch},
+                     {"created_at", absl::ToUnixSeconds(s.created_at)},
+                     {"created_at_utc", created},
+                     {"state", state},
+                     {"kek_id", s.kek_id}});
+    } else {
+      std::cout << s.gw_id.value() << "  epoch " << s.seed_epoch << "  " << state << "  created "
+                << created << "  kek " << s.kek_id << "\n";
+    }
+  }
+  if (f.json) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace cpns::server_cli

@@ -1,0 +1,36 @@
+// What both store backends do to turn a 1st seed into a row and back.
+// Thread-safe functions.
+#ifndef CPNS_STORAGE_SEALED_SEED_H_
+#define CPNS_STORAGE_SEALED_SEED_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "storage/kek.h"
+#include "storage/seed_store.h"
+
+namespace cpns::storage {
+
+// A new 1st seed (32 CSPRNG bytes) and its sealed form under the primary KEK.
+struct NewSeed {
+  SecretBytes seed;
+  std::string sealed;
+  std::string kek_id;
+};
+absl::StatusOr<NewSeed> MakeSealedSeed(const KeyRing* keys, const GatewayId& gw_id,
+                                       uint32_t seed_epoch);
+
+// Opens a stored row with the KEK it names.
+absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const GatewayId& gw_id,
+                                          uint32_t seed_epoch, absl::string_view sealed,
+                                          absl::string_view kek_id, int64_t created_at);
+
+// FailedPrecondition unless `version` is kLatestSchemaVersion; the message
+// tells the operator what to do.
+absl::Status CheckSchemaVersion(int version);
+
+SeedState ParseSeedState(absl::string_view s);
+
+}  // namespace cpns::storage
+
+#endif  // CPNS_STORAGE_SEALED_SEED_H_
