@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
 namespace cpns::testing {
@@ -11,9 +12,13 @@ std::string FlowTest::pki_dir_;
 
 void FlowTest::SetUpTestSuite() {
   pki_dir_ = MakeTempDir("pki") + "/pki";
-  const RunResult r = RunProgram({Program("cpns-keytool"), "pki", "init", "--out", pki_dir_,
-                           "--server-name", "cpns-server.test", "--gateway", "gw-A", "--gateway",
-                           "gw-B"});
+  std::vector<std::string> argv = {Program("cpns-keytool"), "pki", "init", "--out", pki_dir_,
+                                   "--server-name", "cpns-server.test", "--gateway", "gw-A",
+                                   "--gateway", "gw-B"};
+  for (int i = 0; i < kNumberedGateways; ++i) {
+    argv.insert(argv.end(), {"--gateway", absl::StrFormat("gw-%02d", i)});
+  }
+  const RunResult r = RunProgram(argv);
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
@@ -22,14 +27,15 @@ void FlowTest::SetUp() {
   db_ = dir_ + "/seeds.db";
 }
 
-FlowTest::Daemon FlowTest::StartServer() {
+FlowTest::Daemon FlowTest::StartServer(std::vector<std::string> extra) {
   static int n = 0;
   const std::string ready = absl::StrCat(dir_, "/server", ++n, ".ready");
-  auto p = std::make_unique<Process>(
-      std::vector<std::string>{Program("cpns-server"), "serve", "--listen", "127.0.0.1:0", "--db",
-                               db_, "--cert", Pki("server.crt"), "--key", Pki("server.key"),
-                               "--client-ca", Pki("ca.crt"), "--ready-file", ready},
-      absl::StrCat(dir_, "/server", n, ".log"));
+  std::vector<std::string> argv = {Program("cpns-server"), "serve", "--listen", "127.0.0.1:0",
+                                   "--db", db_, "--cert", Pki("server.crt"), "--key",
+                                   Pki("server.key"), "--client-ca", Pki("ca.crt"),
+                                   "--ready-file", ready};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Process>(argv, absl::StrCat(dir_, "/server", n, ".log"));
   EXPECT_TRUE(WaitForFile(ready)) << p->log();
   const std::string contents = ReadFileOrEmpty(ready);
   std::string address = contents;

@@ -18,6 +18,8 @@ namespace cpns::testing {
 class FlowTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
+  // The gateways of the suite's PKI: gw-A, gw-B and gw-00 .. gw-(n-1).
+  static constexpr int kNumberedGateways = 24;
   void SetUp() override;
 
   struct Daemon {
@@ -28,7 +30,8 @@ class FlowTest : public ::testing::Test {
 
   static std::string Pki(const std::string& file) { return pki_dir_ + "/" + file; }
 
-  Daemon StartServer();
+  // A cpns-server on db_ with the extra flags (e.g. --kek-file).
+  Daemon StartServer(std::vector<std::string> extra = {});
   // `cert_id` picks the certificate (gw-<cert_id>.crt); by default the gateway's own.
   Daemon StartGateway(const std::string& gw_id, const std::string& server,
                       const std::string& cert_id = "", std::vector<std::string> extra = {});

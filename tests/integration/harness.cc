@@ -90,6 +90,14 @@ Process::~Process() {
   }
 }
 
+void Process::Kill() {
+  if (!running()) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = -1;
+}
+
 bool Process::running() {
   if (exit_code_.has_value()) return false;
   int status = 0;

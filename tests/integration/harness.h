@@ -46,6 +46,8 @@ class Process {
   // Sends SIGTERM and waits; returns the exit code (-1 if killed by a signal,
   // or if it did not exit within the timeout).
   int Terminate(int timeout_ms = 20000);
+  // SIGKILL, as a crash would, and waits for the process to go.
+  void Kill();
   bool running();
   std::string log() const { return ReadFileOrEmpty(log_path_); }
 

@@ -6,6 +6,7 @@
 
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "flow_fixture.h"
+#include "seed_client.h"
 #include "wire/tls.h"
 
 namespace cpns::testing {
@@ -63,22 +64,6 @@ TEST_F(FlowTest, MalformedAssignmentRequestsAreRefusedAndTheGatewayKeepsServing)
   EXPECT_EQ(ok.entity_type(), cpns::v1::ENTITY_TYPE_PNGW);
   EXPECT_EQ(ok.second_seed().size(), 32u);
   EXPECT_TRUE(gw.process->running());
-}
-
-std::unique_ptr<cpns::v1::FirstSeedService::Stub> ServerStub(const std::string& address,
-                                                             const wire::ClientTlsOptions& tls) {
-  auto creds = wire::MakeChannelCredentials(tls);
-  EXPECT_TRUE(creds.ok()) << creds.status();
-  return cpns::v1::FirstSeedService::NewStub(grpc::CreateChannel(address, *creds));
-}
-
-grpc::Status RequestSeed(cpns::v1::FirstSeedService::Stub& stub, const std::string& gw_id,
-                         cpns::v1::FirstSeedResponse* response) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-  cpns::v1::FirstSeedRequest req;
-  req.set_gw_id(gw_id);
-  return stub.RequestFirstSeed(&ctx, req, response);
 }
 
 TEST_F(FlowTest, ServerRefusesForeignAndMalformedSeedRequestsAndKeepsServing) {
