@@ -51,6 +51,7 @@ TEST_P(CrashTest, EverySeedAnyClientReceivedSurvivesSigkill) {
           std::string target;
           {
             std::lock_guard<std::mutex> l(mu);
+            if (acked.count(gw) != 0) continue;  // its seed is known; on to new gateways
             target = address;
           }
           auto stub = GatewayStub(target, pki_dir_, gw);
@@ -68,10 +69,15 @@ TEST_P(CrashTest, EverySeedAnyClientReceivedSurvivesSigkill) {
 
   // Kill at random moments (a fixed seed keeps a failure reproducible).
   std::mt19937 rng(20261128);
-  std::uniform_int_distribution<int> pause_ms(20, 300);
+  std::uniform_int_distribution<int> pause_ms(5, 60);
   constexpr int kKills = 6;
+  int kills_while_issuing = 0;
   for (int k = 0; k < kKills; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (static_cast<int>(acked.size()) < kNumberedGateways) ++kills_while_issuing;
+    }
     server.process->Kill();
     server = StartServer({"--kek-file", kek});
     std::lock_guard<std::mutex> l(mu);
@@ -91,6 +97,7 @@ TEST_P(CrashTest, EverySeedAnyClientReceivedSurvivesSigkill) {
   for (auto& t : clients) t.join();
 
   std::lock_guard<std::mutex> l(mu);
+  EXPECT_GE(kills_while_issuing, 3) << "the kills must land while new seeds are being issued";
   EXPECT_EQ(mismatches, 0) << "a gateway was told two different seeds";
   // Every acknowledged seed is what the store holds now.
   for (const auto& [gw, a] : acked) {

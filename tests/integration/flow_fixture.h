@@ -19,7 +19,7 @@ class FlowTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
   // The gateways of the suite's PKI: gw-A, gw-B and gw-00 .. gw-(n-1).
-  static constexpr int kNumberedGateways = 24;
+  static constexpr int kNumberedGateways = 96;
   void SetUp() override;
 
   struct Daemon {
