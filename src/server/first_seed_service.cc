@@ -35,7 +35,11 @@ grpc::Status FirstSeedServiceImpl::RequestFirstSeed(grpc::ServerContext* context
   if (!seed.ok()) {
     spdlog::error("1st Seed Request from gateway {} failed: {}", peer->value(),
                   seed.status().ToString());
-    return wire::ToGrpcStatus(seed.status());
+    // The gateway may retry UNAVAILABLE; anything else is the operator's to
+    // fix, and its details (KEK ids, SQL errors) stay in the server's log.
+    if (absl::IsUnavailable(seed.status())) return wire::ToGrpcStatus(seed.status());
+    return grpc::Status(grpc::StatusCode::INTERNAL,
+                        "the CPNS Server cannot serve this gateway's 1st seed; see the server log");
   }
   response->set_gw_id(peer->value());
   response->set_first_seed(std::string(seed->first_seed.RevealSecret()));

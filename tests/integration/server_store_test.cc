@@ -157,6 +157,26 @@ TEST_F(ServerStoreTest, KekRotationKeepsEverySeedAndRetiresTheOldKek) {
   EXPECT_NE(seeds[0]["kek_id"], "");
 }
 
+TEST_F(ServerStoreTest, KekFromTheEnvironmentSealsAndNoKekFileIsCreated) {
+  // This test runs in its own process (one ctest entry per test).
+  ASSERT_EQ(setenv("CPNS_KEK", std::string(64, 'a').c_str(), 1), 0);
+  Daemon server = StartServer();
+  unsetenv("CPNS_KEK");
+  auto stub = GatewayStub(server.address, pki_dir_, "gw-A");
+  cpns::v1::FirstSeedResponse r;
+  ASSERT_TRUE(RequestSeed(*stub, "gw-A", &r).ok());
+  struct stat st;
+  EXPECT_NE(stat((db_ + ".kek").c_str(), &st), 0) << "no default KEK file when $CPNS_KEK is set";
+  // A server without that KEK cannot open the row.
+  server.process->Terminate();
+  Daemon other = StartServer({"--kek-file", NewKek()});
+  auto stub2 = GatewayStub(other.address, pki_dir_, "gw-A");
+  const grpc::Status s = RequestSeed(*stub2, "gw-A", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_THAT(s.error_message(), HasSubstr("see the server log"));
+  EXPECT_THAT(other.process->log(), HasSubstr("does not hold KEK"));
+}
+
 TEST_F(ServerStoreTest, PostgresServerRefusesAnUnmigratedDatabase) {
   ASSERT_FALSE(PgFixtureUrl().empty());
   db_ = NewPgDatabase(PgFixtureUrl());
