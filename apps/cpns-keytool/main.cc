@@ -19,6 +19,7 @@ constexpr const char* kProgram = "cpns-keytool";
 
 struct DeriveFlags {
   std::string first_seed, gw_id, entity_type, entity_id, user_id, nonce;
+  std::string challenge, client_nonce;  // optional: also compute the proof
   uint32_t epoch = 0;
   int64_t not_after = 0;
 };
@@ -44,7 +45,7 @@ absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
                         cpns::DeriveSecondSeed(first, gw, assignee, nonce));
   CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes eukey,
                         cpns::DeriveEUKey(first, second, {gw, f.epoch, assignee, f.not_after}));
-  return nlohmann::json{{"gw_id", gw.value()},
+  nlohmann::json out{{"gw_id", gw.value()},
                         {"seed_epoch", f.epoch},
                         {"entity_type", cpns::EntityTypeName(type)},
                         {"entity_id", entity.value()},
@@ -52,6 +53,16 @@ absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
                         {"not_after", f.not_after},
                         {"second_seed", cpns::HexEncode(second.RevealSecret())},
                         {"eukey", cpns::HexEncode(eukey.RevealSecret())}};
+  if (!f.challenge.empty() || !f.client_nonce.empty()) {
+    CPNS_ASSIGN_OR_RETURN(std::string challenge, cpns::HexDecode("--challenge", f.challenge));
+    CPNS_ASSIGN_OR_RETURN(std::string client_nonce,
+                          cpns::HexDecode("--client-nonce", f.client_nonce));
+    CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes proof,
+                          cpns::DeriveAuthProof(eukey, {gw, f.epoch, assignee, f.not_after},
+                                                second, challenge, client_nonce));
+    out["proof"] = cpns::HexEncode(proof.RevealSecret());
+  }
+  return out;
 }
 
 }  // namespace
@@ -72,6 +83,8 @@ int main(int argc, char** argv) {
   derive->add_option("--user-id", d.user_id, "User id")->required();
   derive->add_option("--nonce", d.nonce, "Nonce, 32 hex digits")->required();
   derive->add_option("--not-after", d.not_after, "not_after, Unix seconds")->required();
+  derive->add_option("--challenge", d.challenge, "Also compute the auth proof: challenge (hex)");
+  derive->add_option("--client-nonce", d.client_nonce, "... and client nonce (hex)");
 
   CLI::App* pki_cmd = app.add_subcommand("pki", "Development PKI");
   pki_cmd->require_subcommand(1);

@@ -13,6 +13,7 @@ namespace {
 
 constexpr absl::string_view kSecondSeedLabel = "CPNS-2nd-seed";
 constexpr absl::string_view kEUKeyLabel = "CPNS-EUKey";
+constexpr absl::string_view kAuthLabel = "CPNS-auth";
 
 }  // namespace
 
@@ -73,6 +74,22 @@ absl::StatusOr<SecretBytes> DeriveEUKey(const SecretBytes& first_seed,
       c.assignee.entity_id.value(), c.assignee.user_id.value(),
       not_after};
   return Kdf(first_seed.Concat(second_seed), kFcEUKey, params);
+}
+
+absl::StatusOr<SecretBytes> DeriveAuthProof(const SecretBytes& eukey,
+                                            const AssignmentContext& c,
+                                            const SecretBytes& second_seed,
+                                            absl::string_view challenge,
+                                            absl::string_view client_nonce) {
+  const std::string epoch = BigEndian32(c.seed_epoch);
+  const std::string not_after = BigEndian64(static_cast<uint64_t>(c.not_after));
+  const std::array<absl::string_view, 10> params = {
+      kAuthLabel,           challenge,
+      client_nonce,         c.gw_id.value(),
+      epoch,                EntityTypeName(c.assignee.entity_type),
+      c.assignee.entity_id.value(), c.assignee.user_id.value(),
+      second_seed.RevealSecret(), not_after};
+  return Kdf(eukey, kFcAuthProof, params);
 }
 
 }  // namespace cpns

@@ -68,6 +68,11 @@ TEST(EUKeyVectorsTest, SecondSeedAndEUKeyMatchPublishedVectors) {
     absl::StatusOr<SecretBytes> eukey = DeriveEUKey(first, *second, ctx);
     ASSERT_TRUE(eukey.ok());
     EXPECT_EQ(HexEncode(eukey->RevealSecret()), v["eukey"].get<std::string>());
+    absl::StatusOr<SecretBytes> proof =
+        DeriveAuthProof(*eukey, ctx, *second, Bytes(v["challenge"].get<std::string>()),
+                        Bytes(v["client_nonce"].get<std::string>()));
+    ASSERT_TRUE(proof.ok());
+    EXPECT_EQ(HexEncode(proof->RevealSecret()), v["proof"].get<std::string>());
   }
 }
 

@@ -34,6 +34,16 @@ def eukey(v, second: bytes) -> bytes:
                v["entity_id"].encode(), v["user_id"].encode(), struct.pack(">q", v["not_after"]))
 
 
+def proof(v, second: bytes, key: bytes) -> bytes:
+    return kdf(key, 0x72, b"CPNS-auth", bytes.fromhex(v["challenge"]), bytes.fromhex(v["client_nonce"]),
+               v["gw_id"].encode(), struct.pack(">I", v["seed_epoch"]), v["entity_type"].encode(),
+               v["entity_id"].encode(), v["user_id"].encode(), second, struct.pack(">q", v["not_after"]))
+
+
+# Challenges are opaque to the client; any bytes serve for the vectors.
+CHALLENGES = [("01" + "11" * 16 + "0000000069000000" + "22" * 16, "33" * 16),
+              ("01" + "ab" * 16 + "00000000ffffffff" + "cd" * 16, "00" * 15 + "01")]
+
 INPUTS = [
     dict(name="pne-basic", first_seed="000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
          gw_id="gw-0001", seed_epoch=1, entity_type="PNE", entity_id="headset-42",
@@ -67,9 +77,13 @@ def generate(path):
                "output": kdf(bytes.fromhex("5349fbe098649f948f5d2e973a81c00f9744871ad32bf9bbd1dd5ce54e3e2e5a"),
                              0x20, b"WLAN", bytes.fromhex("bb52e91c747a")).hex()},
            "eukey": []}
-    for v in INPUTS:
+    for i, v in enumerate(INPUTS):
         s = second_seed(v)
-        out["eukey"].append(dict(v, second_seed=s.hex(), eukey=eukey(v, s).hex()))
+        k = eukey(v, s)
+        challenge, client_nonce = CHALLENGES[i % len(CHALLENGES)]
+        entry = dict(v, second_seed=s.hex(), eukey=k.hex(), challenge=challenge, client_nonce=client_nonce)
+        entry["proof"] = proof(entry, s, k).hex()
+        out["eukey"].append(entry)
     with open(path, "w") as f:
         json.dump(out, f, indent=2)
         f.write("\n")
@@ -88,20 +102,22 @@ def check(path, keytool):
     for v in data["eukey"]:
         s = second_seed(v)
         k = eukey(v, s)
-        if s.hex() != v["second_seed"] or k.hex() != v["eukey"]:
+        if s.hex() != v["second_seed"] or k.hex() != v["eukey"] or proof(v, s, k).hex() != v["proof"]:
             print("FAIL python vs vector file:", v["name"])
             failures += 1
         res = subprocess.run([keytool, "derive", "--first-seed", v["first_seed"], "--gw-id", v["gw_id"],
                               "--epoch", str(v["seed_epoch"]), "--entity-type", v["entity_type"],
                               "--entity-id", v["entity_id"], "--user-id", v["user_id"],
-                              "--nonce", v["nonce"], "--not-after", str(v["not_after"])],
+                              "--nonce", v["nonce"], "--not-after", str(v["not_after"]),
+                              "--challenge", v["challenge"], "--client-nonce", v["client_nonce"]],
                              capture_output=True, text=True)
         if res.returncode != 0:
             print("FAIL keytool exited", res.returncode, "for", v["name"], res.stderr.strip())
             failures += 1
             continue
         out = json.loads(res.stdout)
-        if out.get("second_seed") != v["second_seed"] or out.get("eukey") != v["eukey"]:
+        if (out.get("second_seed") != v["second_seed"] or out.get("eukey") != v["eukey"]
+                or out.get("proof") != v["proof"]):
             print("FAIL keytool vs python:", v["name"], out)
             failures += 1
         else:

@@ -24,6 +24,7 @@ inline constexpr size_t kNonceSize = 16;
 
 inline constexpr uint8_t kFcSecondSeed = 0x70;
 inline constexpr uint8_t kFcEUKey = 0x71;
+inline constexpr uint8_t kFcAuthProof = 0x72;
 
 // The generic KDF of 3GPP TS 33.220 Annex B.2:
 //   HMAC-SHA-256(key, FC || P0 || L0 || ... || Pn || Ln)
@@ -53,6 +54,16 @@ absl::StatusOr<SecretBytes> DeriveSecondSeed(const SecretBytes& first_seed, cons
 absl::StatusOr<SecretBytes> DeriveEUKey(const SecretBytes& first_seed,
                                         const SecretBytes& second_seed,
                                         const AssignmentContext& context);
+
+// Proof of possession of an EUKey:
+// proof = KDF(eukey, 0x72, "CPNS-auth", challenge, client_nonce, gw_id,
+//             be32(seed_epoch), entity_type, entity_id, user_id, second_seed,
+//             be64(not_after))
+absl::StatusOr<SecretBytes> DeriveAuthProof(const SecretBytes& eukey,
+                                            const AssignmentContext& context,
+                                            const SecretBytes& second_seed,
+                                            absl::string_view challenge,
+                                            absl::string_view client_nonce);
 
 }  // namespace cpns
 
