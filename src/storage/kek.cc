@@ -112,6 +112,22 @@ absl::StatusOr<SecretBytes> Kek::OpenSeed(absl::string_view sealed, const Gatewa
   return seed;
 }
 
+absl::StatusOr<std::string> Kek::SealServerSecret(const SecretBytes& secret,
+                                                  absl::string_view name) const {
+  return AeadSeal(key_, secret, absl::StrCat("cpns-server-secret/", name));
+}
+
+absl::StatusOr<SecretBytes> Kek::OpenServerSecret(absl::string_view sealed,
+                                                  absl::string_view name) const {
+  absl::StatusOr<SecretBytes> secret =
+      AeadOpen(key_, sealed, absl::StrCat("cpns-server-secret/", name));
+  if (!secret.ok()) {
+    return absl::DataLossError(absl::StrCat("server secret '", name,
+                                            "' does not decrypt under KEK ", id_));
+  }
+  return secret;
+}
+
 absl::StatusOr<KeyRing> KeyRing::Create(std::vector<Kek> keys) {
   if (keys.empty()) return absl::InvalidArgumentError("a key ring needs at least one KEK");
   return KeyRing(std::move(keys));

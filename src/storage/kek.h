@@ -41,6 +41,12 @@ class Kek {
   absl::StatusOr<SecretBytes> OpenSeed(absl::string_view sealed, const GatewayId& gw_id,
                                        uint32_t seed_epoch) const;
 
+  // A server-wide secret (e.g. the challenge key), bound to its name.
+  absl::StatusOr<std::string> SealServerSecret(const SecretBytes& secret,
+                                               absl::string_view name) const;
+  absl::StatusOr<SecretBytes> OpenServerSecret(absl::string_view sealed,
+                                               absl::string_view name) const;
+
  private:
   explicit Kek(SecretBytes key);
   SecretBytes key_;

@@ -34,7 +34,38 @@ CREATE TABLE first_seeds (
 CREATE UNIQUE INDEX first_seeds_one_active ON first_seeds (gw_id) WHERE state = 'active';
 )sql"};
 
-constexpr std::array<Migration, 1> kAll = {kV1};
+// Version 2: authentication state shared by replicas: server secrets (sealed
+// under a KEK) and the challenges already used.
+constexpr Migration kV2{
+    2, "server_secrets and used_challenges for AuthService",
+    R"sql(
+CREATE TABLE server_secrets (
+  name          TEXT    PRIMARY KEY,
+  sealed_secret BLOB    NOT NULL,
+  kek_id        TEXT    NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+CREATE TABLE used_challenges (
+  challenge_id  BLOB    PRIMARY KEY,
+  expires_at    INTEGER NOT NULL
+);
+CREATE INDEX used_challenges_expiry ON used_challenges (expires_at);
+)sql",
+    R"sql(
+CREATE TABLE server_secrets (
+  name          TEXT    PRIMARY KEY,
+  sealed_secret BYTEA   NOT NULL,
+  kek_id        TEXT    NOT NULL,
+  created_at    BIGINT  NOT NULL
+);
+CREATE TABLE used_challenges (
+  challenge_id  BYTEA   PRIMARY KEY,
+  expires_at    BIGINT  NOT NULL
+);
+CREATE INDEX used_challenges_expiry ON used_challenges (expires_at);
+)sql"};
+
+constexpr std::array<Migration, 2> kAll = {kV1, kV2};
 static_assert(kAll.back().version == kLatestSchemaVersion);
 
 }  // namespace

@@ -172,7 +172,71 @@ absl::StatusOr<int> PgSeedStore::RewrapToPrimary() {
     }
   }
   for (const auto& [gw_id, epoch] : rows) CPNS_RETURN_IF_ERROR(RewrapOne(gw_id, epoch));
-  return static_cast<int>(rows.size());
+  CPNS_ASSIGN_OR_RETURN(int secrets, RewrapServerSecrets());
+  return static_cast<int>(rows.size()) + secrets;
+}
+
+absl::StatusOr<int> PgSeedStore::RewrapServerSecrets() {
+  CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
+  CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(
+      "SELECT name, sealed_secret, kek_id FROM server_secrets WHERE kek_id <> $1",
+      {Text(keys_->primary().id())}));
+  for (int i = 0; i < r.rows(); ++i) {
+    CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(i, 1));
+    CPNS_ASSIGN_OR_RETURN(SecretBytes secret,
+                          OpenSealedServerSecret(keys_, r.Text(i, 0), sealed, r.Text(i, 2)));
+    CPNS_ASSIGN_OR_RETURN(std::string resealed,
+                          keys_->primary().SealServerSecret(secret, r.Text(i, 0)));
+    CPNS_RETURN_IF_ERROR(c.Exec("UPDATE server_secrets SET sealed_secret = $1, kek_id = $2 "
+                                "WHERE name = $3 AND kek_id = $4",
+                                {Bytes(resealed), Text(keys_->primary().id()), Text(r.Text(i, 0)),
+                                 Text(r.Text(i, 2))})
+                             .status());
+  }
+  return r.rows();
+}
+
+absl::StatusOr<std::optional<SecretBytes>> PgSeedStore::FindServerSecret(pg::Connection& c,
+                                                                         absl::string_view name) {
+  CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(
+      "SELECT sealed_secret, kek_id FROM server_secrets WHERE name = $1", {Text(name)}));
+  if (r.rows() == 0) return std::nullopt;
+  CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(0, 0));
+  return OpenSealedServerSecret(keys_, name, sealed, r.Text(0, 1));
+}
+
+absl::StatusOr<SecretBytes> PgSeedStore::GetOrCreateServerSecret(absl::string_view name) {
+  return RetryOnceIfUnavailable([&]() -> absl::StatusOr<SecretBytes> {
+    CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
+    CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> found, FindServerSecret(c, name));
+    if (found.has_value()) return std::move(*found);
+    CPNS_ASSIGN_OR_RETURN(NewSeed fresh, MakeSealedServerSecret(keys_, name));
+    CPNS_ASSIGN_OR_RETURN(pg::Result ins, c.Exec(
+        "INSERT INTO server_secrets (name, sealed_secret, kek_id, created_at) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        {Text(name), Bytes(fresh.sealed), Text(fresh.kek_id),
+         Int(absl::ToUnixSeconds(clock_.Now()))}));
+    if (ins.affected_rows() == 1) return std::move(fresh.seed);
+    // Another replica created it first: use theirs.
+    CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> theirs, FindServerSecret(c, name));
+    if (!theirs.has_value()) return absl::AbortedError("server secret vanished; retry");
+    return std::move(*theirs);
+  });
+}
+
+absl::Status PgSeedStore::ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) {
+  CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
+  if (consumed_++ % 64 == 0) {
+    CPNS_RETURN_IF_ERROR(c.Exec("DELETE FROM used_challenges WHERE expires_at < $1",
+                                {Int(absl::ToUnixSeconds(clock_.Now()) - 60)})
+                             .status());
+  }
+  CPNS_ASSIGN_OR_RETURN(pg::Result ins, c.Exec(
+      "INSERT INTO used_challenges (challenge_id, expires_at) VALUES ($1, $2) "
+      "ON CONFLICT DO NOTHING",
+      {Bytes(challenge_id), Int(absl::ToUnixSeconds(expires_at))}));
+  if (ins.affected_rows() == 0) return absl::AlreadyExistsError("challenge already used");
+  return absl::OkStatus();
 }
 
 absl::Status PgSeedStore::RewrapOne(const GatewayId& gw_id, uint32_t epoch) {

@@ -10,6 +10,7 @@
 #ifndef CPNS_STORAGE_PG_SEED_STORE_H_
 #define CPNS_STORAGE_PG_SEED_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,8 +34,13 @@ class PgSeedStore final : public SeedStore {
   absl::StatusOr<std::vector<SeedRecord>> List() override;
   absl::StatusOr<int> RewrapToPrimary() override;
   absl::StatusOr<int> SchemaVersion() override;
+  absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
+  absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
 
  private:
+  absl::StatusOr<std::optional<SecretBytes>> FindServerSecret(pg::Connection& c,
+                                                              absl::string_view name);
+  absl::StatusOr<int> RewrapServerSecrets();
   PgSeedStore(const pg::PoolOptions& pool, const KeyRing* keys, const Clock& clock)
       : pool_(pool), keys_(keys), clock_(clock) {}
 
@@ -44,6 +50,7 @@ class PgSeedStore final : public SeedStore {
   absl::Status RewrapOne(const GatewayId& gw_id, uint32_t epoch);
 
   pg::Pool pool_;
+  std::atomic<uint64_t> consumed_{0};  // purge old challenges every so often
   const KeyRing* const keys_;
   const Clock& clock_;
 };

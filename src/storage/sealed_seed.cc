@@ -36,6 +36,21 @@ absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const GatewayId& 
   return StoredSeed{gw_id, seed_epoch, std::move(seed), absl::FromUnixSeconds(created_at)};
 }
 
+absl::StatusOr<NewSeed> MakeSealedServerSecret(const KeyRing* keys, absl::string_view name) {
+  if (keys == nullptr) return NoKeys();
+  CPNS_ASSIGN_OR_RETURN(SecretBytes secret, SecureRandomBytes(32));
+  CPNS_ASSIGN_OR_RETURN(std::string sealed, keys->primary().SealServerSecret(secret, name));
+  return NewSeed{std::move(secret), std::move(sealed), keys->primary().id()};
+}
+
+absl::StatusOr<SecretBytes> OpenSealedServerSecret(const KeyRing* keys, absl::string_view name,
+                                                   absl::string_view sealed,
+                                                   absl::string_view kek_id) {
+  if (keys == nullptr) return NoKeys();
+  CPNS_ASSIGN_OR_RETURN(const Kek* kek, keys->Find(kek_id));
+  return kek->OpenServerSecret(sealed, name);
+}
+
 absl::Status CheckSchemaVersion(int version) {
   if (version > kLatestSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -25,6 +25,12 @@ absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const GatewayId& 
                                           uint32_t seed_epoch, absl::string_view sealed,
                                           absl::string_view kek_id, int64_t created_at);
 
+// A new 32-byte server secret and its sealed form under the primary KEK.
+absl::StatusOr<NewSeed> MakeSealedServerSecret(const KeyRing* keys, absl::string_view name);
+absl::StatusOr<SecretBytes> OpenSealedServerSecret(const KeyRing* keys, absl::string_view name,
+                                                   absl::string_view sealed,
+                                                   absl::string_view kek_id);
+
 // FailedPrecondition unless `version` is kLatestSchemaVersion; the message
 // tells the operator what to do.
 absl::Status CheckSchemaVersion(int version);

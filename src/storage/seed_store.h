@@ -62,6 +62,15 @@ class SeedStore {
 
   // The schema version the database is at (0 for an empty database).
   virtual absl::StatusOr<int> SchemaVersion() = 0;
+
+  // A 32-byte server-wide secret shared by every replica (e.g. the key that
+  // authenticates challenges), created from the CSPRNG on first use and
+  // stored sealed under the primary KEK.
+  virtual absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) = 0;
+
+  // Records that a challenge was used. AlreadyExists if it was used before
+  // (a replay), on any replica. Records past `expires_at` may be forgotten.
+  virtual absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) = 0;
 };
 
 // How a store opens its database.

@@ -190,6 +190,31 @@ TEST_P(SeedStoreConformanceTest, SchemaVersionsAreCheckedAtOpen) {
   EXPECT_THAT(std::string(future.status().message()), HasSubstr("newer than this cpns-server"));
 }
 
+TEST_P(SeedStoreConformanceTest, ServerSecretIsSharedByHandlesAndSealed) {
+  auto a = Open();
+  auto b = Open();
+  const SecretBytes s1 = *a->GetOrCreateServerSecret("challenge-key");
+  EXPECT_EQ(s1.size(), 32u);
+  EXPECT_EQ(*b->GetOrCreateServerSecret("challenge-key"), s1);
+  EXPECT_FALSE(*a->GetOrCreateServerSecret("other") == s1);
+  // Re-sealed by a KEK rotation like the seeds.
+  const Kek new_kek = *Kek::Generate();
+  const KeyRing both = Ring({&new_kek, &kek_});
+  EXPECT_EQ(*Open(&both)->RewrapToPrimary(), 2);
+  const KeyRing only_new = Ring({&new_kek});
+  EXPECT_EQ(*Open(&only_new)->GetOrCreateServerSecret("challenge-key"), s1);
+}
+
+TEST_P(SeedStoreConformanceTest, AChallengeIsConsumedOnceAcrossHandles) {
+  auto a = Open();
+  auto b = Open();
+  const absl::Time expiry = clock_.Now() + absl::Minutes(2);
+  EXPECT_TRUE(a->ConsumeChallenge("challenge-1", expiry).ok());
+  EXPECT_EQ(b->ConsumeChallenge("challenge-1", expiry).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(a->ConsumeChallenge("challenge-1", expiry).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(b->ConsumeChallenge("challenge-2", expiry).ok());
+}
+
 // --- SQLite -----------------------------------------------------------------
 
 std::string NewSqliteFile() {

@@ -36,8 +36,13 @@ class SqliteSeedStore final : public SeedStore {
   absl::StatusOr<std::vector<SeedRecord>> List() override;
   absl::StatusOr<int> RewrapToPrimary() override;
   absl::StatusOr<int> SchemaVersion() override;
+  absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
+  absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
 
  private:
+  absl::StatusOr<std::optional<SecretBytes>> FindServerSecretLocked(absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int> RewrapServerSecretsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SqliteSeedStore(sqlite3* db, const KeyRing* keys, const Clock& clock)
       : db_(db), keys_(keys), clock_(clock) {}
 
