@@ -25,7 +25,8 @@ int Fail(const absl::Status& s) { return cli::Fail(kProgram, s); }
 // The KEK files to use. A home-lab SQLite server given none (and no
 // $CPNS_KEK) keeps one next to its database, created on first use.
 absl::StatusOr<std::vector<std::string>> KekFiles(const Flags& f, bool create_default) {
-  if (!f.kek_files.empty() || std::getenv(storage::kKekEnvVar) != nullptr) return f.kek_files;
+  const char* env = std::getenv(storage::kKekEnvVar);
+  if (!f.kek_files.empty() || (env != nullptr && *env != '\0')) return f.kek_files;
   absl::StatusOr<storage::StoreUrl> url = storage::ParseStoreUrl(f.db);
   if (!url.ok()) return url.status();
   if (url->backend != Backend::kSqlite) {
@@ -49,6 +50,7 @@ absl::StatusOr<std::vector<std::string>> KekFiles(const Flags& f, bool create_de
 
 int Serve(const Flags& f) {
   if (absl::Status s = InitLogging(kProgram, f.log_level); !s.ok()) return Fail(s);
+  ::umask(0077);  // the database, its WAL and any KEK file are the server's alone
   absl::StatusOr<storage::StoreUrl> url = storage::ParseStoreUrl(f.db);
   if (!url.ok()) return Fail(url.status());
   absl::StatusOr<std::vector<std::string>> files = KekFiles(f, /*create_default=*/true);

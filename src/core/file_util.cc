@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace cpns {
 namespace {
@@ -115,9 +116,24 @@ absl::Status EnsureDirectory(const std::string& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) == 0) return absl::OkStatus();
   if (errno != EEXIST) return ErrnoStatus("cannot create directory", path, errno);
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+  if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EnsurePrivateDirectory(const std::string& path) {
+  if (absl::Status s = EnsureDirectory(path, 0700); !s.ok()) return s;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+  if (st.st_uid != ::geteuid()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " belongs to another user; it must be this process's own"));
+  }
+  if ((st.st_mode & 077) != 0 && ::chmod(path.c_str(), 0700) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s has mode %04o and cannot be made 0700", path, st.st_mode & 07777));
   }
   return absl::OkStatus();
 }

@@ -24,8 +24,13 @@ absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path);
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, mode_t mode);
 
 // Creates `path` (one level) with `mode` if missing; FailedPrecondition if it
-// exists and is not a directory.
+// exists and is not a directory (a symlink to one counts as not).
 absl::Status EnsureDirectory(const std::string& path, mode_t mode);
+
+// A directory for secrets: created 0700, or an existing one of ours made
+// 0700 (access by group or others removed). FailedPrecondition if it belongs
+// to another user.
+absl::Status EnsurePrivateDirectory(const std::string& path);
 
 }  // namespace cpns
 

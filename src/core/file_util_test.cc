@@ -35,5 +35,18 @@ TEST(FileUtilTest, EnsureDirectoryRefusesAFile) {
   EXPECT_EQ(EnsureDirectory(dir + "/f", 0700).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(FileUtilTest, PrivateDirectoryIsCreatedOrTightenedTo0700) {
+  const std::string dir = TempDir();
+  struct stat st;
+  ASSERT_TRUE(EnsurePrivateDirectory(dir + "/new").ok());
+  ASSERT_EQ(stat((dir + "/new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(mkdir((dir + "/loose").c_str(), 0755), 0);
+  ASSERT_EQ(chmod((dir + "/loose").c_str(), 0755), 0);
+  ASSERT_TRUE(EnsurePrivateDirectory(dir + "/loose").ok());
+  ASSERT_EQ(stat((dir + "/loose").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
 }  // namespace
 }  // namespace cpns

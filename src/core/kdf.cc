@@ -31,7 +31,7 @@ std::string BigEndian64(uint64_t v) {
 
 absl::StatusOr<SecretBytes> Kdf(const SecretBytes& key, uint8_t fc,
                                 std::span<const absl::string_view> params) {
-  // S = FC || P0 || L0 || ... ; the input string S itself is not secret.
+  // S = FC || P0 || L0 || ...
   std::string s(1, static_cast<char>(fc));
   for (size_t i = 0; i < params.size(); ++i) {
     const absl::string_view p = params[i];
@@ -52,6 +52,7 @@ absl::StatusOr<SecretBytes> Kdf(const SecretBytes& key, uint8_t fc,
     return absl::InternalError("HMAC-SHA-256 failed in OpenSSL");
   }
   SecretBytes result(out.MutableSecretData(), out_len);
+  WipeString(s);  // S may carry secret parameters (the 2nd seed in a proof)
   return result;
 }
 

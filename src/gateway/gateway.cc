@@ -4,6 +4,9 @@
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
@@ -19,7 +22,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   if (options.pn_listen.empty()) {
     return absl::InvalidArgumentError("--pn-listen is required (unix:PATH or tls:HOST:PORT)");
   }
-  CPNS_RETURN_IF_ERROR(EnsureDirectory(options.state_dir, 0700));
+  CPNS_RETURN_IF_ERROR(EnsurePrivateDirectory(options.state_dir));
   std::unique_ptr<Gateway> gw(new Gateway());
   CPNS_ASSIGN_OR_RETURN(gw->source_, MakeGrpcFirstSeedSource(gw_id, options.server));
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
@@ -64,7 +67,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
   }
   for (const std::string& path : unix_paths_) {
     if (::chmod(path.c_str(), 0660) != 0) {
-      return absl::InternalError(absl::StrCat("cannot chmod 0660 ", path));
+      return absl::InternalError(absl::StrCat("cannot chmod 0660 ", path, ": ", std::strerror(errno)));
     }
   }
   return absl::OkStatus();

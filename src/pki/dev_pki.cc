@@ -72,8 +72,10 @@ absl::Status SetRandomSerial(X509* cert) {
   return absl::OkStatus();
 }
 
-absl::Status SetNamesAndValidity(X509* cert, const std::string& common_name, X509* issuer,
+absl::Status SetNamesAndValidity(X509* cert, const std::string& full_name, X509* issuer,
                                  int validity_days) {
+  // X.509 caps a CN at 64 characters; the identity is in the SAN anyway.
+  const std::string common_name = full_name.substr(0, 64);
   X509_NAME* subject = X509_get_subject_name(cert);
   if (X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
                                  reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,

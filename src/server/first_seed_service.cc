@@ -37,7 +37,10 @@ grpc::Status FirstSeedServiceImpl::RequestFirstSeed(grpc::ServerContext* context
                   seed.status().ToString());
     // The gateway may retry UNAVAILABLE; anything else is the operator's to
     // fix, and its details (KEK ids, SQL errors) stay in the server's log.
-    if (absl::IsUnavailable(seed.status())) return wire::ToGrpcStatus(seed.status());
+    if (absl::IsUnavailable(seed.status()) || absl::IsAborted(seed.status())) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the CPNS Server's store is unavailable; retry later");
+    }
     return grpc::Status(grpc::StatusCode::INTERNAL,
                         "the CPNS Server cannot serve this gateway's 1st seed; see the server log");
   }

@@ -29,7 +29,11 @@ auto InWriteTransaction(sqlite3* db, Body body) -> decltype(body()) {
     Exec(db, "ROLLBACK").IgnoreError();
     return result;
   }
-  CPNS_RETURN_IF_ERROR(Exec(db, "COMMIT"));
+  if (absl::Status s = Exec(db, "COMMIT"); !s.ok()) {
+    // A failed COMMIT can leave the transaction open; never wedge the connection.
+    if (!sqlite3_get_autocommit(db)) Exec(db, "ROLLBACK").IgnoreError();
+    return s;
+  }
   return result;
 }
 

@@ -5,6 +5,7 @@
 #define CPNS_WIRE_LIMITS_H_
 
 #include <grpcpp/server.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 
 #include <memory>
@@ -16,9 +17,18 @@ namespace cpns::wire {
 
 inline constexpr int kMaxMessageBytes = 16 * 1024;
 
+// At most this many handler threads, and streams per connection: a flood of
+// requests queues instead of exhausting memory.
+inline constexpr int kMaxHandlerThreads = 64;
+inline constexpr int kMaxStreamsPerConnection = 32;
+
 inline void ApplyServerLimits(grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  grpc::ResourceQuota quota("cpns");
+  quota.SetMaxThreads(kMaxHandlerThreads);
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
 }
 
 // Stops accepting calls, gives those in flight `grace` to finish, waits, and

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <openssl/crypto.h>
+
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -38,12 +40,18 @@ size_t FieldSize(const Message& message, const google::protobuf::Reflection* r,
   return n;
 }
 
-// Assigning a same-length string reuses the field's buffer, so the secret
-// bytes are overwritten in place rather than freed as they are.
+// Zeroes the field's bytes where they are. For a plain string field
+// GetStringReference returns the field's own storage (not the scratch), so the
+// cleanse reaches the real buffer; reflection has no mutable accessor, hence
+// the const_cast.
 void OverwriteWithZeros(Message& message, const google::protobuf::Reflection* r,
                         const FieldDescriptor* f) {
-  const size_t n = FieldSize(message, r, f);
-  r->SetString(&message, f, std::string(n, '\0'));
+  std::string scratch;
+  const std::string& ref = r->GetStringReference(message, f, &scratch);
+  if (&ref != &scratch && !ref.empty()) {
+    OPENSSL_cleanse(const_cast<char*>(ref.data()), ref.size());
+  }
+  WipeString(scratch);
 }
 
 }  // namespace
@@ -62,12 +70,17 @@ std::string Redacted(const Message& message) {
   return out;
 }
 
-void WipeSensitiveFields(Message& message) {
+void OverwriteSensitiveFields(Message& message) {
   ForEachSensitiveStringField(message, [&](const google::protobuf::Reflection* r,
                                            const FieldDescriptor* f) {
     OverwriteWithZeros(message, r, f);
-    r->ClearField(&message, f);
   });
+}
+
+void WipeSensitiveFields(Message& message) {
+  OverwriteSensitiveFields(message);
+  ForEachSensitiveStringField(message, [&](const google::protobuf::Reflection* r,
+                                           const FieldDescriptor* f) { r->ClearField(&message, f); });
 }
 
 }  // namespace cpns::wire

@@ -14,8 +14,12 @@ namespace cpns::wire {
 // A one-line text form of `message` with every sensitive field redacted.
 std::string Redacted(const google::protobuf::Message& message);
 
-// Overwrites every sensitive field of `message` with zeros and clears it.
-// Call on a message that held secrets before it is destroyed.
+// Overwrites the bytes of every sensitive field of `message` with zeros, in
+// place (the fields keep their length).
+void OverwriteSensitiveFields(google::protobuf::Message& message);
+
+// OverwriteSensitiveFields, then clears those fields. Call on a message that
+// held secrets before it is destroyed.
 void WipeSensitiveFields(google::protobuf::Message& message);
 
 }  // namespace cpns::wire

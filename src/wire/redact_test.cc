@@ -31,6 +31,15 @@ TEST(RedactTest, FirstSeedIsSensitive) {
   EXPECT_THAT(Redacted(r), Not(HasSubstr("SSSS")));
 }
 
+TEST(RedactTest, OverwriteZeroesTheFieldsOwnBuffer) {
+  cpns::v1::FirstSeedResponse r;
+  r.set_first_seed(std::string(32, 'S'));
+  const char* buffer = r.first_seed().data();
+  OverwriteSensitiveFields(r);
+  EXPECT_EQ(r.first_seed().data(), buffer) << "the same buffer, not a replacement";
+  EXPECT_EQ(r.first_seed(), std::string(32, '\0'));
+}
+
 TEST(RedactTest, WipeClearsSensitiveFieldsOnly) {
   cpns::v1::FirstSeedResponse r;
   r.set_first_seed(std::string(32, 'S'));

@@ -79,7 +79,8 @@ TEST_F(ServerStoreTest, PostgresOutageGivesQuickUnavailableThenRecoversWithoutRe
   // A 20 s deadline: a hang would show up as DEADLINE_EXCEEDED.
   grpc::Status down = RequestSeed(*stub, "gw-A", &r, 20);
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
-  EXPECT_THAT(down.error_message(), HasSubstr("PostgreSQL"));
+  EXPECT_THAT(down.error_message(), HasSubstr("store is unavailable"));
+  EXPECT_THAT(server.process->log(), HasSubstr("PostgreSQL")) << "details stay in the log";
   down = RequestSeed(*stub_b, "gw-B", &r, 20);
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
   EXPECT_TRUE(server.process->running());
