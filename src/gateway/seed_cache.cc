@@ -32,27 +32,37 @@ absl::Status SeedCache::LoadSaved() {
 }
 
 absl::StatusOr<FirstSeed> SeedCache::Get(absl::Time deadline) {
-  {
-    MutexLock lock(&mu_);
-    if (seed_.has_value()) return *seed_;
-    if (fetching_) {
-      // Someone else's 1st Seed Request is in flight: wait for its outcome.
-      const uint64_t seen = fetches_done_;
-      auto done = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return fetches_done_ != seen || seed_.has_value();
-      };
-      if (!mu_.AwaitWithDeadline(done, deadline)) {
-        return absl::UnavailableError(
-            "the gateway holds no 1st seed yet; the 1st Seed Request to the CPNS Server did not "
-            "complete within the request deadline");
-      }
-      if (seed_.has_value()) return *seed_;
-      return NoSeed(last_error_);
-    }
-    fetching_ = true;
-    ++upstream_requests_;
-  }
+  absl::StatusOr<std::optional<FirstSeed>> held = WaitOrLead(deadline);
+  if (!held.ok()) return held.status();
+  if (held->has_value()) return std::move(**held);
   return FetchAsLeader(deadline);
+}
+
+absl::StatusOr<std::optional<FirstSeed>> SeedCache::WaitOrLead(absl::Time deadline) {
+  MutexLock lock(&mu_);
+  while (!seed_.has_value() && fetching_) {
+    // Someone else's 1st Seed Request is in flight: wait for its outcome.
+    const uint64_t seen = fetches_done_;
+    auto done = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return fetches_done_ != seen || seed_.has_value();
+    };
+    ++waiting_;
+    const bool completed = mu_.AwaitWithDeadline(done, deadline);
+    --waiting_;
+    if (!completed) {
+      return absl::UnavailableError(
+          "the gateway holds no 1st seed yet; the 1st Seed Request to the CPNS Server did not "
+          "complete within the request deadline");
+    }
+    // A fetch that failed only because its leader's own deadline ran out says
+    // nothing about the server: take over (below) rather than fail. So one
+    // caller with a tiny deadline cannot fail everybody else's requests.
+    if (!seed_.has_value() && !leader_deadline_failure_) return NoSeed(last_error_);
+  }
+  if (seed_.has_value()) return std::optional<FirstSeed>(*seed_);
+  fetching_ = true;
+  ++upstream_requests_;
+  return std::optional<FirstSeed>();  // the caller is the leader
 }
 
 absl::StatusOr<FirstSeed> SeedCache::FetchAsLeader(absl::Time deadline) {
@@ -70,6 +80,8 @@ absl::StatusOr<FirstSeed> SeedCache::FetchAsLeader(absl::Time deadline) {
   mu_.SignalAll();
   if (!fetched.ok()) {
     last_error_ = fetched.status();
+    leader_deadline_failure_ = absl::IsDeadlineExceeded(fetched.status()) ||
+                               absl::IsCancelled(fetched.status()) || absl::Now() >= deadline;
     spdlog::warn("1st Seed Request failed: {}", fetched.status().message());
     return NoSeed(last_error_);
   }
@@ -82,6 +94,11 @@ std::optional<uint32_t> SeedCache::held_epoch() const {
   MutexLock lock(&mu_);
   if (!seed_.has_value()) return std::nullopt;
   return seed_->seed_epoch;
+}
+
+int SeedCache::waiting_callers() const {
+  MutexLock lock(&mu_);
+  return waiting_;
 }
 
 uint64_t SeedCache::upstream_requests() const {

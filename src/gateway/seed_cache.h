@@ -28,16 +28,23 @@ class SeedCache {
   absl::Status LoadSaved();
 
   // The 1st seed, fetching it if none is held. Unavailable, with the reason,
-  // when it cannot be obtained by `deadline`; every caller waiting on a failed
-  // fetch gets that failure, and the next call tries again.
+  // when it cannot be obtained by `deadline`. Callers waiting on a failed
+  // fetch get that failure, unless it failed only because its caller's own
+  // deadline passed: then a waiter with time left fetches again. The next
+  // call after a failure tries again.
   absl::StatusOr<FirstSeed> Get(absl::Time deadline);
 
   // Epoch of the held seed, if any (never the bytes).
   std::optional<uint32_t> held_epoch() const;
   // How many 1st Seed Requests this cache has sent.
   uint64_t upstream_requests() const;
+  // How many callers are waiting for a 1st Seed Request in flight.
+  int waiting_callers() const;
 
  private:
+  // The held seed; or an empty optional when the caller must fetch (it is
+  // then the one leader); or the failure it waited for.
+  absl::StatusOr<std::optional<FirstSeed>> WaitOrLead(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<FirstSeed> FetchAsLeader(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
 
   const GatewayId gw_id_;
@@ -49,6 +56,8 @@ class SeedCache {
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t fetches_done_ ABSL_GUARDED_BY(mu_) = 0;  // completed fetches, ok or not
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  bool leader_deadline_failure_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t upstream_requests_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

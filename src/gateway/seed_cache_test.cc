@@ -99,6 +99,37 @@ TEST(SeedCacheTest, WaiterWhoseDeadlinePassesGetsUnavailable) {
   leader.join();
 }
 
+// A source that honours the deadline it is given, as gRPC does.
+class DeadlineSource final : public FirstSeedSource {
+ public:
+  absl::StatusOr<FirstSeed> Fetch(absl::Time deadline) override {
+    if (++calls == 1) released.wait();  // the first call is in flight until released
+    if (absl::Now() >= deadline) return absl::DeadlineExceededError("Deadline Exceeded");
+    return FirstSeed{Gw(), 1, SecretBytes::CopyFrom(std::string(32, 'x'))};
+  }
+  std::atomic<int> calls{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+};
+
+// A caller with a deadline that has already passed cannot make the fetch
+// fail for callers that still have time.
+TEST(SeedCacheTest, ALeaderWithoutTimeLeftDoesNotFailTheOthers) {
+  DeadlineSource source;
+  SeedCache cache(Gw(), source, "");
+  absl::StatusOr<FirstSeed> hasty_result, patient_result;
+  std::thread hasty([&] { hasty_result = cache.Get(absl::Now() - absl::Seconds(1)); });
+  while (source.calls.load() == 0) std::this_thread::yield();
+  std::thread patient([&] { patient_result = cache.Get(Later()); });
+  while (cache.waiting_callers() == 0) std::this_thread::yield();
+  source.release.set_value();
+  hasty.join();
+  patient.join();
+  EXPECT_EQ(hasty_result.status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(patient_result.ok()) << patient_result.status();
+  EXPECT_EQ(source.calls.load(), 2) << "the patient caller fetched again itself";
+}
+
 TEST(SeedCacheTest, FetchedSeedIsSavedAndLoadedByTheNextCache) {
   const std::string file = TempFile();
   CountingSource source;
