@@ -34,15 +34,30 @@ int Parse(CLI::App& app, int argc, char** argv) {
 }
 
 absl::StatusOr<absl::Duration> ParseDuration(absl::string_view flag, absl::string_view text) {
+  constexpr int64_t kMaxDays = 3650;
   absl::Duration d;
   int64_t days = 0;
   absl::string_view digits = text;
-  if (absl::ConsumeSuffix(&digits, "d") && absl::SimpleAtoi(digits, &days) && days > 0) {
+  if (absl::ConsumeSuffix(&digits, "d") && absl::SimpleAtoi(digits, &days) && days > 0 &&
+      days <= kMaxDays) {
     return absl::Hours(24 * days);
   }
-  if (absl::ParseDuration(text, &d) && d > absl::ZeroDuration()) return d;
-  return absl::InvalidArgumentError(
-      absl::StrCat(flag, " '", text, "' is not a positive duration such as 90s, 10m, 12h or 30d"));
+  if (absl::ParseDuration(text, &d) && d > absl::ZeroDuration() &&
+      d <= absl::Hours(24 * kMaxDays) && d == absl::Trunc(d, absl::Seconds(1))) {
+    return d;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      flag, " '", text,
+      "' is not a whole number of seconds up to 10 years, such as 90s, 10m, 12h or 30d"));
+}
+
+CLI::Validator Duration(const std::string& flag) {
+  return CLI::Validator(
+      [flag](std::string& value) -> std::string {
+        absl::StatusOr<absl::Duration> d = ParseDuration(flag, value);
+        return d.ok() ? std::string() : std::string(d.status().message());
+      },
+      "DURATION");
 }
 
 int Fail(absl::string_view program, const absl::Status& status) {

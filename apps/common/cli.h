@@ -29,8 +29,13 @@ void AddLogLevel(CLI::App& cmd, std::string& level);
 // Returns -1 when parsing succeeded and the program should go on.
 int Parse(CLI::App& app, int argc, char** argv);
 
-// "90s", "10m", "720h", "30d" (days are 24 h). InvalidArgument naming `flag`.
+// "90s", "10m", "720h", "30d" (days are 24 h): whole seconds, positive, at
+// most 10 years. InvalidArgument naming `flag`.
 absl::StatusOr<absl::Duration> ParseDuration(absl::string_view flag, absl::string_view text);
+
+// A CLI11 check that the option is a ParseDuration duration, so a bad value
+// is a usage error (exit 2) like any other bad flag.
+CLI::Validator Duration(const std::string& flag);
 
 // Prints "<program>: <CODE>: <message>" to stderr and returns kExitFailure.
 int Fail(absl::string_view program, const absl::Status& status);

@@ -83,10 +83,12 @@ int main(int argc, char** argv) {
   serve->add_option("--pn-cert", o.pn_cert_file, "Certificate for tls: PN listeners");
   serve->add_option("--pn-key", o.pn_key_file, "Private key for tls: PN listeners");
   serve->add_option("--key-lifetime", f.key_lifetime, "EUKey lifetime (e.g. 30d, 12h)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--key-lifetime"));
   serve->add_option("--upstream-timeout", f.upstream_timeout,
                     "Longest wait for the CPNS Server in one request")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--upstream-timeout"));
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 

@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   request->add_option("--entity-id", f.entity_id, "This entity's id")->required();
   request->add_option("--user-id", f.user_id, "The user the key is for")->required();
   request->add_option("--timeout", f.timeout, "Deadline for the whole request")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--timeout"));
   request->add_flag("--json", f.json, "Print the assignment as JSON, key material included");
   request->add_flag("--show-key", f.show_key, "Print the 2nd seed and the EUKey (hex)");
   if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;

@@ -49,7 +49,9 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
   CPNS_ASSIGN_OR_RETURN(SecretBytes second,                                          // step 6
                         DeriveSecondSeed(seed.first_seed, seed.gw_id, assignee,
                                          nonce.RevealSecret()));
-  const int64_t not_after = absl::ToUnixSeconds(clock_.Now() + policy_.key_lifetime);
+  // Issue time in whole seconds (rounded down) plus the lifetime (PROTOCOL 4.5).
+  const int64_t not_after =
+      absl::ToUnixSeconds(clock_.Now()) + absl::ToInt64Seconds(policy_.key_lifetime);
   const AssignmentContext ctx{seed.gw_id, seed.seed_epoch, assignee, not_after};
   CPNS_ASSIGN_OR_RETURN(SecretBytes eukey, DeriveEUKey(seed.first_seed, second, ctx));
   response.set_second_seed(std::string(second.RevealSecret()));                     // step 7

@@ -43,8 +43,12 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
                                                                       const StoreOptions& options,
                                                                       const Clock& clock) {
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
-                    (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  // Without keys and without migrating there is nothing to write: open the
+  // file read-only (seeds list works on a backup copy and changes nothing).
+  const bool read_only = options.keys == nullptr && !options.migrate;
+  const int flags = SQLITE_OPEN_FULLMUTEX |
+                    (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                    (options.create_if_missing && !read_only ? SQLITE_OPEN_CREATE : 0);
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = absl::StrCat("cannot open SQLite database ", path, ": ",
@@ -55,8 +59,10 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
   }
   std::unique_ptr<SqliteSeedStore> store(new SqliteSeedStore(db, options.keys, clock));
   sqlite3_busy_timeout(db, 5000);
-  CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
-  CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
+  if (!read_only) {
+    CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
+    CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
+  }
   MutexLock lock(&store->mu_);
   CPNS_ASSIGN_OR_RETURN(int version, store->SchemaVersionLocked());
   if (options.migrate && version < kLatestSchemaVersion) CPNS_RETURN_IF_ERROR(store->Migrate());
@@ -73,7 +79,11 @@ absl::StatusOr<int> SqliteSeedStore::SchemaVersion() {
 }
 
 absl::StatusOr<int> SqliteSeedStore::SchemaVersionLocked() {
-  CPNS_RETURN_IF_ERROR(Exec(db_, kMigrationsTable));
+  CPNS_ASSIGN_OR_RETURN(Statement exists, Statement::Prepare(db_,
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+      "name = 'cpns_schema_migrations'"));
+  CPNS_ASSIGN_OR_RETURN(bool has_row, exists.Step());
+  if (!has_row || exists.Int(0) == 0) return 0;
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
       "SELECT coalesce(max(version), 0) FROM cpns_schema_migrations"));
   CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -82,6 +92,7 @@ absl::StatusOr<int> SqliteSeedStore::SchemaVersionLocked() {
 
 absl::Status SqliteSeedStore::Migrate() {
   return InWriteTransaction(db_, [&]() -> absl::Status {
+    CPNS_RETURN_IF_ERROR(Exec(db_, kMigrationsTable));
     CPNS_ASSIGN_OR_RETURN(int version, SchemaVersionLocked());
     for (const Migration& m : Migrations()) {
       if (m.version <= version) continue;

@@ -109,8 +109,10 @@ TEST_F(FlowTest, ProgramsRejectBadFlagsWithOneLineAndExitCode2) {
     EXPECT_THAT(help.out, HasSubstr("Usage"));
   }
   const RunResult bad = Request("unix:/nonexistent.sock", "e", "u", {"--timeout", "forever"});
-  EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_THAT(bad.err, HasSubstr("--timeout 'forever' is not a positive duration"));
+  EXPECT_EQ(bad.exit_code, 2) << "a bad flag value is a usage error";
+  EXPECT_THAT(bad.err, HasSubstr("--timeout 'forever' is not a whole number of seconds"));
+  const RunResult inf = Request("unix:/nonexistent.sock", "e", "u", {"--timeout", "inf"});
+  EXPECT_EQ(inf.exit_code, 2);
 }
 
 }  // namespace
