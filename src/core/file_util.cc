@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -57,48 +59,71 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus("cannot open", path, errno);
-  std::string out;
+namespace {
+
+// Reads the whole of `fd` into `out` (which it may grow); wipes its buffer.
+absl::Status ReadAll(int fd, const std::string& path, std::string& out) {
   char buf[4096];
+  absl::Status status;
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus("cannot read", path, errno);
+      status = ErrnoStatus("cannot read", path, errno);
+      break;
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
+  OPENSSL_cleanse(buf, sizeof(buf));
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("cannot open", path, errno);
+  std::string out;
+  if (absl::Status s = ReadAll(fd.get(), path, out); !s.ok()) return s;
   return out;
 }
 
 absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadFile(path);
-  if (!contents.ok()) return contents.status();
-  SecretBytes out = SecretBytes::CopyFrom(*contents);
-  WipeString(*contents);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("cannot open", path, errno);
+  // Reserve the file's size up front, so the string never reallocates and
+  // leaves copies of the secret in freed memory.
+  struct stat st;
+  std::string contents;
+  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {
+    contents.reserve(static_cast<size_t>(st.st_size) + 1);
+  }
+  absl::Status s = ReadAll(fd.get(), path, contents);
+  SecretBytes out = SecretBytes::CopyFrom(contents);
+  WipeString(contents);
+  if (!s.ok()) return s;
   return out;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, mode_t mode) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  // An unpredictable temporary name, created exclusively (mode 0600 by mkstemp).
+  std::string tmp = absl::StrCat(path, ".tmp.XXXXXX");
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
-    if (fd.get() < 0) return ErrnoStatus("cannot create", tmp, errno);
-    // open() honours the umask; set the mode exactly.
-    if (::fchmod(fd.get(), mode) != 0) return ErrnoStatus("cannot chmod", tmp, errno);
+    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (fd.get() < 0) return ErrnoStatus("cannot create a temporary file for", path, errno);
+    auto fail = [&](absl::string_view what) {
+      const int err = errno;
+      ::unlink(tmp.c_str());
+      return ErrnoStatus(what, tmp, err);
+    };
+    if (::fchmod(fd.get(), mode) != 0) return fail("cannot chmod");
     if (absl::Status s = WriteAll(fd.get(), contents, tmp); !s.ok()) {
       ::unlink(tmp.c_str());
       return s;
     }
-    if (::fsync(fd.get()) != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      return ErrnoStatus("cannot fsync", tmp, err);
-    }
-    if (::close(fd.Release()) != 0) return ErrnoStatus("cannot close", tmp, errno);
+    if (::fsync(fd.get()) != 0) return fail("cannot fsync");
+    if (::close(fd.Release()) != 0) return fail("cannot close");
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;

@@ -92,6 +92,16 @@ TEST(EUKeyTest, EveryBoundFieldChangesTheKey) {
   c.assignee.entity_type = EntityType::kPnGw;
   EXPECT_FALSE(k == *DeriveEUKey(first, second, c));
   EXPECT_FALSE(k == *DeriveEUKey(first, Secret(std::string(64, '3')), base));
+  EXPECT_FALSE(k == *DeriveEUKey(Secret(std::string(64, '4')), second, base));
+  c = base;
+  c.gw_id = *GatewayId::Parse("h");
+  EXPECT_FALSE(k == *DeriveEUKey(first, second, c));
+  c = base;
+  c.assignee.entity_id = *EntityId::Parse("f");
+  EXPECT_FALSE(k == *DeriveEUKey(first, second, c));
+  c = base;
+  c.assignee.user_id = *UserId::Parse("v");
+  EXPECT_FALSE(k == *DeriveEUKey(first, second, c));
 }
 
 }  // namespace

@@ -26,7 +26,9 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", endpoint.address));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", endpoint.address,
+        " (address in use, or a certificate and key that do not match?)"));
   }
   return server;
 }

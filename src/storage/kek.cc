@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -77,22 +79,28 @@ absl::StatusOr<Kek> Kek::LoadFile(const std::string& path) {
 }
 
 absl::Status Kek::WriteNewFile(const std::string& path) const {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     if (errno == EEXIST) {
       return absl::AlreadyExistsError(absl::StrCat("KEK file ", path, " exists; not overwriting"));
     }
-    return absl::PermissionDeniedError(absl::StrCat("cannot create KEK file ", path));
+    return absl::Status(errno == EACCES ? absl::StatusCode::kPermissionDenied
+                                        : absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat("cannot create KEK file ", path, ": ", std::strerror(errno)));
   }
   std::string hex = HexEncode(key_.RevealSecret());
   std::string text = absl::StrCat(kFileMagic, "\n", hex, "\n");
   const bool ok = ::fchmod(fd, 0600) == 0 &&
                   ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
+  const int err = errno;
   ::close(fd);
   WipeString(hex);
   WipeString(text);
-  if (!ok) return absl::InternalError(absl::StrCat("cannot write KEK file ", path));
+  if (!ok) {
+    ::unlink(path.c_str());  // never leave a partial KEK that blocks the next attempt
+    return absl::InternalError(absl::StrCat("cannot write KEK file ", path, ": ", std::strerror(err)));
+  }
   return absl::OkStatus();
 }
 

@@ -30,14 +30,15 @@ absl::StatusOr<std::string> ReadPem(absl::string_view what, const std::string& p
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsOptions& options) {
   grpc::SslServerCredentialsOptions ssl;
-  CPNS_ASSIGN_OR_RETURN(std::string cert, ReadPem("certificate", options.cert_file));
-  CPNS_ASSIGN_OR_RETURN(std::string key, ReadPem("private key", options.key_file));
-  ssl.pem_key_cert_pairs.push_back({key, cert});
-  WipeString(key);
+  // The private key is read last, so no error path leaves a copy unwiped.
   if (!options.client_ca_file.empty()) {
     CPNS_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("client CA", options.client_ca_file));
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
+  CPNS_ASSIGN_OR_RETURN(std::string cert, ReadPem("certificate", options.cert_file));
+  CPNS_ASSIGN_OR_RETURN(std::string key, ReadPem("private key", options.key_file));
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  WipeString(key);
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::SslServerCredentials(ssl);
   WipeString(ssl.pem_key_cert_pairs.front().private_key);
   return creds;

@@ -132,30 +132,36 @@ TEST_F(ServerStoreTest, KekFileMustBePrivateAndIsNeverOverwritten) {
   EXPECT_THAT(serve.err, HasSubstr("mode 0644; it must be 0600"));
 }
 
+// The procedure of docs/OPERATIONS.md: the server holds both KEKs while
+// `kek rotate` runs, keeps serving throughout, and then runs on the new one.
 TEST_F(ServerStoreTest, KekRotationKeepsEverySeedAndRetiresTheOldKek) {
   const std::string old_kek = NewKek("old.kek");
   const std::string new_kek = NewKek("new.kek");
   std::string seed_a;
   {
-    Daemon server = StartServer({"--kek-file", old_kek});
+    Daemon server = StartServer({"--kek-file", old_kek, "--kek-file", new_kek});
     auto stub = GatewayStub(server.address, pki_dir_, "gw-A");
     cpns::v1::FirstSeedResponse r;
     ASSERT_TRUE(RequestSeed(*stub, "gw-A", &r).ok());
     seed_a = r.first_seed();
-    // Online: the rotation runs while this server serves.
+    const std::string old_id = SeedsList()[0]["kek_id"];
     const RunResult rotate = RunProgram({Program("cpns-server"), "kek", "rotate", "--db", db_,
                                          "--kek-file", old_kek, "--new-kek-file", new_kek});
     ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
     EXPECT_THAT(rotate.out, HasSubstr("re-sealed 1 seeds"));
+    // The running server still serves the re-sealed row.
+    cpns::v1::FirstSeedResponse during;
+    ASSERT_TRUE(RequestSeed(*stub, "gw-A", &during).ok());
+    EXPECT_EQ(during.first_seed(), seed_a);
+    EXPECT_NE(SeedsList()[0]["kek_id"], old_id);
   }
   Daemon server = StartServer({"--kek-file", new_kek});
   auto stub = GatewayStub(server.address, pki_dir_, "gw-A");
   cpns::v1::FirstSeedResponse r;
   ASSERT_TRUE(RequestSeed(*stub, "gw-A", &r).ok());
   EXPECT_EQ(r.first_seed(), seed_a);
-  const nlohmann::json seeds = SeedsList();
-  ASSERT_EQ(seeds.size(), 1u);
-  EXPECT_NE(seeds[0]["kek_id"], "");
+  EXPECT_THAT(server.process->log(), HasSubstr(SeedsList()[0]["kek_id"].get<std::string>()))
+      << "the new KEK, which this server seals with, is the row's KEK";
 }
 
 TEST_F(ServerStoreTest, KekFromTheEnvironmentSealsAndNoKekFileIsCreated) {
