@@ -65,8 +65,9 @@ int Serve(const Flags& f) {
   if (!store.ok()) return Fail(store.status());
   auto server = server::CpnsServer::Start(
       {.listen = f.listen,
-       .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca}},
-      **store);
+       .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,
+               .client_cert = wire::ClientCertPolicy::kOptional}},
+      **store, clock);
   if (!server.ok()) return Fail(server.status());
   const std::string bound =
       absl::StrCat(f.listen.substr(0, f.listen.rfind(':')), ":", (*server)->port());
@@ -111,7 +112,8 @@ int KekRotate(const Flags& f) {
   if (!store.ok()) return Fail(store.status());
   absl::StatusOr<int> n = (*store)->RewrapToPrimary();
   if (!n.ok()) return Fail(n.status());
-  std::cout << "re-sealed " << *n << " seeds under KEK " << keys->primary().id() << "\n";
+  std::cout << "re-sealed " << *n << " secrets under KEK " << keys->primary().id()
+            << " (1st seeds and server secrets)\n";
   return 0;
 }
 

@@ -10,7 +10,8 @@
 namespace cpns::server {
 
 absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOptions& options,
-                                                              storage::SeedStore& store) {
+                                                              storage::SeedStore& store,
+                                                              const Clock& clock) {
   CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--listen", options.listen));
   if (endpoint.kind != wire::Endpoint::Kind::kTls) {
     return absl::InvalidArgumentError("--listen: the CPNS Server listens on HOST:PORT (TLS) only");
@@ -19,11 +20,14 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
     return absl::InvalidArgumentError("--client-ca is required: the WAN link is mutual TLS only");
   }
   CPNS_ASSIGN_OR_RETURN(auto creds, wire::MakeServerCredentials(options.tls));
-  std::unique_ptr<CpnsServer> server(new CpnsServer(store));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes challenge_key, store.GetOrCreateServerSecret(kChallengeKeyName));
+  std::unique_ptr<CpnsServer> server(
+      new CpnsServer(store, std::move(challenge_key), clock, options.challenge_lifetime));
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   builder.AddListeningPort(endpoint.GrpcAddress(), creds, &server->port_);
   builder.RegisterService(&server->service_);
+  builder.RegisterService(&server->auth_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

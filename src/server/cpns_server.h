@@ -11,6 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cpns/core/clock.h"
+#include "server/auth_service.h"
+#include "server/challenge.h"
 #include "server/first_seed_service.h"
 #include "storage/seed_store.h"
 #include "wire/tls.h"
@@ -20,23 +23,34 @@ namespace cpns::server {
 struct ServerOptions {
   std::string listen;          // HOST:PORT; port 0 picks a free one
   wire::ServerTlsOptions tls;  // client_ca_file is required: no plaintext WAN
+  absl::Duration challenge_lifetime = absl::Seconds(60);
 };
 
 class CpnsServer {
  public:
-  // `store` must outlive the server. InvalidArgument for a bad listen address
-  // or missing client CA; Unavailable when the port cannot be bound.
+  // Serves FirstSeedService (gateways, client certificate required by the
+  // service) and AuthService (assignees; a client certificate is optional).
+  // `store` and `clock` must outlive the server. InvalidArgument for a bad
+  // listen address or missing client CA; Unavailable when the port cannot be
+  // bound; the store's error if the challenge key cannot be read.
   static absl::StatusOr<std::unique_ptr<CpnsServer>> Start(const ServerOptions& options,
-                                                           storage::SeedStore& store);
+                                                           storage::SeedStore& store,
+                                                           const Clock& clock);
   ~CpnsServer();
 
   int port() const { return port_; }
   void Shutdown(absl::Duration grace);
 
  private:
-  explicit CpnsServer(storage::SeedStore& store) : service_(store) {}
+  CpnsServer(storage::SeedStore& store, SecretBytes challenge_key, const Clock& clock,
+             absl::Duration challenge_lifetime)
+      : service_(store),
+        challenges_(std::move(challenge_key), clock, challenge_lifetime),
+        auth_(store, challenges_, clock) {}
 
   FirstSeedServiceImpl service_;
+  ChallengeCodec challenges_;
+  AuthServiceImpl auth_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

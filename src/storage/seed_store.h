@@ -55,9 +55,10 @@ class SeedStore {
   // Needs no KEK.
   virtual absl::StatusOr<std::vector<SeedRecord>> List() = 0;
 
-  // Re-seals every seed not sealed under the key ring's primary KEK, one row
-  // per transaction, so servers keep serving meanwhile. Returns how many rows
-  // were re-sealed. FailedPrecondition for a row whose KEK is not held.
+  // Re-seals every seed and server secret not sealed under the key ring's
+  // primary KEK, one row per transaction, so servers keep serving meanwhile.
+  // Returns how many rows were re-sealed. FailedPrecondition for a row whose
+  // KEK is not held.
   virtual absl::StatusOr<int> RewrapToPrimary() = 0;
 
   // The schema version the database is at (0 for an empty database).

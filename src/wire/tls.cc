@@ -33,7 +33,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   // The private key is read last, so no error path leaves a copy unwiped.
   if (!options.client_ca_file.empty()) {
     CPNS_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("client CA", options.client_ca_file));
-    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    ssl.client_certificate_request =
+        options.client_cert == ClientCertPolicy::kRequired
+            ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   CPNS_ASSIGN_OR_RETURN(std::string cert, ReadPem("certificate", options.cert_file));
   CPNS_ASSIGN_OR_RETURN(std::string key, ReadPem("private key", options.key_file));

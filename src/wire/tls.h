@@ -18,11 +18,17 @@
 
 namespace cpns::wire {
 
+enum class ClientCertPolicy {
+  kRequired,  // the handshake fails without a certificate from client_ca_file
+  kOptional,  // a certificate, if presented, must verify; services decide
+};
+
 struct ServerTlsOptions {
   std::string cert_file;
   std::string key_file;
-  // When set, clients must present a certificate that chains to this CA.
+  // When set, client certificates are checked against this CA.
   std::string client_ca_file;
+  ClientCertPolicy client_cert = ClientCertPolicy::kRequired;
 };
 
 struct ClientTlsOptions {

@@ -82,9 +82,12 @@ TEST_F(FlowTest, ServerRefusesForeignAndMalformedSeedRequestsAndKeepsServing) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(SeedsList().empty()) << "nothing may be stored for a refused request";
 
-  // A client without a certificate does not get through the TLS handshake.
+  // A client without a certificate (as an assignee calling AuthService
+  // directly) gets through TLS but not to a seed.
   auto anonymous = ServerStub(server.address, {.ca_file = Pki("ca.crt")});
-  EXPECT_EQ(RequestSeed(*anonymous, "gw-A", &r).error_code(), grpc::StatusCode::UNAVAILABLE);
+  const grpc::Status anon = RequestSeed(*anonymous, "gw-A", &r);
+  EXPECT_EQ(anon.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(anon.error_message(), HasSubstr("no verified client certificate"));
   EXPECT_TRUE(SeedsList().empty());
 
   // The server still serves, and the request is idempotent.

@@ -1,0 +1,107 @@
+#include "server/auth_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/logging.h"
+#include "core/status_macros.h"
+#include "cpns/core/kdf.h"
+#include "wire/messages.h"
+#include "wire/status.h"
+
+namespace cpns::server {
+namespace {
+
+absl::Status CheckSize(absl::string_view field, absl::string_view value, size_t size) {
+  if (value.size() == size) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " is ", value.size(), " bytes; it must be ", size));
+}
+
+// The identity the assignee claims, validated.
+absl::StatusOr<AssignmentContext> ClaimedContext(const cpns::v1::AuthenticateRequest& r) {
+  CPNS_ASSIGN_OR_RETURN(GatewayId gw, GatewayId::Parse(r.gw_id()));
+  CPNS_ASSIGN_OR_RETURN(EntityType type, wire::FromProto(r.entity_type()));
+  CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(r.entity_id()));
+  CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(r.user_id()));
+  if (r.seed_epoch() == 0) return absl::InvalidArgumentError("seed_epoch must be at least 1");
+  CPNS_RETURN_IF_ERROR(CheckSize("second_seed", r.second_seed(), kSecondSeedSize));
+  CPNS_RETURN_IF_ERROR(CheckSize("client_nonce", r.client_nonce(), kNonceSize));
+  CPNS_RETURN_IF_ERROR(CheckSize("proof", r.proof(), kEUKeySize));
+  return AssignmentContext{gw, r.seed_epoch(), Assignee{type, entity, user}, r.not_after()};
+}
+
+// An identifier as it may be logged: only if it is a valid one (no control
+// characters from the network reach the log).
+std::string Loggable(absl::string_view id) {
+  return ValidateIdentifier("id", id).ok() ? std::string(id) : "<invalid>";
+}
+
+}  // namespace
+
+grpc::Status AuthServiceImpl::GetChallenge(grpc::ServerContext*, const cpns::v1::ChallengeRequest*,
+                                           cpns::v1::ChallengeResponse* response) {
+  absl::StatusOr<Challenge> c = challenges_.Issue();
+  if (!c.ok()) return wire::ToGrpcStatus(c.status());
+  response->set_challenge(c->bytes);
+  response->set_expires_at(absl::ToUnixSeconds(c->expires_at));
+  return grpc::Status::OK;
+}
+
+grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
+                                           const cpns::v1::AuthenticateRequest* request,
+                                           cpns::v1::AuthenticateResponse* response) {
+  const absl::Status status = Check(*request);
+  if (!status.ok()) {
+    spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) from {} refused: {}: {}",
+                 Loggable(request->entity_id()), Loggable(request->user_id()),
+                 Loggable(request->gw_id()), request->seed_epoch(), context->peer(),
+                 absl::StatusCodeToString(status.code()),
+                 status.message());
+    return wire::ToGrpcStatus(status);
+  }
+  response->set_gw_id(request->gw_id());
+  response->set_seed_epoch(request->seed_epoch());
+  response->set_entity_id(request->entity_id());
+  response->set_user_id(request->user_id());
+  response->set_not_after(request->not_after());
+  spdlog::info("authenticated {} (user {}) under gateway {} epoch {}", request->entity_id(),
+               request->user_id(), request->gw_id(), request->seed_epoch());
+  return grpc::Status::OK;
+}
+
+absl::Status AuthServiceImpl::Check(const cpns::v1::AuthenticateRequest& r) {
+  CPNS_ASSIGN_OR_RETURN(AssignmentContext claimed, ClaimedContext(r));
+  CPNS_ASSIGN_OR_RETURN(Challenge challenge, challenges_.Verify(r.challenge()));
+  absl::StatusOr<storage::StoredSeed> seed = store_.Get(claimed.gw_id, claimed.seed_epoch);
+  if (absl::IsNotFound(seed.status())) {
+    return absl::NotFoundError("unknown gateway or seed epoch");
+  }
+  if (!seed.ok()) {
+    spdlog::error("authentication: store: {}", seed.status().ToString());
+    return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
+  }
+  const SecretBytes second = SecretBytes::CopyFrom(r.second_seed());
+  CPNS_ASSIGN_OR_RETURN(SecretBytes eukey, DeriveEUKey(seed->first_seed, second, claimed));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes expected, DeriveAuthProof(eukey, claimed, second,
+                                                              r.challenge(), r.client_nonce()));
+  if (!ConstantTimeEquals(expected.RevealSecret(), r.proof())) {
+    return absl::UnauthenticatedError("the proof of possession does not verify");
+  }
+  if (clock_.Now() > absl::FromUnixSeconds(claimed.not_after)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the EUKey expired at ", claimed.not_after, " (Unix seconds); request a new assignment"));
+  }
+  absl::Status consumed = store_.ConsumeChallenge(challenge.id, challenge.expires_at);
+  if (absl::IsAlreadyExists(consumed)) {
+    return absl::FailedPreconditionError(
+        "the challenge was already used (a replayed proof); ask for a new one");
+  }
+  if (!consumed.ok()) {
+    spdlog::error("authentication: store: {}", consumed.ToString());
+    return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cpns::server

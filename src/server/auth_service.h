@@ -1,0 +1,41 @@
+// AuthServiceImpl: an assignee proves to the CPNS Server that it holds its
+// EUKey. The server recomputes the EUKey from the stored 1st seed and what the
+// assignee presents, and checks a proof over a challenge it issued.
+//
+// Thread-safe. Refusals, each with its own status: INVALID_ARGUMENT (malformed
+// field), FAILED_PRECONDITION (challenge invalid, expired or already used),
+// NOT_FOUND (unknown gateway or epoch), UNAUTHENTICATED (the proof does not
+// verify: wrong key or any tampered field; or the EUKey has expired).
+#ifndef CPNS_SERVER_AUTH_SERVICE_H_
+#define CPNS_SERVER_AUTH_SERVICE_H_
+
+#include "cpns/core/clock.h"
+#include "cpns/v1/cpns.grpc.pb.h"
+#include "server/challenge.h"
+#include "storage/seed_store.h"
+
+namespace cpns::server {
+
+class AuthServiceImpl final : public cpns::v1::AuthService::Service {
+ public:
+  // All must outlive the service.
+  AuthServiceImpl(storage::SeedStore& store, const ChallengeCodec& challenges, const Clock& clock)
+      : store_(store), challenges_(challenges), clock_(clock) {}
+
+  grpc::Status GetChallenge(grpc::ServerContext* context, const cpns::v1::ChallengeRequest* request,
+                            cpns::v1::ChallengeResponse* response) override;
+  grpc::Status Authenticate(grpc::ServerContext* context,
+                            const cpns::v1::AuthenticateRequest* request,
+                            cpns::v1::AuthenticateResponse* response) override;
+
+ private:
+  absl::Status Check(const cpns::v1::AuthenticateRequest& request);
+
+  storage::SeedStore& store_;
+  const ChallengeCodec& challenges_;
+  const Clock& clock_;
+};
+
+}  // namespace cpns::server
+
+#endif  // CPNS_SERVER_AUTH_SERVICE_H_
