@@ -1,11 +1,15 @@
 // cpns-pne: the assignee client (a PNE, or a PN GW acting as assignee).
-//   cpns-pne request --gateway unix:PATH --entity-type PNE --entity-id ID --user-id ID [--json]
+//   cpns-pne request --gateway unix:PATH --entity-type PNE --entity-id ID --user-id ID
+//                    [--json] [--save FILE]
+//   cpns-pne authenticate --key-file FILE (--server HOST:PORT --server-ca F | --gateway unix:PATH)
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "absl/time/time.h"
 #include "common/cli.h"
+#include "cpns/assignee/auth_client.h"
 #include "cpns/assignee/eukey_client.h"
+#include "cpns/assignee/key_file.h"
 #include "cpns/core/hex.h"
 
 namespace {
@@ -18,6 +22,10 @@ struct Flags {
   std::string timeout = "10s";
   bool json = false;
   bool show_key = false;
+  std::string save;      // request --save FILE
+  std::string key_file;  // authenticate --key-file FILE
+  cpns::assignee::AuthClientOptions auth;
+  std::string auth_gateway;
 };
 
 absl::StatusOr<cpns::Assignee> ParseAssignee(const Flags& f) {
@@ -67,7 +75,40 @@ int Request(const Flags& f) {
   if (!client.ok()) return cpns::cli::Fail(kProgram, client.status());
   auto assignment = (*client)->Request(*assignee, *timeout);
   if (!assignment.ok()) return cpns::cli::Fail(kProgram, assignment.status());
+  if (!f.save.empty()) {
+    if (absl::Status s = cpns::assignee::SaveAssignment(f.save, *assignment); !s.ok()) {
+      return cpns::cli::Fail(kProgram, s);
+    }
+  }
   Print(*assignment, f);
+  return 0;
+}
+
+int Authenticate(Flags f) {
+  auto assignment = cpns::assignee::LoadAssignment(f.key_file);
+  if (!assignment.ok()) return cpns::cli::Fail(kProgram, assignment.status());
+  const bool direct = !f.auth.target.empty();
+  if (direct == !f.auth_gateway.empty()) {
+    return cpns::cli::Fail(kProgram, absl::InvalidArgumentError(
+        "give either --server HOST:PORT (with --server-ca) or --gateway unix:PATH|tls:HOST:PORT"));
+  }
+  if (!direct) {
+    f.auth.target = f.auth_gateway;
+    f.auth.ca_file = f.client.gateway_ca_file;
+    f.auth.tls_name = f.client.gateway_name;
+  }
+  auto timeout = cpns::cli::ParseDuration("--timeout", f.timeout);
+  if (!timeout.ok()) return cpns::cli::Fail(kProgram, timeout.status());
+  auto client = cpns::assignee::AuthClient::Create(f.auth);
+  if (!client.ok()) return cpns::cli::Fail(kProgram, client.status());
+  if (absl::Status s = (*client)->Authenticate(*assignment, *timeout); !s.ok()) {
+    return cpns::cli::Fail(kProgram, s);
+  }
+  std::cout << "authenticated: the CPNS Server accepted the proof for "
+            << assignment->assignee.entity_id.value() << " of user "
+            << assignment->assignee.user_id.value() << " (gateway " << assignment->gw_id.value()
+            << ", seed epoch " << assignment->seed_epoch << ", "
+            << (direct ? "direct" : "relayed by the gateway") << ")\n";
   return 0;
 }
 
@@ -90,6 +131,22 @@ int main(int argc, char** argv) {
       ->check(cpns::cli::Duration("--timeout"));
   request->add_flag("--json", f.json, "Print the assignment as JSON, key material included");
   request->add_flag("--show-key", f.show_key, "Print the 2nd seed and the EUKey (hex)");
+  request->add_option("--save", f.save, "Keep the assignment in FILE (mode 0600) for authenticate");
+
+  CLI::App* auth = app.add_subcommand(
+      "authenticate", "Prove to the CPNS Server that this entity holds its EUKey");
+  auth->add_option("--key-file", f.key_file, "An assignment saved by request --save")->required();
+  auth->add_option("--server", f.auth.target, "CPNS Server HOST:PORT (direct)");
+  auth->add_option("--server-ca", f.auth.ca_file, "CA of the CPNS Server certificate");
+  auth->add_option("--server-name", f.auth.tls_name, "TLS name of the CPNS Server");
+  auth->add_option("--gateway", f.auth_gateway, "Relay through the gateway: unix:PATH or tls:HOST:PORT");
+  auth->add_option("--gateway-ca", f.client.gateway_ca_file, "CA of the gateway (tls: only)");
+  auth->add_option("--gateway-name", f.client.gateway_name, "TLS name of the gateway");
+  auth->add_option("--timeout", f.timeout, "Deadline for the whole exchange")
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--timeout"));
+
   if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
+  if (auth->parsed()) return Authenticate(f);
   return Request(f);
 }

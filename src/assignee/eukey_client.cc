@@ -1,5 +1,7 @@
 #include "cpns/assignee/eukey_client.h"
 
+#include "assignee/channel.h"
+
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
@@ -67,21 +69,9 @@ class GrpcEUKeyClient final : public EUKeyClient {
 
 absl::StatusOr<std::unique_ptr<EUKeyClient>> EUKeyClient::Create(
     const EUKeyClientOptions& options) {
-  CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--gateway", options.gateway));
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(wire::kMaxMessageBytes);
-  if (endpoint.kind == wire::Endpoint::Kind::kUnix) {
-    creds = grpc::InsecureChannelCredentials();
-  } else {
-    if (options.gateway_ca_file.empty()) {
-      return absl::InvalidArgumentError("--gateway-ca is required for a tls: gateway");
-    }
-    CPNS_ASSIGN_OR_RETURN(creds, wire::MakeChannelCredentials({.ca_file = options.gateway_ca_file}));
-    if (!options.gateway_name.empty()) args.SetSslTargetNameOverride(options.gateway_name);
-  }
-  return std::make_unique<GrpcEUKeyClient>(
-      grpc::CreateCustomChannel(endpoint.GrpcAddress(), creds, args));
+  CPNS_ASSIGN_OR_RETURN(auto channel, MakeChannel("--gateway", options.gateway,
+                                                  options.gateway_ca_file, options.gateway_name));
+  return std::make_unique<GrpcEUKeyClient>(std::move(channel));
 }
 
 }  // namespace cpns::assignee

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/channel.h>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cpns/core/identifiers.h"
@@ -37,9 +39,15 @@ struct ServerConnection {
   wire::ClientTlsOptions tls;   // operator CA + this gateway's certificate and key
 };
 
-// The real source: FirstSeedService over mutual TLS.
-absl::StatusOr<std::unique_ptr<FirstSeedSource>> MakeGrpcFirstSeedSource(
-    const GatewayId& gw_id, const ServerConnection& connection);
+// The gateway's one channel to the CPNS Server (mutual TLS), shared by the
+// 1st Seed Requests and the relayed authentication calls.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServerChannel(
+    const ServerConnection& connection);
+
+// The real source: FirstSeedService over `channel`.
+std::unique_ptr<FirstSeedSource> MakeGrpcFirstSeedSource(const GatewayId& gw_id,
+                                                         const std::string& server,
+                                                         std::shared_ptr<grpc::Channel> channel);
 
 }  // namespace cpns::gateway
 

@@ -24,7 +24,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   }
   CPNS_RETURN_IF_ERROR(EnsurePrivateDirectory(options.state_dir));
   std::unique_ptr<Gateway> gw(new Gateway());
-  CPNS_ASSIGN_OR_RETURN(gw->source_, MakeGrpcFirstSeedSource(gw_id, options.server));
+  CPNS_ASSIGN_OR_RETURN(gw->server_channel_, MakeServerChannel(options.server));
+  gw->source_ = MakeGrpcFirstSeedSource(gw_id, options.server.server, gw->server_channel_);
+  gw->auth_relay_ =
+      std::make_unique<AuthRelay>(gw->server_channel_, options.policy.upstream_timeout);
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
                                            absl::StrCat(options.state_dir, "/first_seed"));
   CPNS_RETURN_IF_ERROR(gw->cache_->LoadSaved());
@@ -58,6 +61,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
     builder.AddListeningPort(endpoint.GrpcAddress(), creds, ports_.back().get());
   }
   builder.RegisterService(service_.get());
+  builder.RegisterService(auth_relay_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
     return absl::UnavailableError("cannot bind the --pn-listen addresses (in use? directory missing?)");

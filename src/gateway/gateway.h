@@ -1,6 +1,7 @@
-// Gateway: the Intermediate PN GW role. Serves EUKeyService on its PN-side
-// listeners (Unix sockets, mode 0660, and TLS), backed by a SeedCache whose
-// seed file lives in the state directory (created mode 0700).
+// Gateway: the Intermediate PN GW role. Serves EUKeyService, and relays
+// AuthService to the CPNS Server, on its PN-side listeners (Unix sockets,
+// mode 0660, and TLS), backed by a SeedCache whose seed file lives in the
+// state directory (mode 0700).
 //
 // Thread-safe. Shutdown() (or destruction) stops serving; calls in flight are
 // given `grace` to finish.
@@ -15,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "cpns/core/clock.h"
+#include "gateway/auth_relay.h"
 #include "gateway/eukey_service.h"
 #include "gateway/first_seed.h"
 #include "gateway/seed_cache.h"
@@ -49,7 +51,9 @@ class Gateway {
   Gateway() = default;
   absl::Status Listen(const GatewayOptions& options);
 
+  std::shared_ptr<grpc::Channel> server_channel_;
   std::unique_ptr<FirstSeedSource> source_;
+  std::unique_ptr<AuthRelay> auth_relay_;
   std::unique_ptr<SeedCache> cache_;
   std::unique_ptr<EUKeyServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -60,8 +60,8 @@ class GrpcFirstSeedSource final : public FirstSeedSource {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<FirstSeedSource>> MakeGrpcFirstSeedSource(
-    const GatewayId& gw_id, const ServerConnection& connection) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServerChannel(
+    const ServerConnection& connection) {
   CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--server", connection.server));
   if (endpoint.kind != wire::Endpoint::Kind::kTls) {
     return absl::InvalidArgumentError("--server must be HOST:PORT (mutual TLS)");
@@ -77,8 +77,13 @@ absl::StatusOr<std::unique_ptr<FirstSeedSource>> MakeGrpcFirstSeedSource(
   args.SetMaxReceiveMessageSize(wire::kMaxMessageBytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  auto channel = grpc::CreateCustomChannel(endpoint.address, creds, args);
-  return std::make_unique<GrpcFirstSeedSource>(gw_id, endpoint.address, std::move(channel));
+  return grpc::CreateCustomChannel(endpoint.address, creds, args);
+}
+
+std::unique_ptr<FirstSeedSource> MakeGrpcFirstSeedSource(const GatewayId& gw_id,
+                                                         const std::string& server,
+                                                         std::shared_ptr<grpc::Channel> channel) {
+  return std::make_unique<GrpcFirstSeedSource>(gw_id, server, std::move(channel));
 }
 
 }  // namespace cpns::gateway

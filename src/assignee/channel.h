@@ -1,0 +1,23 @@
+// The assignee's channel to a gateway (unix: or tls:) or to the CPNS Server
+// (HOST:PORT, server-authenticated TLS). Private to the assignee role.
+#ifndef CPNS_ASSIGNEE_CHANNEL_H_
+#define CPNS_ASSIGNEE_CHANNEL_H_
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace cpns::assignee {
+
+// InvalidArgument naming `flag` for a bad address, or a TLS target without a CA.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(absl::string_view flag,
+                                                           const std::string& target,
+                                                           const std::string& ca_file,
+                                                           const std::string& tls_name);
+
+}  // namespace cpns::assignee
+
+#endif  // CPNS_ASSIGNEE_CHANNEL_H_
