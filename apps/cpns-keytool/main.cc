@@ -52,7 +52,9 @@ absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
                         {"user_id", user.value()},
                         {"not_after", f.not_after},
                         {"second_seed", cpns::HexEncode(second.RevealSecret())},
-                        {"eukey", cpns::HexEncode(eukey.RevealSecret())}};
+                        {"eukey", cpns::HexEncode(eukey.RevealSecret())},
+                        {"second_seed_fingerprint",
+                         cpns::HexEncode(cpns::SecondSeedFingerprint(second))}};
   if (!f.challenge.empty() || !f.client_nonce.empty()) {
     CPNS_ASSIGN_OR_RETURN(std::string challenge, cpns::HexDecode("--challenge", f.challenge));
     CPNS_ASSIGN_OR_RETURN(std::string client_nonce,

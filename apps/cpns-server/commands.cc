@@ -22,7 +22,9 @@ using storage::Backend;
 
 int Fail(const absl::Status& s) { return cli::Fail(kProgram, s); }
 
-// The KEK files to use. A home-lab SQLite server given none (and no
+}  // namespace
+
+// A home-lab SQLite server given none (and no
 // $CPNS_KEK) keeps one next to its database, created on first use.
 absl::StatusOr<std::vector<std::string>> KekFiles(const Flags& f, bool create_default) {
   const char* env = std::getenv(storage::kKekEnvVar);
@@ -46,7 +48,6 @@ absl::StatusOr<std::vector<std::string>> KekFiles(const Flags& f, bool create_de
   return std::vector<std::string>{path};
 }
 
-}  // namespace
 
 int Serve(const Flags& f) {
   if (absl::Status s = InitLogging(kProgram, f.log_level); !s.ok()) return Fail(s);
@@ -57,6 +58,9 @@ int Serve(const Flags& f) {
   if (!files.ok()) return Fail(files.status());
   absl::StatusOr<storage::KeyRing> keys = storage::LoadKeyRing(*files);
   if (!keys.ok()) return Fail(keys.status());
+  absl::StatusOr<absl::Duration> seed_lifetime =
+      cli::ParseDuration("--seed-lifetime", f.seed_lifetime);
+  if (!seed_lifetime.ok()) return Fail(seed_lifetime.status());
   RealClock clock;
   // The embedded SQLite store migrates itself; a shared PostgreSQL database
   // is migrated on purpose, with `cpns-server migrate`.
@@ -66,7 +70,8 @@ int Serve(const Flags& f) {
   auto server = server::CpnsServer::Start(
       {.listen = f.listen,
        .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,
-               .client_cert = wire::ClientCertPolicy::kOptional}},
+               .client_cert = wire::ClientCertPolicy::kOptional},
+       .seed_lifetime = *seed_lifetime},
       **store, clock);
   if (!server.ok()) return Fail(server.status());
   const std::string bound =
@@ -114,33 +119,6 @@ int KekRotate(const Flags& f) {
   if (!n.ok()) return Fail(n.status());
   std::cout << "re-sealed " << *n << " secrets under KEK " << keys->primary().id()
             << " (1st seeds and server secrets)\n";
-  return 0;
-}
-
-int SeedsList(const Flags& f) {
-  RealClock clock;
-  auto store = storage::OpenSeedStore(f.db, {.create_if_missing = false}, clock);
-  if (!store.ok()) return Fail(store.status());
-  auto seeds = (*store)->List();
-  if (!seeds.ok()) return Fail(seeds.status());
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : *seeds) {
-    const std::string created =
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", s.created_at, absl::UTCTimeZone());
-    const std::string state(storage::SeedStateName(s.state));
-    if (f.json) {
-      out.push_back({{"gw_id", s.gw_id.value()},
-                     {"seed_epoch", s.seed_epoch},
-                     {"created_at", absl::ToUnixSeconds(s.created_at)},
-                     {"created_at_utc", created},
-                     {"state", state},
-                     {"kek_id", s.kek_id}});
-    } else {
-      std::cout << s.gw_id.value() << "  epoch " << s.seed_epoch << "  " << state << "  created "
-                << created << "  kek " << s.kek_id << "\n";
-    }
-  }
-  if (f.json) std::cout << out.dump(2) << "\n";
   return 0;
 }
 

@@ -2,8 +2,11 @@
 #ifndef CPNS_APPS_CPNS_SERVER_COMMANDS_H_
 #define CPNS_APPS_CPNS_SERVER_COMMANDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
 
 namespace cpns::server_cli {
 
@@ -14,13 +17,32 @@ struct Flags {
   std::vector<std::string> kek_files;
   std::string new_kek_file;
   bool json = false;
+  std::string seed_lifetime = "365d";
+  // Lifecycle commands.
+  std::string gw_id, reason, lifetime = "365d", action;
+  uint32_t epoch = 0;
+  std::string key_file, second_seed, fingerprint;
+  int64_t after = 0;
+  int limit = 1000;
 };
+
+// The KEK files to use: --kek-file, else $CPNS_KEK, else for SQLite the file
+// next to the database (created when `create_default`).
+absl::StatusOr<std::vector<std::string>> KekFiles(const Flags& f, bool create_default);
 
 int Serve(const Flags& f);
 int Init(const Flags& f);
 int Migrate(const Flags& f);
 int KekRotate(const Flags& f);
 int SeedsList(const Flags& f);
+
+// admin.cc
+int GatewaysList(const Flags& f, bool one);  // one: `gateways show --gw-id`
+int GatewaysRevoke(const Flags& f);
+int SeedsRotate(const Flags& f);
+int SeedsRetireOrRevoke(const Flags& f, bool revoke);
+int KeysRevoke(const Flags& f);
+int AuditList(const Flags& f);
 
 }  // namespace cpns::server_cli
 

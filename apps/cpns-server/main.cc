@@ -3,7 +3,10 @@
 //   cpns-server init --kek-file F
 //   cpns-server migrate --db URL
 //   cpns-server kek rotate --db URL --kek-file OLD --new-kek-file NEW
-//   cpns-server seeds list --db URL [--json]
+//   cpns-server seeds list|rotate|retire|revoke --db URL [--gw-id ID] [--epoch N] [--json]
+//   cpns-server gateways list|show|revoke --db URL [--gw-id ID] [--json]
+//   cpns-server keys revoke --db URL (--key-file F | --second-seed HEX | --fingerprint HEX)
+//   cpns-server audit list --db URL [--json]
 #include "commands.h"
 #include "common/cli.h"
 #include "core/process.h"
@@ -28,6 +31,10 @@ int main(int argc, char** argv) {
   serve->add_option("--kek-file", f.kek_files,
                     "KEK file (repeatable; the first seals new seeds, all open). Default: "
                     "$CPNS_KEK, or for SQLite <db>.kek (created)");
+  serve->add_option("--seed-lifetime", f.seed_lifetime,
+                    "Lifetime of newly issued 1st seeds (gateways renew them before expiry)")
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--seed-lifetime"));
   serve->add_option("--ready-file", f.ready_file, "Write the bound HOST:PORT here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 
@@ -46,16 +53,78 @@ int main(int argc, char** argv) {
   rotate->add_option("--kek-file", f.kek_files, "The current KEK (repeatable)")->required();
   rotate->add_option("--new-kek-file", f.new_kek_file, "The new KEK")->required();
 
-  CLI::App* seeds = app.add_subcommand("seeds", "Inspect stored 1st seeds (never their bytes)");
+  // The lifecycle commands: every change is audited under the OS user.
+  auto db = [&](CLI::App* c) { c->add_option("--db", f.db, kDbHelp)->required(); };
+  auto json = [&](CLI::App* c) { c->add_flag("--json", f.json, "Print JSON"); };
+  auto gw = [&](CLI::App* c) { c->add_option("--gw-id", f.gw_id, "Gateway id")->required(); };
+  auto epoch = [&](CLI::App* c) {
+    c->add_option("--epoch", f.epoch, "Seed epoch")->required()->check(CLI::Range(1u, UINT32_MAX));
+  };
+  auto reason = [&](CLI::App* c) {
+    c->add_option("--reason", f.reason, "Why (kept in the audit log)");
+  };
+
+  CLI::App* seeds = app.add_subcommand("seeds", "A gateway's 1st seeds (never their bytes)");
   seeds->require_subcommand(1);
   CLI::App* list = seeds->add_subcommand("list", "List stored seeds");
-  list->add_option("--db", f.db, kDbHelp)->required();
-  list->add_flag("--json", f.json, "Print JSON");
+  db(list), json(list);
+  CLI::App* rotate_seed =
+      seeds->add_subcommand("rotate", "Make a new epoch active; older ones stay valid");
+  db(rotate_seed), gw(rotate_seed), json(rotate_seed);
+  rotate_seed->add_option("--lifetime", f.lifetime, "Lifetime of the new epoch")
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--lifetime"));
+  rotate_seed->add_option("--kek-file", f.kek_files,
+                          "KEK file (repeatable). Default: $CPNS_KEK, or for SQLite <db>.kek");
+  CLI::App* retire = seeds->add_subcommand("retire", "Stop keys under a rotated epoch");
+  db(retire), gw(retire), epoch(retire), json(retire);
+  CLI::App* revoke_seed = seeds->add_subcommand("revoke", "Withdraw one epoch at once");
+  db(revoke_seed), gw(revoke_seed), epoch(revoke_seed), reason(revoke_seed), json(revoke_seed);
+
+  CLI::App* gateways = app.add_subcommand("gateways", "Gateways known to the store");
+  gateways->require_subcommand(1);
+  CLI::App* gw_list = gateways->add_subcommand("list", "List gateways");
+  db(gw_list), json(gw_list);
+  CLI::App* gw_show = gateways->add_subcommand("show", "One gateway and its epochs");
+  db(gw_show), gw(gw_show), json(gw_show);
+  CLI::App* gw_revoke =
+      gateways->add_subcommand("revoke", "Revoke a gateway: all its epochs, and its future");
+  db(gw_revoke), gw(gw_revoke), reason(gw_revoke), json(gw_revoke);
+
+  CLI::App* keys = app.add_subcommand("keys", "EUKeys");
+  keys->require_subcommand(1);
+  CLI::App* key_revoke = keys->add_subcommand("revoke", "Revoke one EUKey");
+  db(key_revoke), reason(key_revoke), json(key_revoke);
+  key_revoke->add_option("--key-file", f.key_file, "The assignee's key file (cpns-pne --save)");
+  key_revoke->add_option("--second-seed", f.second_seed, "The key's 2nd seed (64 hex digits)");
+  key_revoke->add_option("--fingerprint", f.fingerprint,
+                         "The key's 2nd-seed fingerprint (64 hex digits)");
+  key_revoke->add_option("--gw-id", f.gw_id, "Gateway of the key (recorded only)");
+
+  CLI::App* audit = app.add_subcommand("audit", "The audit log");
+  audit->require_subcommand(1);
+  CLI::App* audit_list = audit->add_subcommand("list", "List audit events, oldest first");
+  db(audit_list), json(audit_list);
+  audit_list->add_option("--gw-id", f.gw_id, "Only this gateway's events");
+  audit_list->add_option("--action", f.action, "Only this action (e.g. auth.refused)");
+  audit_list->add_option("--after", f.after, "Only events with a larger id");
+  audit_list->add_option("--limit", f.limit, "At most this many")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
 
   if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
   if (serve->parsed()) return cpns::server_cli::Serve(f);
   if (init->parsed()) return cpns::server_cli::Init(f);
   if (migrate->parsed()) return cpns::server_cli::Migrate(f);
   if (rotate->parsed()) return cpns::server_cli::KekRotate(f);
-  return cpns::server_cli::SeedsList(f);
+  namespace cmd = cpns::server_cli;
+  if (list->parsed()) return cmd::SeedsList(f);
+  if (rotate_seed->parsed()) return cmd::SeedsRotate(f);
+  if (retire->parsed()) return cmd::SeedsRetireOrRevoke(f, /*revoke=*/false);
+  if (revoke_seed->parsed()) return cmd::SeedsRetireOrRevoke(f, /*revoke=*/true);
+  if (gw_list->parsed()) return cmd::GatewaysList(f, /*one=*/false);
+  if (gw_show->parsed()) return cmd::GatewaysList(f, /*one=*/true);
+  if (gw_revoke->parsed()) return cmd::GatewaysRevoke(f);
+  if (key_revoke->parsed()) return cmd::KeysRevoke(f);
+  return cmd::AuditList(f);
 }

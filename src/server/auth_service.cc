@@ -8,6 +8,7 @@
 #include "cpns/core/kdf.h"
 #include "wire/messages.h"
 #include "wire/status.h"
+#include "wire/tls.h"
 
 namespace cpns::server {
 namespace {
@@ -37,6 +38,19 @@ std::string Loggable(absl::string_view id) {
   return ValidateIdentifier("id", id).ok() ? std::string(id) : "<invalid>";
 }
 
+// Who called, for the audit log: a gateway relaying (its certificate) or an
+// assignee calling directly (its address).
+std::string Actor(grpc::ServerContext& context) {
+  absl::StatusOr<GatewayId> gw = wire::PeerGatewayId(*context.auth_context());
+  if (gw.ok()) return absl::StrCat("gw:", gw->value());
+  return absl::StrCat("peer:", context.peer());
+}
+
+absl::Status StoreUnavailable(const absl::Status& s) {
+  spdlog::error("authentication: store: {}", s.ToString());
+  return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
+}
+
 }  // namespace
 
 grpc::Status AuthServiceImpl::GetChallenge(grpc::ServerContext*, const cpns::v1::ChallengeRequest*,
@@ -58,6 +72,7 @@ grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
                  Loggable(request->gw_id()), request->seed_epoch(), context->peer(),
                  absl::StatusCodeToString(status.code()),
                  status.message());
+    Audit(*context, *request, status);
     return wire::ToGrpcStatus(status);
   }
   response->set_gw_id(request->gw_id());
@@ -70,36 +85,75 @@ grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+void AuthServiceImpl::Audit(grpc::ServerContext& context,
+                            const cpns::v1::AuthenticateRequest& request,
+                            const absl::Status& refusal) {
+  storage::AuditEvent e;
+  e.actor = Actor(context);
+  e.action = storage::kAuditAuthRefused;
+  e.gw_id = Loggable(request.gw_id());
+  e.seed_epoch = request.seed_epoch();
+  e.detail = absl::StrCat(absl::StatusCodeToString(refusal.code()), ": ", refusal.message(),
+                          "; entity ", Loggable(request.entity_id()), " user ",
+                          Loggable(request.user_id()));
+  if (absl::Status s = store_.AppendAudit(e); !s.ok()) {
+    spdlog::error("cannot record the refused authentication in the audit log: {}", s.ToString());
+  }
+}
+
 absl::Status AuthServiceImpl::Check(const cpns::v1::AuthenticateRequest& r) {
   CPNS_ASSIGN_OR_RETURN(AssignmentContext claimed, ClaimedContext(r));
   CPNS_ASSIGN_OR_RETURN(Challenge challenge, challenges_.Verify(r.challenge()));
-  absl::StatusOr<storage::StoredSeed> seed = store_.Get(claimed.gw_id, claimed.seed_epoch);
-  if (absl::IsNotFound(seed.status())) {
+  const SecretBytes second = SecretBytes::CopyFrom(r.second_seed());
+  absl::StatusOr<storage::AuthRecord> found =
+      store_.LookupForAuth(claimed.gw_id, claimed.seed_epoch, SecondSeedFingerprint(second));
+  if (absl::IsNotFound(found.status())) {
     return absl::NotFoundError("unknown gateway or seed epoch");
   }
-  if (!seed.ok()) {
-    spdlog::error("authentication: store: {}", seed.status().ToString());
-    return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
-  }
-  const SecretBytes second = SecretBytes::CopyFrom(r.second_seed());
-  CPNS_ASSIGN_OR_RETURN(SecretBytes eukey, DeriveEUKey(seed->first_seed, second, claimed));
+  if (!found.ok()) return StoreUnavailable(found.status());
+  CPNS_ASSIGN_OR_RETURN(SecretBytes eukey, DeriveEUKey(found->seed.first_seed, second, claimed));
   CPNS_ASSIGN_OR_RETURN(SecretBytes expected, DeriveAuthProof(eukey, claimed, second,
                                                               r.challenge(), r.client_nonce()));
   if (!ConstantTimeEquals(expected.RevealSecret(), r.proof())) {
     return absl::UnauthenticatedError("the proof of possession does not verify");
   }
-  if (clock_.Now() > absl::FromUnixSeconds(claimed.not_after)) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "the EUKey expired at ", claimed.not_after, " (Unix seconds); request a new assignment"));
-  }
+  // The proof verifies: from here on only the key's holder learns why it is
+  // refused. The challenge is spent whatever the outcome.
   absl::Status consumed = store_.ConsumeChallenge(challenge.id, challenge.expires_at);
   if (absl::IsAlreadyExists(consumed)) {
     return absl::FailedPreconditionError(
         "the challenge was already used (a replayed proof); ask for a new one");
   }
-  if (!consumed.ok()) {
-    spdlog::error("authentication: store: {}", consumed.ToString());
-    return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
+  if (!consumed.ok()) return StoreUnavailable(consumed);
+  return CheckStanding(*found, claimed);
+}
+
+absl::Status AuthServiceImpl::CheckStanding(const storage::AuthRecord& found,
+                                            const AssignmentContext& claimed) const {
+  const absl::Time now = clock_.Now();
+  if (now > absl::FromUnixSeconds(claimed.not_after)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the EUKey expired at ", claimed.not_after, " (Unix seconds); request a new assignment"));
+  }
+  const std::string epoch = absl::StrCat("seed epoch ", claimed.seed_epoch, " of gateway ",
+                                         claimed.gw_id.value());
+  if (found.gateway_revoked) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("gateway ", claimed.gw_id.value(), " is revoked"));
+  }
+  if (found.seed.state == storage::SeedState::kRevoked) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(epoch, " is revoked; request a new assignment"));
+  }
+  if (found.seed.state == storage::SeedState::kRetired) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(epoch, " is retired; request a new assignment"));
+  }
+  if (found.key_revoked) return absl::PermissionDeniedError("this EUKey is revoked");
+  if (now >= found.seed.expires_at) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        epoch, " expired at ", absl::ToUnixSeconds(found.seed.expires_at),
+        " (Unix seconds); request a new assignment"));
   }
   return absl::OkStatus();
 }

@@ -5,11 +5,15 @@
 // Thread-safe. Refusals, each with its own status: INVALID_ARGUMENT (malformed
 // field), FAILED_PRECONDITION (challenge invalid, expired or already used),
 // NOT_FOUND (unknown gateway or epoch), UNAUTHENTICATED (the proof does not
-// verify: wrong key or any tampered field; or the EUKey has expired).
+// verify: wrong key or any tampered field; or the EUKey or its seed epoch has
+// expired), PERMISSION_DENIED (the gateway, the epoch or the key is revoked,
+// or the epoch retired). Only a caller whose proof verifies learns about
+// expiry and revocation. Every refusal is recorded in the audit log.
 #ifndef CPNS_SERVER_AUTH_SERVICE_H_
 #define CPNS_SERVER_AUTH_SERVICE_H_
 
 #include "cpns/core/clock.h"
+#include "cpns/core/kdf.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "server/challenge.h"
 #include "storage/seed_store.h"
@@ -30,6 +34,11 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
 
  private:
   absl::Status Check(const cpns::v1::AuthenticateRequest& request);
+  // After the proof verified: expiry, retirement and revocation.
+  absl::Status CheckStanding(const storage::AuthRecord& found,
+                             const AssignmentContext& claimed) const;
+  void Audit(grpc::ServerContext& context, const cpns::v1::AuthenticateRequest& request,
+             const absl::Status& refusal);
 
   storage::SeedStore& store_;
   const ChallengeCodec& challenges_;

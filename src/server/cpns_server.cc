@@ -22,7 +22,7 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   CPNS_ASSIGN_OR_RETURN(auto creds, wire::MakeServerCredentials(options.tls));
   CPNS_ASSIGN_OR_RETURN(SecretBytes challenge_key, store.GetOrCreateServerSecret(kChallengeKeyName));
   std::unique_ptr<CpnsServer> server(
-      new CpnsServer(store, std::move(challenge_key), clock, options.challenge_lifetime));
+      new CpnsServer(store, std::move(challenge_key), clock, options));
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   builder.AddListeningPort(endpoint.GrpcAddress(), creds, &server->port_);

@@ -24,6 +24,7 @@ struct ServerOptions {
   std::string listen;          // HOST:PORT; port 0 picks a free one
   wire::ServerTlsOptions tls;  // client_ca_file is required: no plaintext WAN
   absl::Duration challenge_lifetime = absl::Seconds(60);
+  absl::Duration seed_lifetime = storage::kDefaultSeedLifetime;  // of newly issued 1st seeds
 };
 
 class CpnsServer {
@@ -43,9 +44,9 @@ class CpnsServer {
 
  private:
   CpnsServer(storage::SeedStore& store, SecretBytes challenge_key, const Clock& clock,
-             absl::Duration challenge_lifetime)
-      : service_(store),
-        challenges_(std::move(challenge_key), clock, challenge_lifetime),
+             const ServerOptions& options)
+      : service_(store, options.seed_lifetime),
+        challenges_(std::move(challenge_key), clock, options.challenge_lifetime),
         auth_(store, challenges_, clock) {}
 
   FirstSeedServiceImpl service_;

@@ -2,53 +2,116 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/logging.h"
-
 #include "absl/strings/str_cat.h"
+#include "core/logging.h"
+#include "storage/store_rules.h"
 #include "wire/status.h"
 #include "wire/tls.h"
 
 namespace cpns::server {
+namespace {
+
+// The authenticated gateway, if it asks about itself; else the refusal
+// (logged with what was asked).
+absl::StatusOr<GatewayId> AuthorizedGateway(grpc::ServerContext& context, absl::string_view rpc,
+                                            absl::string_view requested_id) {
+  absl::StatusOr<GatewayId> peer = wire::PeerGatewayId(*context.auth_context());
+  if (!peer.ok()) {
+    spdlog::warn("{} from {} refused: {}", rpc, context.peer(), peer.status().message());
+    return peer.status();
+  }
+  absl::StatusOr<GatewayId> requested = GatewayId::Parse(requested_id);
+  if (!requested.ok()) {
+    spdlog::warn("{} from gateway {} refused: {}", rpc, peer->value(),
+                 requested.status().message());
+    return requested.status();
+  }
+  if (*requested != *peer) {
+    spdlog::warn("{} from gateway {} for gateway {} refused", rpc, peer->value(),
+                 requested->value());
+    return absl::PermissionDeniedError(absl::StrCat("gw_id '", requested->value(),
+                                                    "' is not the authenticated gateway '",
+                                                    peer->value(), "'"));
+  }
+  return peer;
+}
+
+// What a gateway is told when the store failed. It may retry UNAVAILABLE; a
+// revocation is final; anything else is the operator's to fix, and its
+// details (KEK ids, SQL errors) stay in the server's log.
+grpc::Status StoreFailure(absl::string_view rpc, const GatewayId& gw_id, const absl::Status& s) {
+  if (absl::IsPermissionDenied(s)) {
+    spdlog::warn("{} from gateway {} refused: {}", rpc, gw_id.value(), s.message());
+    return wire::ToGrpcStatus(s);
+  }
+  spdlog::error("{} from gateway {} failed: {}", rpc, gw_id.value(), s.ToString());
+  if (absl::IsUnavailable(s) || absl::IsAborted(s)) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the CPNS Server's store is unavailable; retry later");
+  }
+  return grpc::Status(grpc::StatusCode::INTERNAL,
+                      "the CPNS Server cannot serve this gateway's 1st seed; see the server log");
+}
+
+cpns::v1::SeedState ToProto(storage::SeedState state) {
+  switch (state) {
+    case storage::SeedState::kActive: return cpns::v1::SEED_STATE_ACTIVE;
+    case storage::SeedState::kRotated: return cpns::v1::SEED_STATE_ROTATED;
+    case storage::SeedState::kRetired: return cpns::v1::SEED_STATE_RETIRED;
+    case storage::SeedState::kRevoked: return cpns::v1::SEED_STATE_REVOKED;
+  }
+  return cpns::v1::SEED_STATE_UNSPECIFIED;
+}
+
+}  // namespace
 
 grpc::Status FirstSeedServiceImpl::RequestFirstSeed(grpc::ServerContext* context,
                                                     const cpns::v1::FirstSeedRequest* request,
                                                     cpns::v1::FirstSeedResponse* response) {
-  absl::StatusOr<GatewayId> peer = wire::PeerGatewayId(*context->auth_context());
-  if (!peer.ok()) {
-    spdlog::warn("1st Seed Request from {} refused: {}", context->peer(), peer.status().message());
-    return wire::ToGrpcStatus(peer.status());
-  }
-  absl::StatusOr<GatewayId> requested = GatewayId::Parse(request->gw_id());
-  if (!requested.ok()) {
-    spdlog::warn("1st Seed Request from gateway {} refused: {}", peer->value(),
-                 requested.status().message());
-    return wire::ToGrpcStatus(requested.status());
-  }
-  if (*requested != *peer) {
-    spdlog::warn("1st Seed Request from gateway {} for gateway {} refused", peer->value(),
-                 requested->value());
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("gw_id '", requested->value(),
-                                     "' is not the authenticated gateway '", peer->value(), "'"));
-  }
-  absl::StatusOr<storage::StoredSeed> seed = store_.GetOrCreateActive(*peer);
-  if (!seed.ok()) {
-    spdlog::error("1st Seed Request from gateway {} failed: {}", peer->value(),
-                  seed.status().ToString());
-    // The gateway may retry UNAVAILABLE; anything else is the operator's to
-    // fix, and its details (KEK ids, SQL errors) stay in the server's log.
-    if (absl::IsUnavailable(seed.status()) || absl::IsAborted(seed.status())) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "the CPNS Server's store is unavailable; retry later");
-    }
-    return grpc::Status(grpc::StatusCode::INTERNAL,
-                        "the CPNS Server cannot serve this gateway's 1st seed; see the server log");
-  }
-  response->set_gw_id(peer->value());
+  constexpr absl::string_view kRpc = "1st Seed Request";
+  absl::StatusOr<GatewayId> gw = AuthorizedGateway(*context, kRpc, request->gw_id());
+  if (!gw.ok()) return wire::ToGrpcStatus(gw.status());
+  absl::StatusOr<storage::StoredSeed> seed = store_.GetOrCreateActive(
+      *gw, {.lifetime = seed_lifetime_,
+            .renew_epoch = request->renew_epoch(),
+            .actor = absl::StrCat("gw:", gw->value())});
+  if (!seed.ok()) return StoreFailure(kRpc, *gw, seed.status());
+  response->set_gw_id(gw->value());
   response->set_first_seed(std::string(seed->first_seed.RevealSecret()));
   response->set_seed_epoch(seed->seed_epoch);
   response->set_created_at(absl::ToUnixSeconds(seed->created_at));
-  spdlog::info("1st Seed Response to gateway {}: epoch {}", peer->value(), seed->seed_epoch);
+  response->set_expires_at(absl::ToUnixSeconds(seed->expires_at));
+  spdlog::info("1st Seed Response to gateway {}: epoch {}{}", gw->value(), seed->seed_epoch,
+               request->renew_epoch() != 0
+                   ? absl::StrCat(" (renewal of epoch ", request->renew_epoch(), " asked)")
+                   : "");
+  return grpc::Status::OK;
+}
+
+grpc::Status FirstSeedServiceImpl::GetSeedStatus(grpc::ServerContext* context,
+                                                 const cpns::v1::SeedStatusRequest* request,
+                                                 cpns::v1::SeedStatusResponse* response) {
+  constexpr absl::string_view kRpc = "Seed status request";
+  absl::StatusOr<GatewayId> gw = AuthorizedGateway(*context, kRpc, request->gw_id());
+  if (!gw.ok()) return wire::ToGrpcStatus(gw.status());
+  absl::StatusOr<std::vector<storage::GatewayRecord>> found = store_.ListGateways(*gw);
+  if (!found.ok()) return StoreFailure(kRpc, *gw, found.status());
+  response->set_gw_id(gw->value());
+  response->set_epoch_state(cpns::v1::SEED_STATE_UNKNOWN);
+  if (found->empty()) return grpc::Status::OK;
+  const storage::GatewayRecord& record = found->front();
+  if (record.revoked_at.has_value()) {
+    return StoreFailure(kRpc, *gw, storage::GatewayRevokedError(*gw));
+  }
+  if (const storage::SeedRecord* active = record.active()) {
+    response->set_active_epoch(active->seed_epoch);
+    response->set_active_expires_at(absl::ToUnixSeconds(active->expires_at));
+  }
+  for (const storage::SeedRecord& s : record.seeds) {
+    if (s.seed_epoch != request->seed_epoch()) continue;
+    response->set_epoch_state(ToProto(s.state));
+    response->set_epoch_expires_at(absl::ToUnixSeconds(s.expires_at));
+  }
   return grpc::Status::OK;
 }
 

@@ -1,11 +1,14 @@
-// FirstSeedServiceImpl: steps 3-5 of the EUKey assignment flow, server side.
+// FirstSeedServiceImpl: steps 3-5 of the EUKey assignment flow, server side,
+// and the seed status a gateway polls to learn of rotation and revocation.
 //
 // Thread-safe; gRPC calls it from many threads. The peer's gateway identity is
 // taken from its verified client certificate; a request for another gateway's
-// seed is refused with PERMISSION_DENIED before the store is touched.
+// seed is refused with PERMISSION_DENIED before the store is touched, and so
+// is every request of a revoked gateway.
 #ifndef CPNS_SERVER_FIRST_SEED_SERVICE_H_
 #define CPNS_SERVER_FIRST_SEED_SERVICE_H_
 
+#include "absl/time/time.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "storage/seed_store.h"
 
@@ -13,15 +16,20 @@ namespace cpns::server {
 
 class FirstSeedServiceImpl final : public cpns::v1::FirstSeedService::Service {
  public:
-  // `store` must outlive the service.
-  explicit FirstSeedServiceImpl(storage::SeedStore& store) : store_(store) {}
+  // `store` must outlive the service. New seeds live `seed_lifetime`.
+  FirstSeedServiceImpl(storage::SeedStore& store, absl::Duration seed_lifetime)
+      : store_(store), seed_lifetime_(seed_lifetime) {}
 
   grpc::Status RequestFirstSeed(grpc::ServerContext* context,
                                 const cpns::v1::FirstSeedRequest* request,
                                 cpns::v1::FirstSeedResponse* response) override;
+  grpc::Status GetSeedStatus(grpc::ServerContext* context,
+                             const cpns::v1::SeedStatusRequest* request,
+                             cpns::v1::SeedStatusResponse* response) override;
 
  private:
   storage::SeedStore& store_;
+  const absl::Duration seed_lifetime_;
 };
 
 }  // namespace cpns::server

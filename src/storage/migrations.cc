@@ -65,7 +65,89 @@ CREATE TABLE used_challenges (
 CREATE INDEX used_challenges_expiry ON used_challenges (expires_at);
 )sql"};
 
-constexpr std::array<Migration, 2> kAll = {kV1, kV2};
+// Version 3: the seed lifecycle. Seeds get expires_at (existing ones: a year
+// after creation) and the state 'rotated'; revocations of gateways and keys;
+// the audit log. SQLite cannot change a CHECK constraint, so the table is
+// rebuilt; PostgreSQL alters it in place.
+constexpr Migration kV3{
+    3, "seed lifetime, rotation, revocation and the audit log",
+    R"sql(
+CREATE TABLE first_seeds_v3 (
+  gw_id            TEXT    NOT NULL,
+  seed_epoch       INTEGER NOT NULL CHECK (seed_epoch >= 1),
+  sealed_seed      BLOB    NOT NULL,
+  kek_id           TEXT    NOT NULL,
+  created_at       INTEGER NOT NULL,
+  expires_at       INTEGER NOT NULL,
+  state            TEXT    NOT NULL DEFAULT 'active'
+                   CHECK (state IN ('active', 'rotated', 'retired', 'revoked')),
+  state_changed_at INTEGER,
+  PRIMARY KEY (gw_id, seed_epoch)
+);
+INSERT INTO first_seeds_v3 (gw_id, seed_epoch, sealed_seed, kek_id, created_at, expires_at, state)
+  SELECT gw_id, seed_epoch, sealed_seed, kek_id, created_at, created_at + 31536000, state
+  FROM first_seeds;
+DROP TABLE first_seeds;
+ALTER TABLE first_seeds_v3 RENAME TO first_seeds;
+CREATE UNIQUE INDEX first_seeds_one_active ON first_seeds (gw_id) WHERE state = 'active';
+CREATE TABLE revoked_gateways (
+  gw_id      TEXT    PRIMARY KEY,
+  revoked_at INTEGER NOT NULL,
+  reason     TEXT    NOT NULL,
+  actor      TEXT    NOT NULL
+);
+CREATE TABLE revoked_keys (
+  key_fingerprint BLOB    PRIMARY KEY,
+  gw_id           TEXT    NOT NULL,
+  revoked_at      INTEGER NOT NULL,
+  reason          TEXT    NOT NULL,
+  actor           TEXT    NOT NULL
+);
+CREATE TABLE audit_log (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         INTEGER NOT NULL,
+  actor      TEXT    NOT NULL,
+  action     TEXT    NOT NULL,
+  gw_id      TEXT    NOT NULL,
+  seed_epoch INTEGER NOT NULL,
+  detail     TEXT    NOT NULL
+);
+CREATE INDEX audit_log_gw ON audit_log (gw_id, id);
+)sql",
+    R"sql(
+ALTER TABLE first_seeds ADD COLUMN expires_at BIGINT;
+UPDATE first_seeds SET expires_at = created_at + 31536000;
+ALTER TABLE first_seeds ALTER COLUMN expires_at SET NOT NULL;
+ALTER TABLE first_seeds ADD COLUMN state_changed_at BIGINT;
+ALTER TABLE first_seeds DROP CONSTRAINT first_seeds_state_check;
+ALTER TABLE first_seeds ADD CONSTRAINT first_seeds_state_check
+  CHECK (state IN ('active', 'rotated', 'retired', 'revoked'));
+CREATE TABLE revoked_gateways (
+  gw_id      TEXT    PRIMARY KEY,
+  revoked_at BIGINT  NOT NULL,
+  reason     TEXT    NOT NULL,
+  actor      TEXT    NOT NULL
+);
+CREATE TABLE revoked_keys (
+  key_fingerprint BYTEA   PRIMARY KEY,
+  gw_id           TEXT    NOT NULL,
+  revoked_at      BIGINT  NOT NULL,
+  reason          TEXT    NOT NULL,
+  actor           TEXT    NOT NULL
+);
+CREATE TABLE audit_log (
+  id         BIGSERIAL PRIMARY KEY,
+  at         BIGINT  NOT NULL,
+  actor      TEXT    NOT NULL,
+  action     TEXT    NOT NULL,
+  gw_id      TEXT    NOT NULL,
+  seed_epoch BIGINT  NOT NULL,
+  detail     TEXT    NOT NULL
+);
+CREATE INDEX audit_log_gw ON audit_log (gw_id, id);
+)sql"};
+
+constexpr std::array<Migration, 3> kAll = {kV1, kV2, kV3};
 static_assert(kAll.back().version == kLatestSchemaVersion);
 
 }  // namespace

@@ -19,7 +19,7 @@ struct Migration {
 };
 
 std::span<const Migration> Migrations();
-inline constexpr int kLatestSchemaVersion = 2;
+inline constexpr int kLatestSchemaVersion = 3;
 
 }  // namespace cpns::storage
 

@@ -3,35 +3,24 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "storage/migrations.h"
+#include "storage/pg_statement.h"
 #include "storage/sealed_seed.h"
+#include "storage/store_rules.h"
 
 namespace cpns::storage {
+
+using pg::Bytes;
+using pg::Int;
+using pg::kSeedColumns;
+using pg::ReadSeedRecord;
+using pg::RetryOnceIfUnavailable;
+using pg::Text;
+
 namespace {
 
 constexpr char kMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
     "description TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-
-pg::Param Text(absl::string_view v) { return {std::string(v), false}; }
-pg::Param Int(int64_t v) { return {absl::StrCat(v), false}; }
-pg::Param Bytes(absl::string_view v) { return {std::string(v), true}; }
-
-// Runs `op` and, if it failed because a pooled connection had died (the
-// database restarted), once more on a fresh connection.
-template <typename Op>
-auto RetryOnceIfUnavailable(Op op) -> decltype(op()) {
-  auto result = op();
-  if (!result.ok() && absl::IsUnavailable(result.status())) result = op();
-  return result;
-}
-
-absl::StatusOr<GatewayId> StoredGatewayId(absl::string_view text) {
-  absl::StatusOr<GatewayId> id = GatewayId::Parse(text);
-  if (!id.ok()) {
-    return absl::DataLossError(absl::StrCat("stored gw_id is invalid: ", id.status().message()));
-  }
-  return id;
-}
 
 }  // namespace
 
@@ -60,7 +49,7 @@ absl::StatusOr<int> PgSeedStore::SchemaVersion() {
 
 absl::Status PgSeedStore::Migrate() {
   CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-  auto body = [&]() -> absl::Status {
+  return pg::InTransaction(c, [&]() -> absl::Status {
     // One migrator at a time across replicas.
     CPNS_RETURN_IF_ERROR(c.Exec("SELECT pg_advisory_xact_lock(7270001)").status());
     CPNS_RETURN_IF_ERROR(c.Exec(kMigrationsTable).status());
@@ -76,85 +65,89 @@ absl::Status PgSeedStore::Migrate() {
                                .status());
     }
     return absl::OkStatus();
-  };
-  CPNS_RETURN_IF_ERROR(c.Exec("BEGIN").status());
-  if (absl::Status s = body(); !s.ok()) {
-    c.Exec("ROLLBACK").IgnoreError();
-    return s;
-  }
-  return c.Exec("COMMIT").status();
+  });
 }
 
 absl::StatusOr<std::optional<StoredSeed>> PgSeedStore::FindActive(pg::Connection& c,
                                                                   const GatewayId& gw_id) {
-  CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(
-      "SELECT seed_epoch, sealed_seed, kek_id, created_at FROM first_seeds "
-      "WHERE gw_id = $1 AND state = 'active'", {Text(gw_id.value())}));
+  CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(absl::StrCat(
+      "SELECT ", kSeedColumns, ", sealed_seed FROM first_seeds "
+      "WHERE gw_id = $1 AND state = 'active'"), {Text(gw_id.value())}));
   if (r.rows() == 0) return std::nullopt;
-  CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(0, 1));
-  return OpenSealedSeed(keys_, gw_id, static_cast<uint32_t>(r.Int(0, 0)), sealed, r.Text(0, 2),
-                        r.Int(0, 3));
+  CPNS_ASSIGN_OR_RETURN(SeedRecord record, ReadSeedRecord(r, 0, 0));
+  CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(0, 6));
+  return OpenSealedSeed(keys_, record, sealed);
 }
 
-absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateActive(const GatewayId& gw_id) {
-  return RetryOnceIfUnavailable([&] { return GetOrCreateOnce(gw_id); });
+absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateActive(const GatewayId& gw_id,
+                                                          const IssueOptions& options) {
+  CPNS_RETURN_IF_ERROR(CheckLifetime(options.lifetime));
+  // Safe to repeat: if the first attempt committed a new epoch, the second
+  // finds it active (and a renewal of the old epoch is then not granted).
+  return RetryOnceIfUnavailable([&] { return GetOrCreateOnce(gw_id, options); });
 }
 
-absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateOnce(const GatewayId& gw_id) {
+absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateOnce(const GatewayId& gw_id,
+                                                        const IssueOptions& options) {
   CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-  // A few rounds: a lost race is settled by reading the winner's row.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActive(c, gw_id));
-    if (active.has_value()) return std::move(*active);
-    CPNS_ASSIGN_OR_RETURN(pg::Result next, c.Exec(
-        "SELECT coalesce(max(seed_epoch), 0) + 1 FROM first_seeds WHERE gw_id = $1",
-        {Text(gw_id.value())}));
-    const int64_t epoch = next.Int(0, 0);
-    if (epoch > UINT32_MAX) return absl::ResourceExhaustedError("seed_epoch would exceed 2^32-1");
-    CPNS_ASSIGN_OR_RETURN(NewSeed fresh, MakeSealedSeed(keys_, gw_id, static_cast<uint32_t>(epoch)));
-    const int64_t now = absl::ToUnixSeconds(clock_.Now());
-    CPNS_ASSIGN_OR_RETURN(pg::Result ins, c.Exec(
-        "INSERT INTO first_seeds (gw_id, seed_epoch, sealed_seed, kek_id, created_at) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        {Text(gw_id.value()), Int(epoch), Bytes(fresh.sealed), Text(fresh.kek_id), Int(now)}));
-    if (ins.affected_rows() == 1) {
-      return StoredSeed{gw_id, static_cast<uint32_t>(epoch), std::move(fresh.seed),
-                        absl::FromUnixSeconds(now)};
-    }
+  // The common case (a known gateway) is one read outside any transaction. A
+  // revoked gateway has no active seed, so it always takes the slow path.
+  CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActive(c, gw_id));
+  if (active.has_value() && !NeedsNewSeed(*active, options.renew_epoch, clock_.Now())) {
+    return std::move(*active);
   }
-  return absl::AbortedError(absl::StrCat("could not settle the 1st seed of gateway ",
-                                         gw_id.value(), " after 3 attempts; retry"));
+  // Under the gateway's lock, look again: another replica may have issued a
+  // seed or revoked the gateway meanwhile.
+  return pg::InTransaction(c, [&]() -> absl::StatusOr<StoredSeed> {
+    CPNS_RETURN_IF_ERROR(pg::LockGateway(c, gw_id));
+    CPNS_ASSIGN_OR_RETURN(bool revoked, pg::GatewayRevoked(c, gw_id));
+    if (revoked) return GatewayRevokedError(gw_id);
+    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> current, FindActive(c, gw_id));
+    const absl::Time now = clock_.Now();
+    if (current.has_value() && !NeedsNewSeed(*current, options.renew_epoch, now)) {
+      return std::move(*current);
+    }
+    return Issue(c, gw_id, options.lifetime, options.actor,
+                 IssueReason(current ? &*current : nullptr, now));
+  });
+}
+
+absl::StatusOr<StoredSeed> PgSeedStore::Issue(pg::Connection& c, const GatewayId& gw_id,
+                                              absl::Duration lifetime, absl::string_view actor,
+                                              absl::string_view why) {
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  CPNS_ASSIGN_OR_RETURN(pg::Result previous, c.Exec(
+      "UPDATE first_seeds SET state = 'rotated', state_changed_at = $1 "
+      "WHERE gw_id = $2 AND state = 'active'", {Int(now), Text(gw_id.value())}));
+  CPNS_ASSIGN_OR_RETURN(pg::Result next, c.Exec(
+      "SELECT coalesce(max(seed_epoch), 0) + 1 FROM first_seeds WHERE gw_id = $1",
+      {Text(gw_id.value())}));
+  const int64_t epoch = next.Int(0, 0);
+  if (epoch > UINT32_MAX) return absl::ResourceExhaustedError("seed_epoch would exceed 2^32-1");
+  CPNS_ASSIGN_OR_RETURN(NewSeed fresh, MakeSealedSeed(keys_, gw_id, static_cast<uint32_t>(epoch)));
+  const int64_t expires = now + absl::ToInt64Seconds(lifetime);
+  CPNS_RETURN_IF_ERROR(c.Exec(
+      "INSERT INTO first_seeds (gw_id, seed_epoch, sealed_seed, kek_id, created_at, expires_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      {Text(gw_id.value()), Int(epoch), Bytes(fresh.sealed), Text(fresh.kek_id), Int(now),
+       Int(expires)}).status());
+  StoredSeed seed{gw_id, static_cast<uint32_t>(epoch), std::move(fresh.seed),
+                  absl::FromUnixSeconds(now), absl::FromUnixSeconds(expires), SeedState::kActive};
+  CPNS_RETURN_IF_ERROR(
+      AppendAuditOn(c, IssueAuditEvent(seed, previous.affected_rows() > 0, actor, why)));
+  return seed;
 }
 
 absl::StatusOr<StoredSeed> PgSeedStore::Get(const GatewayId& gw_id, uint32_t seed_epoch) {
   return RetryOnceIfUnavailable([&]() -> absl::StatusOr<StoredSeed> {
     CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-    CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(
-        "SELECT sealed_seed, kek_id, created_at FROM first_seeds "
-        "WHERE gw_id = $1 AND seed_epoch = $2", {Text(gw_id.value()), Int(seed_epoch)}));
-    if (r.rows() == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("no 1st seed for gateway ", gw_id.value(), " epoch ", seed_epoch));
-    }
-    CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(0, 0));
-    return OpenSealedSeed(keys_, gw_id, seed_epoch, sealed, r.Text(0, 1), r.Int(0, 2));
-  });
-}
-
-absl::StatusOr<std::vector<SeedRecord>> PgSeedStore::List() {
-  return RetryOnceIfUnavailable([&]() -> absl::StatusOr<std::vector<SeedRecord>> {
-    CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-    CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(
-        "SELECT gw_id, seed_epoch, created_at, state, kek_id FROM first_seeds "
-        "ORDER BY gw_id COLLATE \"C\", seed_epoch"));
-    std::vector<SeedRecord> out;
-    for (int i = 0; i < r.rows(); ++i) {
-      CPNS_ASSIGN_OR_RETURN(GatewayId id, StoredGatewayId(r.Text(i, 0)));
-      out.push_back(SeedRecord{id, static_cast<uint32_t>(r.Int(i, 1)),
-                               absl::FromUnixSeconds(r.Int(i, 2)), ParseSeedState(r.Text(i, 3)),
-                               std::string(r.Text(i, 4))});
-    }
-    return out;
+    CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(absl::StrCat(
+        "SELECT ", kSeedColumns, ", sealed_seed FROM first_seeds "
+        "WHERE gw_id = $1 AND seed_epoch = $2"), {Text(gw_id.value()), Int(seed_epoch)}));
+    if (r.rows() == 0) return UnknownEpochError(gw_id, seed_epoch);
+    CPNS_ASSIGN_OR_RETURN(SeedRecord record, ReadSeedRecord(r, 0, 0));
+    CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(0, 6));
+    return OpenSealedSeed(keys_, record, sealed);
   });
 }
 
@@ -241,14 +234,14 @@ absl::Status PgSeedStore::ConsumeChallenge(absl::string_view challenge_id, absl:
 
 absl::Status PgSeedStore::RewrapOne(const GatewayId& gw_id, uint32_t epoch) {
   CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-  CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(
-      "SELECT sealed_seed, kek_id, created_at FROM first_seeds WHERE gw_id = $1 AND seed_epoch = $2",
+  CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(absl::StrCat(
+      "SELECT ", kSeedColumns, ", sealed_seed FROM first_seeds WHERE gw_id = $1 AND seed_epoch = $2"),
       {Text(gw_id.value()), Int(epoch)}));
   if (r.rows() == 0) return absl::OkStatus();
-  CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(0, 0));
-  const std::string old_kek(r.Text(0, 1));
-  CPNS_ASSIGN_OR_RETURN(StoredSeed seed,
-                        OpenSealedSeed(keys_, gw_id, epoch, sealed, old_kek, r.Int(0, 2)));
+  CPNS_ASSIGN_OR_RETURN(SeedRecord record, ReadSeedRecord(r, 0, 0));
+  CPNS_ASSIGN_OR_RETURN(std::string sealed, r.Bytes(0, 6));
+  const std::string old_kek = record.kek_id;
+  CPNS_ASSIGN_OR_RETURN(StoredSeed seed, OpenSealedSeed(keys_, record, sealed));
   CPNS_ASSIGN_OR_RETURN(std::string resealed,
                         keys_->primary().SealSeed(seed.first_seed, gw_id, epoch));
   // Only if nobody re-sealed it meanwhile (compare-and-set on kek_id).

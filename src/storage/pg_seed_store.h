@@ -1,12 +1,14 @@
 // PgSeedStore: the SeedStore on PostgreSQL (libpq), for many server replicas
 // on one database.
 //
-// Replicas agree through the database only: a partial unique index allows one
-// active seed per gateway, a new seed is inserted with ON CONFLICT DO NOTHING,
-// and a replica that loses the race reads the winner's row. Every insert is
-// committed (synchronous_commit = on) before it returns. Failed connections
-// are reopened on the next call, and a call that met a dead pooled connection
-// is retried once on a fresh one. Thread-safe.
+// Replicas agree through the database only. Every transaction that issues,
+// rotates, retires or revokes a gateway's seeds first takes that gateway's
+// advisory transaction lock (pg_statement.h: LockGateway), so they run one
+// after another per gateway on all replicas; a partial unique index backs
+// the rule of one active seed per gateway. Every change is committed
+// (synchronous_commit = on) before it returns. Failed connections are
+// reopened on the next call, and a read or idempotent change that met a dead
+// pooled connection is retried once on a fresh one. Thread-safe.
 #ifndef CPNS_STORAGE_PG_SEED_STORE_H_
 #define CPNS_STORAGE_PG_SEED_STORE_H_
 
@@ -29,9 +31,27 @@ class PgSeedStore final : public SeedStore {
                                                           const StoreOptions& options,
                                                           const Clock& clock);
 
-  absl::StatusOr<StoredSeed> GetOrCreateActive(const GatewayId& gw_id) override;
+  using SeedStore::GetOrCreateActive;
+  absl::StatusOr<StoredSeed> GetOrCreateActive(const GatewayId& gw_id,
+                                               const IssueOptions& options) override;
   absl::StatusOr<StoredSeed> Get(const GatewayId& gw_id, uint32_t seed_epoch) override;
+  absl::StatusOr<AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
+                                           absl::string_view key_fingerprint) override;
   absl::StatusOr<std::vector<SeedRecord>> List() override;
+  absl::StatusOr<std::vector<GatewayRecord>> ListGateways(
+      const std::optional<GatewayId>& only) override;
+  absl::StatusOr<SeedRecord> Rotate(const GatewayId& gw_id, absl::Duration lifetime,
+                                    absl::string_view actor) override;
+  absl::Status Retire(const GatewayId& gw_id, uint32_t seed_epoch,
+                      absl::string_view actor) override;
+  absl::Status RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch, absl::string_view reason,
+                           absl::string_view actor) override;
+  absl::Status RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
+                             absl::string_view actor) override;
+  absl::Status RevokeKey(absl::string_view key_fingerprint, absl::string_view gw_id,
+                         absl::string_view reason, absl::string_view actor) override;
+  absl::Status AppendAudit(const AuditEvent& event) override;
+  absl::StatusOr<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override;
   absl::StatusOr<int> RewrapToPrimary() override;
   absl::StatusOr<int> SchemaVersion() override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
@@ -45,9 +65,26 @@ class PgSeedStore final : public SeedStore {
       : pool_(pool), keys_(keys), clock_(clock) {}
 
   absl::Status Migrate();
-  absl::StatusOr<StoredSeed> GetOrCreateOnce(const GatewayId& gw_id);
+  absl::StatusOr<StoredSeed> GetOrCreateOnce(const GatewayId& gw_id, const IssueOptions& options);
   absl::StatusOr<std::optional<StoredSeed>> FindActive(pg::Connection& c, const GatewayId& gw_id);
   absl::Status RewrapOne(const GatewayId& gw_id, uint32_t epoch);
+
+  // Inside a transaction holding the gateway's lock: makes a new epoch
+  // active (the active one, if any, becomes rotated) and audits it with `why`.
+  absl::StatusOr<StoredSeed> Issue(pg::Connection& c, const GatewayId& gw_id,
+                                   absl::Duration lifetime, absl::string_view actor,
+                                   absl::string_view why);
+  absl::Status SetState(pg::Connection& c, const GatewayId& gw_id, uint32_t seed_epoch,
+                        SeedState state);
+  // Appends on `c`, so inside the caller's transaction if it has one.
+  absl::Status AppendAuditOn(pg::Connection& c, const AuditEvent& event);
+  // Bodies of the lifecycle changes, run inside a transaction on `c`.
+  absl::Status RetireIn(pg::Connection& c, const GatewayId& gw_id, uint32_t seed_epoch,
+                        absl::string_view actor);
+  absl::Status RevokeEpochIn(pg::Connection& c, const GatewayId& gw_id, uint32_t seed_epoch,
+                             absl::string_view reason, absl::string_view actor);
+  absl::Status RevokeGatewayIn(pg::Connection& c, const GatewayId& gw_id,
+                               absl::string_view reason, absl::string_view actor);
 
   pg::Pool pool_;
   std::atomic<uint64_t> consumed_{0};  // purge old challenges every so often

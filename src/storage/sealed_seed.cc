@@ -23,9 +23,11 @@ absl::StatusOr<NewSeed> MakeSealedSeed(const KeyRing* keys, const GatewayId& gw_
   return NewSeed{std::move(seed), std::move(sealed), keys->primary().id()};
 }
 
-absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const GatewayId& gw_id,
-                                          uint32_t seed_epoch, absl::string_view sealed,
-                                          absl::string_view kek_id, int64_t created_at) {
+absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const SeedRecord& record,
+                                          absl::string_view sealed) {
+  const GatewayId& gw_id = record.gw_id;
+  const uint32_t seed_epoch = record.seed_epoch;
+  const absl::string_view kek_id = record.kek_id;
   if (keys == nullptr) return NoKeys();
   CPNS_ASSIGN_OR_RETURN(const Kek* kek, keys->Find(kek_id));
   CPNS_ASSIGN_OR_RETURN(SecretBytes seed, kek->OpenSeed(sealed, gw_id, seed_epoch));
@@ -33,7 +35,8 @@ absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const GatewayId& 
     return absl::DataLossError(absl::StrCat("stored 1st seed of gateway ", gw_id.value(),
                                             " is not 32 bytes"));
   }
-  return StoredSeed{gw_id, seed_epoch, std::move(seed), absl::FromUnixSeconds(created_at)};
+  return StoredSeed{gw_id,          seed_epoch,         std::move(seed),
+                    record.created_at, record.expires_at, record.state};
 }
 
 absl::StatusOr<NewSeed> MakeSealedServerSecret(const KeyRing* keys, absl::string_view name) {
@@ -68,6 +71,7 @@ absl::Status CheckSchemaVersion(int version) {
 absl::string_view SeedStateName(SeedState state) {
   switch (state) {
     case SeedState::kActive: return "active";
+    case SeedState::kRotated: return "rotated";
     case SeedState::kRetired: return "retired";
     case SeedState::kRevoked: return "revoked";
   }
@@ -75,6 +79,7 @@ absl::string_view SeedStateName(SeedState state) {
 }
 
 SeedState ParseSeedState(absl::string_view s) {
+  if (s == "rotated") return SeedState::kRotated;
   if (s == "retired") return SeedState::kRetired;
   if (s == "revoked") return SeedState::kRevoked;
   return SeedState::kActive;

@@ -20,10 +20,10 @@ struct NewSeed {
 absl::StatusOr<NewSeed> MakeSealedSeed(const KeyRing* keys, const GatewayId& gw_id,
                                        uint32_t seed_epoch);
 
-// Opens a stored row with the KEK it names.
-absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const GatewayId& gw_id,
-                                          uint32_t seed_epoch, absl::string_view sealed,
-                                          absl::string_view kek_id, int64_t created_at);
+// Opens a stored row (its metadata in `record`) with the KEK it names.
+absl::StatusOr<StoredSeed> OpenSealedSeed(const KeyRing* keys, const SeedRecord& record,
+                                          absl::string_view sealed);
+
 
 // A new 32-byte server secret and its sealed form under the primary KEK.
 absl::StatusOr<NewSeed> MakeSealedServerSecret(const KeyRing* keys, absl::string_view name);

@@ -7,12 +7,14 @@
 #include <atomic>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "cpns/core/clock.h"
+#include "cpns/core/hex.h"
 #include "storage/kek.h"
 #include "storage/migrations.h"
 #include "storage/open_store.h"
@@ -21,7 +23,12 @@
 namespace cpns::storage {
 namespace {
 
+using ::testing::Each;
+using ::testing::ElementsAre;
+using ::testing::Eq;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
 
 // A backend: how to make a fresh database, and how to run raw SQL on it (to
 // tamper with rows as an attacker with database access would).
@@ -43,11 +50,14 @@ class SeedStoreConformanceTest : public ::testing::TestWithParam<BackendUnderTes
  protected:
   void SetUp() override { url_ = GetParam().new_database(); }
 
-  std::unique_ptr<SeedStore> Open(const KeyRing* keys, bool migrate = true) {
-    auto s = OpenSeedStore(url_, {.keys = keys, .migrate = migrate}, clock_);
+  std::unique_ptr<SeedStore> OpenWith(const StoreOptions& options) {
+    auto s = OpenSeedStore(url_, options, clock_);
     // gtest reports the exception as this test's failure.
     if (!s.ok()) throw std::runtime_error("cannot open the store: " + s.status().ToString());
     return std::move(*s);
+  }
+  std::unique_ptr<SeedStore> Open(const KeyRing* keys, bool migrate = true) {
+    return OpenWith({.keys = keys, .migrate = migrate});
   }
   std::unique_ptr<SeedStore> Open() { return Open(&ring_); }
 
@@ -58,6 +68,39 @@ class SeedStoreConformanceTest : public ::testing::TestWithParam<BackendUnderTes
 };
 
 GatewayId Gw(absl::string_view id) { return *GatewayId::Parse(id); }
+
+// The value, or an exception that gtest reports as this test's failure (on
+// the test's own thread only).
+template <typename T>
+T Ok(absl::StatusOr<T> s) {
+  if (!s.ok()) throw std::runtime_error("unexpected error: " + s.status().ToString());
+  return std::move(*s);
+}
+
+// A SecondSeedFingerprint-sized key fingerprint: zero bytes, then `last`.
+// Two of them differ only past the first NUL, as binary data must be compared.
+std::string Fingerprint(char last) { return std::string(31, '\0') + last; }
+
+std::vector<SeedState> States(const std::vector<SeedRecord>& seeds) {
+  std::vector<SeedState> out;
+  for (const SeedRecord& s : seeds) out.push_back(s.state);
+  return out;
+}
+
+// Runs body(0..n-1) on n threads released at the same moment.
+void RunTogether(int n, const std::function<void(int)>& body) {
+  std::promise<void> go;
+  std::shared_future<void> start = go.get_future().share();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      start.wait();
+      body(i);
+    });
+  }
+  go.set_value();
+  for (std::thread& t : threads) t.join();
+}
 
 TEST_P(SeedStoreConformanceTest, FirstRequestCreatesEpochOneWith32RandomBytes) {
   auto store = Open();
@@ -215,6 +258,428 @@ TEST_P(SeedStoreConformanceTest, AChallengeIsConsumedOnceAcrossHandles) {
   EXPECT_TRUE(b->ConsumeChallenge("challenge-2", expiry).ok());
 }
 
+// --- Lifecycle ----------------------------------------------------------------
+
+TEST_P(SeedStoreConformanceTest, NewSeedExpiresAfterItsLifetime) {
+  auto store = Open();
+  const StoredSeed a = Ok(store->GetOrCreateActive(Gw("gw-a"), {.lifetime = absl::Hours(48)}));
+  EXPECT_EQ(a.expires_at, clock_.Now() + absl::Hours(48));
+  EXPECT_EQ(a.state, SeedState::kActive);
+  EXPECT_EQ(Ok(store->Get(Gw("gw-a"), 1)).expires_at, a.expires_at);
+  EXPECT_EQ(Ok(store->List()).at(0).expires_at, a.expires_at);
+  EXPECT_EQ(Ok(store->GetOrCreateActive(Gw("gw-b"))).expires_at,
+            clock_.Now() + kDefaultSeedLifetime);
+}
+
+TEST_P(SeedStoreConformanceTest, ALifetimeTooShortOrTooLongIsRefused) {
+  auto store = Open();
+  EXPECT_EQ(store->GetOrCreateActive(Gw("gw-a"), {.lifetime = absl::ZeroDuration()}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->GetOrCreateActive(Gw("gw-a"), {.lifetime = absl::InfiniteDuration()})
+                .status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-a")).ok());
+  EXPECT_EQ(store->Rotate(Gw("gw-a"), -absl::Hours(1), "admin").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Ok(store->List()).size(), 1u);
+}
+
+TEST_P(SeedStoreConformanceTest, ExpiredSeedIsReplacedByTheNextEpochAndBecomesRotated) {
+  auto store = Open();
+  const GatewayId gw = Gw("gw-a");
+  const IssueOptions ten_hours{.lifetime = absl::Hours(10)};
+  const StoredSeed first = Ok(store->GetOrCreateActive(gw, ten_hours));
+  clock_.Advance(absl::Hours(10) - absl::Seconds(1));
+  EXPECT_EQ(Ok(store->GetOrCreateActive(gw, ten_hours)).seed_epoch, 1u) << "not expired yet";
+  clock_.Advance(absl::Seconds(1));
+  const StoredSeed second = Ok(store->GetOrCreateActive(gw, ten_hours));
+  EXPECT_EQ(second.seed_epoch, 2u);
+  EXPECT_FALSE(second.first_seed == first.first_seed);
+  EXPECT_EQ(second.created_at, clock_.Now());
+  EXPECT_EQ(second.expires_at, clock_.Now() + absl::Hours(10));
+  const StoredSeed old = Ok(store->Get(gw, 1));
+  EXPECT_EQ(old.state, SeedState::kRotated);
+  EXPECT_EQ(old.first_seed, first.first_seed);
+  EXPECT_EQ(Ok(Open()->GetOrCreateActive(gw, ten_hours)).first_seed, second.first_seed)
+      << "another replica gets the new epoch too";
+  EXPECT_THAT(States(Ok(store->List())), ElementsAre(SeedState::kRotated, SeedState::kActive));
+}
+
+TEST_P(SeedStoreConformanceTest, RenewalIsGrantedForTheActiveEpochAfterAQuarterOfItsLifetime) {
+  auto store = Open();
+  auto request = [&](uint32_t renew_epoch) {
+    return Ok(store->GetOrCreateActive(
+        Gw("gw-a"), {.lifetime = absl::Hours(100), .renew_epoch = renew_epoch}));
+  };
+  const StoredSeed first = request(0);
+  ASSERT_EQ(first.seed_epoch, 1u);
+  clock_.Advance(absl::Hours(25) - absl::Seconds(1));
+  EXPECT_EQ(request(1).seed_epoch, 1u) << "less than 25% of the lifetime has passed";
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(request(7).seed_epoch, 1u) << "not the active epoch";
+  EXPECT_EQ(request(0).seed_epoch, 1u) << "no renewal asked";
+  const StoredSeed renewed = request(1);
+  EXPECT_EQ(renewed.seed_epoch, 2u);
+  EXPECT_FALSE(renewed.first_seed == first.first_seed);
+  EXPECT_EQ(renewed.expires_at, clock_.Now() + absl::Hours(100));
+  EXPECT_EQ(Ok(store->Get(Gw("gw-a"), 1)).state, SeedState::kRotated);
+  EXPECT_EQ(request(1).first_seed, renewed.first_seed) << "a stale renewal gets the new epoch";
+  EXPECT_EQ(request(2).seed_epoch, 2u) << "the new epoch is too young to renew";
+  EXPECT_EQ(Ok(store->List()).size(), 2u);
+}
+
+TEST_P(SeedStoreConformanceTest, RotateMakesTheNextEpochActiveAndTheOldOneRotated) {
+  auto store = Open();
+  const GatewayId gw = Gw("gw-a");
+  EXPECT_EQ(store->Rotate(gw, absl::Hours(5), "admin:alice@host").status().code(),
+            absl::StatusCode::kNotFound);
+  const StoredSeed first = Ok(store->GetOrCreateActive(gw));
+  clock_.Advance(absl::Hours(1));
+  const SeedRecord rotated = Ok(store->Rotate(gw, absl::Hours(5), "admin:alice@host"));
+  EXPECT_EQ(rotated.gw_id, gw);
+  EXPECT_EQ(rotated.seed_epoch, 2u);
+  EXPECT_EQ(rotated.state, SeedState::kActive);
+  EXPECT_EQ(rotated.kek_id, kek_.id());
+  EXPECT_EQ(rotated.created_at, clock_.Now());
+  EXPECT_EQ(rotated.expires_at, clock_.Now() + absl::Hours(5));
+  const StoredSeed active = Ok(Open()->GetOrCreateActive(gw));
+  EXPECT_EQ(active.seed_epoch, 2u);
+  EXPECT_EQ(active.expires_at, rotated.expires_at);
+  EXPECT_FALSE(active.first_seed == first.first_seed);
+  EXPECT_EQ(Ok(store->Rotate(gw, absl::Hours(5), "admin:alice@host")).seed_epoch, 3u);
+  EXPECT_THAT(States(Ok(store->List())),
+              ElementsAre(SeedState::kRotated, SeedState::kRotated, SeedState::kActive));
+}
+
+TEST_P(SeedStoreConformanceTest, OnlyARotatedEpochCanBeRetired) {
+  auto store = Open();
+  const GatewayId gw = Gw("gw-a");
+  EXPECT_EQ(store->Retire(gw, 1, "admin").code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store->GetOrCreateActive(gw).ok());
+  EXPECT_EQ(store->Retire(gw, 1, "admin").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Ok(store->Get(gw, 1)).state, SeedState::kActive);
+  ASSERT_TRUE(store->Rotate(gw, absl::Hours(5), "admin").ok());
+  EXPECT_TRUE(store->Retire(gw, 1, "admin").ok());
+  EXPECT_EQ(Ok(store->Get(gw, 1)).state, SeedState::kRetired);
+  EXPECT_TRUE(store->Retire(gw, 1, "admin").ok()) << "retiring again changes nothing";
+  EXPECT_EQ(store->Retire(gw, 3, "admin").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Retire(gw, 2, "admin").code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->RevokeEpoch(gw, 2, "leaked", "admin").ok());
+  EXPECT_EQ(store->Retire(gw, 2, "admin").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(States(Ok(store->List())), ElementsAre(SeedState::kRetired, SeedState::kRevoked));
+  EXPECT_EQ(Ok(store->ListAudit({.action = kAuditSeedRetire})).size(), 1u);
+}
+
+TEST_P(SeedStoreConformanceTest, RevokingTheActiveEpochMakesTheNextRequestIssueANewOne) {
+  auto store = Open();
+  const GatewayId gw = Gw("gw-a");
+  const StoredSeed first = Ok(store->GetOrCreateActive(gw));
+  ASSERT_TRUE(store->RevokeEpoch(gw, 1, "leaked", "admin:bob@host").ok());
+  EXPECT_EQ(Ok(store->Get(gw, 1)).state, SeedState::kRevoked);
+  const StoredSeed next = Ok(store->GetOrCreateActive(gw));
+  EXPECT_EQ(next.seed_epoch, 2u);
+  EXPECT_FALSE(next.first_seed == first.first_seed);
+  EXPECT_EQ(Ok(store->Get(gw, 1)).state, SeedState::kRevoked) << "not turned into rotated";
+  EXPECT_EQ(store->RevokeEpoch(gw, 9, "typo", "admin").code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store->Rotate(gw, absl::Hours(5), "admin").ok());
+  EXPECT_TRUE(store->RevokeEpoch(gw, 2, "old", "admin").ok()) << "a rotated epoch";
+  EXPECT_TRUE(store->RevokeEpoch(gw, 1, "again", "admin").ok()) << "idempotent";
+  EXPECT_THAT(States(Ok(store->List())),
+              ElementsAre(SeedState::kRevoked, SeedState::kRevoked, SeedState::kActive));
+  EXPECT_FALSE(Ok(store->ListGateways(gw)).at(0).revoked_at.has_value());
+}
+
+TEST_P(SeedStoreConformanceTest, ARevokedGatewayGetsNoSeedAndCannotBeRotated) {
+  auto store = Open();
+  const GatewayId gw = Gw("gw-a");
+  ASSERT_TRUE(store->GetOrCreateActive(gw).ok());
+  ASSERT_TRUE(store->Rotate(gw, absl::Hours(5), "admin").ok());
+  ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-other")).ok());
+  const absl::Time revoked_at = clock_.Now();
+  ASSERT_TRUE(store->RevokeGateway(gw, "stolen", "admin:carol@host").ok());
+  clock_.Advance(absl::Hours(1));
+  EXPECT_TRUE(store->RevokeGateway(gw, "again", "admin").ok()) << "idempotent";
+  const std::vector<GatewayRecord> found = Ok(store->ListGateways(gw));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].revoked_at, revoked_at) << "the first revocation is kept";
+  EXPECT_EQ(found[0].revoke_reason, "stolen");
+  EXPECT_THAT(States(found[0].seeds), ElementsAre(SeedState::kRevoked, SeedState::kRevoked));
+  EXPECT_EQ(found[0].active(), nullptr);
+  auto replica = Open();
+  EXPECT_EQ(replica->GetOrCreateActive(gw).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store->GetOrCreateActive(gw, {.renew_epoch = 2}).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store->Rotate(gw, absl::Hours(5), "admin").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Ok(store->List()).size(), 3u) << "no epoch was added";
+  EXPECT_EQ(Ok(replica->GetOrCreateActive(Gw("gw-other"))).state, SeedState::kActive);
+}
+
+TEST_P(SeedStoreConformanceTest, RevokingAGatewayBeforeItsFirstSeedBlocksIt) {
+  auto store = Open();
+  ASSERT_TRUE(store->RevokeGateway(Gw("gw-new"), "never enrolled", "admin").ok());
+  EXPECT_EQ(store->GetOrCreateActive(Gw("gw-new")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store->Rotate(Gw("gw-new"), absl::Hours(5), "admin").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Ok(store->List()), IsEmpty());
+  const std::vector<GatewayRecord> found = Ok(store->ListGateways(Gw("gw-new")));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_THAT(found[0].seeds, IsEmpty());
+  EXPECT_EQ(found[0].revoked_at, clock_.Now());
+  EXPECT_EQ(found[0].revoke_reason, "never enrolled");
+}
+
+TEST_P(SeedStoreConformanceTest, LookupForAuthSaysWhetherTheKeyOrTheGatewayIsRevoked) {
+  auto store = Open();
+  const GatewayId gw = Gw("gw-a");
+  const std::string lost = Fingerprint('\x01');
+  const std::string kept = Fingerprint('\xff');
+  const StoredSeed seed = Ok(store->GetOrCreateActive(gw));
+  ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-b")).ok());
+  AuthRecord r = Ok(store->LookupForAuth(gw, 1, lost));
+  EXPECT_EQ(r.seed.first_seed, seed.first_seed);
+  EXPECT_EQ(r.seed.seed_epoch, 1u);
+  EXPECT_EQ(r.seed.expires_at, seed.expires_at);
+  EXPECT_FALSE(r.gateway_revoked);
+  EXPECT_FALSE(r.key_revoked);
+  ASSERT_TRUE(store->RevokeKey(lost, "gw-a", "lost phone", "admin:dave@host").ok());
+  EXPECT_TRUE(store->RevokeKey(lost, "gw-a", "again", "admin").ok()) << "idempotent";
+  EXPECT_TRUE(Ok(store->LookupForAuth(gw, 1, lost)).key_revoked);
+  EXPECT_FALSE(Ok(store->LookupForAuth(gw, 1, kept)).key_revoked);
+  EXPECT_FALSE(Ok(store->LookupForAuth(gw, 1, kept)).gateway_revoked);
+  EXPECT_EQ(store->RevokeKey(std::string(31, 'x'), "gw-a", "short", "admin").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->LookupForAuth(gw, 2, kept).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store->RevokeGateway(gw, "stolen", "admin").ok());
+  r = Ok(store->LookupForAuth(gw, 1, kept));
+  EXPECT_TRUE(r.gateway_revoked);
+  EXPECT_FALSE(r.key_revoked);
+  EXPECT_EQ(r.seed.state, SeedState::kRevoked);
+  EXPECT_FALSE(Ok(store->LookupForAuth(Gw("gw-b"), 1, kept)).gateway_revoked);
+}
+
+TEST_P(SeedStoreConformanceTest, ListGatewaysIsOrderedBytewiseFilteredAndShowsRevocations) {
+  auto store = Open();
+  // Bytewise: upper case before lower case, '-' before 'a' before '_'. A
+  // linguistic collation would order these differently.
+  for (const char* id : {"gw-b", "gw_c", "gw-a", "GW-Z", "gw-B"}) {
+    ASSERT_TRUE(store->GetOrCreateActive(Gw(id)).ok());
+  }
+  ASSERT_TRUE(store->RevokeGateway(Gw("gw-aa"), "test", "admin").ok());
+  ASSERT_TRUE(store->Rotate(Gw("gw-a"), absl::Hours(5), "admin").ok());
+  std::vector<std::string> ids;
+  for (const GatewayRecord& g : Ok(store->ListGateways(std::nullopt))) {
+    ids.push_back(g.gw_id.value());
+  }
+  EXPECT_THAT(ids, ElementsAre("GW-Z", "gw-B", "gw-a", "gw-aa", "gw-b", "gw_c"));
+  std::vector<std::string> listed;
+  for (const SeedRecord& s : Ok(store->List())) listed.push_back(s.gw_id.value());
+  EXPECT_THAT(listed, ElementsAre("GW-Z", "gw-B", "gw-a", "gw-a", "gw-b", "gw_c"));
+
+  const std::vector<GatewayRecord> a = Ok(store->ListGateways(Gw("gw-a")));
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(a[0].seeds.size(), 2u);
+  EXPECT_EQ(a[0].seeds[0].seed_epoch, 1u);
+  EXPECT_EQ(a[0].seeds[1].seed_epoch, 2u);
+  ASSERT_NE(a[0].active(), nullptr);
+  EXPECT_EQ(a[0].active()->seed_epoch, 2u);
+  EXPECT_FALSE(a[0].revoked_at.has_value());
+  EXPECT_THAT(Ok(store->ListGateways(Gw("nobody"))), IsEmpty());
+  const std::vector<GatewayRecord> aa = Ok(store->ListGateways(Gw("gw-aa")));
+  ASSERT_EQ(aa.size(), 1u);
+  EXPECT_THAT(aa[0].seeds, IsEmpty());
+  EXPECT_TRUE(aa[0].revoked_at.has_value());
+}
+
+// "actor action gw_id epoch" of each event.
+std::vector<std::string> Summaries(const std::vector<AuditEvent>& events) {
+  std::vector<std::string> out;
+  for (const AuditEvent& e : events) {
+    out.push_back(absl::StrCat(e.actor, " ", e.action, " ", e.gw_id, " ", e.seed_epoch));
+  }
+  return out;
+}
+
+TEST_P(SeedStoreConformanceTest, EveryLifecycleChangeIsAuditedWithWhoWhatAndWhich) {
+  auto store = Open();
+  const GatewayId gw = Gw("gw-a");
+  const absl::Time start = clock_.Now();
+  const IssueOptions by_gateway{.lifetime = absl::Hours(10), .actor = "gw:gw-a"};
+  std::vector<SecretBytes> seeds;
+  seeds.push_back(Ok(store->GetOrCreateActive(gw, by_gateway)).first_seed);
+  clock_.Advance(absl::Hours(10));
+  seeds.push_back(Ok(store->GetOrCreateActive(gw, by_gateway)).first_seed);  // expired
+  ASSERT_TRUE(store->Rotate(gw, absl::Hours(10), "admin:alice@host").ok());
+  ASSERT_TRUE(store->Retire(gw, 1, "admin:alice@host").ok());
+  ASSERT_TRUE(store->RevokeEpoch(gw, 2, "leaked", "admin:bob@host").ok());
+  ASSERT_TRUE(store->RevokeKey(Fingerprint('\x07'), "gw-a", "lost phone", "admin:bob@host").ok());
+  ASSERT_TRUE(store->RevokeGateway(gw, "stolen", "admin:carol@host").ok());
+  seeds.push_back(Ok(store->GetOrCreateActive(Gw("gw-b"))).first_seed);  // no actor given
+
+  const std::vector<AuditEvent> events = Ok(store->ListAudit({}));
+  EXPECT_THAT(Summaries(events),
+              ElementsAre("gw:gw-a seed.issue gw-a 1", "gw:gw-a seed.rotate gw-a 2",
+                          "admin:alice@host seed.rotate gw-a 3",
+                          "admin:alice@host seed.retire gw-a 1",
+                          "admin:bob@host seed.revoke gw-a 2", "admin:bob@host key.revoke gw-a 0",
+                          "admin:carol@host gateway.revoke gw-a 0", "server seed.issue gw-b 1"));
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[0].at, start);
+  EXPECT_EQ(events[1].at, start + absl::Hours(10));
+  EXPECT_THAT(events[4].detail, HasSubstr("leaked"));
+  EXPECT_THAT(events[5].detail, HasSubstr(HexEncode(Fingerprint('\x07'))));
+  EXPECT_THAT(events[6].detail, HasSubstr("stolen"));
+  for (size_t i = 1; i < events.size(); ++i) EXPECT_GT(events[i].id, events[i - 1].id);
+  for (const AuditEvent& e : events) {
+    for (const SecretBytes& s : seeds) {
+      EXPECT_THAT(e.detail, ::testing::Not(HasSubstr(HexEncode(s.RevealSecret()))));
+    }
+  }
+}
+
+TEST_P(SeedStoreConformanceTest, ListAuditFiltersByIdGatewayActionAndLimit) {
+  auto store = Open();
+  ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-a")).ok());
+  ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-b")).ok());
+  ASSERT_TRUE(store->Rotate(Gw("gw-a"), absl::Hours(5), "admin").ok());
+  ASSERT_TRUE(store->RevokeGateway(Gw("gw-b"), "stolen", "admin").ok());
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(store->AppendAudit({.id = 999, .at = absl::UnixEpoch(), .actor = "peer:10.0.0.1",
+                                  .action = kAuditAuthRefused, .gw_id = "gw-a",
+                                  .detail = "bad proof"}).ok());
+  const std::vector<AuditEvent> all = Ok(store->ListAudit({}));
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[4].action, kAuditAuthRefused);
+  EXPECT_EQ(all[4].at, clock_.Now()) << "the store's clock, not the caller's";
+  EXPECT_NE(all[4].id, 999) << "assigned by the store";
+  EXPECT_EQ(all[4].detail, "bad proof");
+
+  EXPECT_THAT(Summaries(Ok(store->ListAudit({.gw_id = "gw-a"}))),
+              ElementsAre("server seed.issue gw-a 1", "admin seed.rotate gw-a 2",
+                          "peer:10.0.0.1 auth.refused gw-a 0"));
+  EXPECT_THAT(Summaries(Ok(store->ListAudit({.action = kAuditSeedIssue}))),
+              ElementsAre("server seed.issue gw-a 1", "server seed.issue gw-b 1"));
+  EXPECT_THAT(Summaries(Ok(store->ListAudit({.gw_id = "gw-b", .action = kAuditGatewayRevoke}))),
+              ElementsAre("admin gateway.revoke gw-b 0"));
+  EXPECT_THAT(Summaries(Ok(store->ListAudit({.after_id = all[2].id}))),
+              ElementsAre(Summaries(all)[3], Summaries(all)[4]));
+  EXPECT_THAT(Summaries(Ok(store->ListAudit({.limit = 2}))),
+              ElementsAre(Summaries(all)[0], Summaries(all)[1])) << "oldest first";
+  EXPECT_THAT(Summaries(Ok(store->ListAudit({.after_id = all[0].id, .limit = 2}))),
+              ElementsAre(Summaries(all)[1], Summaries(all)[2]));
+  EXPECT_THAT(Ok(store->ListAudit({.after_id = all[4].id})), IsEmpty());
+  EXPECT_THAT(Ok(store->ListAudit({.limit = 0})), IsEmpty());
+  EXPECT_EQ(store->ListAudit({.limit = -1}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(SeedStoreConformanceTest, AStoreOpenedWritableWithoutKeysCanRetireRevokeAndAudit) {
+  const GatewayId gw = Gw("gw-a");
+  {
+    auto keyed = Open();
+    ASSERT_TRUE(keyed->GetOrCreateActive(gw).ok());
+    ASSERT_TRUE(keyed->Rotate(gw, absl::Hours(5), "admin").ok());
+    ASSERT_TRUE(keyed->GetOrCreateActive(Gw("gw-b")).ok());
+  }
+  auto admin = OpenWith({.keys = nullptr, .writable = true});
+  EXPECT_TRUE(admin->Retire(gw, 1, "admin:eve@host").ok());
+  EXPECT_TRUE(admin->RevokeEpoch(gw, 2, "leaked", "admin:eve@host").ok());
+  EXPECT_TRUE(admin->RevokeKey(Fingerprint('\x02'), "gw-a", "lost", "admin:eve@host").ok());
+  EXPECT_TRUE(admin->RevokeGateway(Gw("gw-b"), "stolen", "admin:eve@host").ok());
+  EXPECT_TRUE(admin->AppendAudit({.actor = "admin:eve@host", .action = "note"}).ok());
+  EXPECT_EQ(Ok(admin->ListAudit({.action = kAuditSeedRetire})).size(), 1u);
+  EXPECT_EQ(Ok(admin->ListGateways(std::nullopt)).size(), 2u);
+  // What needs seed bytes is refused.
+  EXPECT_EQ(admin->Rotate(gw, absl::Hours(5), "admin").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(admin->LookupForAuth(gw, 1, Fingerprint('\x02')).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  auto keyed = Open();
+  EXPECT_EQ(Ok(keyed->Get(gw, 1)).state, SeedState::kRetired);
+  EXPECT_TRUE(Ok(keyed->LookupForAuth(gw, 2, Fingerprint('\x02'))).key_revoked);
+  EXPECT_EQ(keyed->GetOrCreateActive(Gw("gw-b")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Ok(keyed->GetOrCreateActive(gw)).seed_epoch, 3u) << "epoch 2 was revoked";
+}
+
+// --- Lifecycle under concurrency ----------------------------------------------
+
+TEST_P(SeedStoreConformanceTest, ConcurrentRenewalsOfOneEpochMakeExactlyOneNewEpoch) {
+  constexpr int kHandles = 3;  // replicas
+  constexpr int kThreads = 12;
+  std::vector<std::unique_ptr<SeedStore>> handles;
+  for (int i = 0; i < kHandles; ++i) handles.push_back(Open());
+  const IssueOptions renew{.lifetime = absl::Hours(100), .renew_epoch = 1};
+  ASSERT_EQ(Ok(handles[0]->GetOrCreateActive(Gw("gw-a"), renew)).seed_epoch, 1u);
+  clock_.Advance(absl::Hours(30));
+  std::vector<std::string> seen(kThreads);
+  RunTogether(kThreads, [&](int i) {
+    absl::StatusOr<StoredSeed> s = handles[i % kHandles]->GetOrCreateActive(Gw("gw-a"), renew);
+    seen[i] = s.ok() ? absl::StrCat(s->seed_epoch, "/", HexEncode(s->first_seed.RevealSecret()))
+                     : s.status().ToString();
+  });
+  EXPECT_THAT(seen, Each(Eq(seen[0])));
+  EXPECT_THAT(seen[0], StartsWith("2/"));
+  EXPECT_THAT(States(Ok(handles[0]->List())), ElementsAre(SeedState::kRotated, SeedState::kActive));
+  EXPECT_EQ(Ok(handles[0]->ListAudit({.action = kAuditSeedRotate})).size(), 1u);
+}
+
+// Whether `s` is what an issuer or rotator may get while a revocation races
+// it: success, PermissionDenied, or NotFound (Rotate before the first seed).
+bool ExpectedDuringRevocation(const absl::Status& s) {
+  return s.ok() || absl::IsPermissionDenied(s) || absl::IsNotFound(s);
+}
+
+TEST_P(SeedStoreConformanceTest, RevokingAGatewayWhileReplicasIssueAndRotateLeavesNoActiveSeed) {
+  constexpr int kHandles = 3;  // replicas
+  constexpr int kIssuers = 4;
+  constexpr int kRotators = 2;
+  std::vector<std::unique_ptr<SeedStore>> handles;
+  for (int i = 0; i < kHandles; ++i) handles.push_back(Open());
+  for (int round = 0; round < 4; ++round) {
+    const GatewayId gw = Gw(absl::StrCat("gw-race-", round));
+    std::atomic<int> ops{0};
+    std::atomic<bool> revoked{false};
+    std::vector<std::string> errors(1 + kIssuers + kRotators);
+    // One operation by worker i; records what it must not have returned.
+    auto work = [&](int i, uint32_t& epoch) -> absl::Status {
+      SeedStore& store = *handles[i % kHandles];
+      if (i > kIssuers) return store.Rotate(gw, absl::Hours(1), "admin:race").status();
+      // Seeds live 4 s and the clock moves 1 s per request, so renewals and
+      // expiries keep issuing new epochs.
+      clock_.Advance(absl::Seconds(1));
+      absl::StatusOr<StoredSeed> s =
+          store.GetOrCreateActive(gw, {.lifetime = absl::Seconds(4), .renew_epoch = epoch});
+      if (s.ok()) epoch = s->seed_epoch;
+      return s.status();
+    };
+    RunTogether(1 + kIssuers + kRotators, [&](int i) {
+      if (i == 0) {  // the revoker, after a few operations (none in round 0)
+        while (ops.load() < 4 * round) std::this_thread::yield();
+        absl::Status s = handles[0]->RevokeGateway(gw, "race", "admin:race");
+        if (!s.ok()) errors[i] = s.ToString();
+        revoked.store(true);
+        return;
+      }
+      uint32_t epoch = 0;
+      while (!revoked.load()) {
+        absl::Status s = work(i, epoch);
+        if (!ExpectedDuringRevocation(s)) errors[i] = s.ToString();
+        ++ops;
+      }
+      absl::Status after = work(i, epoch);
+      if (!absl::IsPermissionDenied(after)) errors[i] = "after revocation: " + after.ToString();
+    });
+    EXPECT_THAT(errors, Each(IsEmpty())) << gw.value();
+    const std::vector<GatewayRecord> found = Ok(Open()->ListGateways(gw));
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_TRUE(found[0].revoked_at.has_value());
+    EXPECT_EQ(found[0].active(), nullptr) << gw.value() << " has an active seed";
+    EXPECT_THAT(States(found[0].seeds), Each(SeedState::kRevoked));
+  }
+}
+
 // --- SQLite -----------------------------------------------------------------
 
 std::string NewSqliteFile() {
@@ -253,7 +718,10 @@ std::string NewPgDatabase() {
   EXPECT_FALSE(base.empty()) << "no PostgreSQL fixture: run through ctest";
   const std::string name = absl::StrCat("cpns_conf_", getpid(), "_", n++);
   PgExec(base, absl::StrCat("DROP DATABASE IF EXISTS ", name));
-  PgExec(base, absl::StrCat("CREATE DATABASE ", name));
+  // A linguistic collation, so that a query ordering gw_id without
+  // COLLATE "C" would sort differently from SQLite and fail a test.
+  PgExec(base, absl::StrCat("CREATE DATABASE ", name,
+                            " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"));
   return base.substr(0, base.rfind('/') + 1) + name;
 }
 
@@ -267,6 +735,24 @@ TEST(SqliteSeedStoreTest, MissingFileIsNotFoundWhenCreationIsOff) {
   RealClock clock;
   auto s = OpenSeedStore(NewSqliteFile(), {.create_if_missing = false}, clock);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SqliteSeedStoreTest, WithoutKeysOrWritableTheFileIsNotChanged) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  const Kek kek = *Kek::Generate();
+  const KeyRing ring = Ring({&kek});
+  const std::string path = NewSqliteFile();
+  {
+    auto store = Ok(OpenSeedStore(path, {.keys = &ring, .migrate = true}, clock));
+    ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-a")).ok());
+    ASSERT_TRUE(store->Rotate(Gw("gw-a"), absl::Hours(1), "admin").ok());
+  }
+  auto read_only = Ok(OpenSeedStore(path, {}, clock));
+  EXPECT_FALSE(read_only->Retire(Gw("gw-a"), 1, "admin").ok());
+  EXPECT_FALSE(read_only->RevokeGateway(Gw("gw-a"), "stolen", "admin").ok());
+  EXPECT_FALSE(read_only->AppendAudit({.actor = "admin", .action = "note"}).ok());
+  EXPECT_THAT(States(Ok(read_only->List())), ElementsAre(SeedState::kRotated, SeedState::kActive));
+  EXPECT_EQ(Ok(read_only->ListAudit({})).size(), 2u);
 }
 
 TEST(StoreUrlTest, PicksTheBackend) {

@@ -16,6 +16,7 @@
 #include "cpns/core/clock.h"
 #include "storage/kek.h"
 #include "storage/seed_store.h"
+#include "storage/store_rules.h"
 
 struct sqlite3;
 
@@ -31,15 +32,50 @@ class SqliteSeedStore final : public SeedStore {
                                                               const Clock& clock);
   ~SqliteSeedStore() override;
 
-  absl::StatusOr<StoredSeed> GetOrCreateActive(const GatewayId& gw_id) override;
+  using SeedStore::GetOrCreateActive;
+  absl::StatusOr<StoredSeed> GetOrCreateActive(const GatewayId& gw_id,
+                                               const IssueOptions& options) override;
   absl::StatusOr<StoredSeed> Get(const GatewayId& gw_id, uint32_t seed_epoch) override;
+  absl::StatusOr<AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
+                                           absl::string_view key_fingerprint) override;
   absl::StatusOr<std::vector<SeedRecord>> List() override;
+  absl::StatusOr<std::vector<GatewayRecord>> ListGateways(
+      const std::optional<GatewayId>& only) override;
+  absl::StatusOr<SeedRecord> Rotate(const GatewayId& gw_id, absl::Duration lifetime,
+                                    absl::string_view actor) override;
+  absl::Status Retire(const GatewayId& gw_id, uint32_t seed_epoch,
+                      absl::string_view actor) override;
+  absl::Status RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch, absl::string_view reason,
+                           absl::string_view actor) override;
+  absl::Status RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
+                             absl::string_view actor) override;
+  absl::Status RevokeKey(absl::string_view key_fingerprint, absl::string_view gw_id,
+                         absl::string_view reason, absl::string_view actor) override;
+  absl::Status AppendAudit(const AuditEvent& event) override;
+  absl::StatusOr<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override;
   absl::StatusOr<int> RewrapToPrimary() override;
   absl::StatusOr<int> SchemaVersion() override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
   absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
 
  private:
+  // Inside a write transaction: makes a new epoch active (the current active
+  // one, if any, becomes rotated) and audits it with `why`.
+  absl::StatusOr<StoredSeed> IssueLocked(const GatewayId& gw_id, absl::Duration lifetime,
+                                         absl::string_view actor, absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<bool> GatewayRevokedLocked(const GatewayId& gw_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The state of one epoch; NotFound if there is none.
+  absl::StatusOr<SeedState> StateLocked(const GatewayId& gw_id, uint32_t seed_epoch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SetStateLocked(const GatewayId& gw_id, uint32_t seed_epoch, SeedState state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AppendAuditLocked(const AuditEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<SeedRecord>> SeedRecordsLocked(const std::optional<GatewayId>& only)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<RevokedGateway>> RevokedGatewaysLocked(
+      const std::optional<GatewayId>& only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<SecretBytes>> FindServerSecretLocked(absl::string_view name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int> RewrapServerSecretsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -51,7 +87,8 @@ class SqliteSeedStore final : public SeedStore {
   absl::StatusOr<std::optional<StoredSeed>> FindActiveLocked(const GatewayId& gw_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inside a write transaction: the active seed, or a new one inserted.
-  absl::StatusOr<StoredSeed> GetOrCreateLocked(const GatewayId& gw_id)
+  absl::StatusOr<StoredSeed> GetOrCreateLocked(const GatewayId& gw_id,
+                                               const IssueOptions& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RewrapOneLocked(const GatewayId& gw_id, uint32_t epoch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

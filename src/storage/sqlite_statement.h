@@ -12,6 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/status_macros.h"
+#include "storage/sealed_seed.h"
+#include "storage/store_rules.h"
 
 namespace cpns::storage::sqlite {
 
@@ -82,6 +85,47 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* stmt_;
 };
+
+// A SeedRecord from the columns "gw_id, seed_epoch, created_at, state,
+// kek_id, expires_at" starting at column `first`.
+inline absl::StatusOr<SeedRecord> ReadSeedRecord(Statement& q, int first) {
+  CPNS_ASSIGN_OR_RETURN(GatewayId gw_id, StoredGatewayId(q.Text(first)));
+  return SeedRecord{std::move(gw_id),
+                    static_cast<uint32_t>(q.Int(first + 1)),
+                    absl::FromUnixSeconds(q.Int(first + 2)),
+                    ParseSeedState(q.Text(first + 3)),
+                    std::string(q.Text(first + 4)),
+                    absl::FromUnixSeconds(q.Int(first + 5))};
+}
+
+// Runs `body` in a BEGIN IMMEDIATE transaction (the write lock is taken
+// first); commits when it succeeds, rolls back otherwise.
+template <typename Body>
+auto InWriteTransaction(sqlite3* db, Body body) -> decltype(body()) {
+  CPNS_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  auto result = body();
+  if (!result.ok()) {
+    Exec(db, "ROLLBACK").IgnoreError();
+    return result;
+  }
+  if (absl::Status s = Exec(db, "COMMIT"); !s.ok()) {
+    // A failed COMMIT can leave the transaction open; never wedge the connection.
+    if (!sqlite3_get_autocommit(db)) Exec(db, "ROLLBACK").IgnoreError();
+    return s;
+  }
+  return result;
+}
+
+// Runs `body` in a deferred transaction, so that all its reads see one
+// snapshot even while other processes write. It only reads: it always ends
+// with ROLLBACK, which cannot leave the transaction open.
+template <typename Body>
+auto InReadTransaction(sqlite3* db, Body body) -> decltype(body()) {
+  CPNS_RETURN_IF_ERROR(Exec(db, "BEGIN DEFERRED"));
+  auto result = body();
+  Exec(db, "ROLLBACK").IgnoreError();
+  return result;
+}
 
 }  // namespace cpns::storage::sqlite
 

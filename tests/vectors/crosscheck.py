@@ -40,6 +40,10 @@ def proof(v, second: bytes, key: bytes) -> bytes:
                v["entity_id"].encode(), v["user_id"].encode(), second, struct.pack(">q", v["not_after"]))
 
 
+def fingerprint(second: bytes) -> bytes:
+    return hashlib.sha256(b"CPNS-2nd-seed-fingerprint" + second).digest()
+
+
 # Challenges are opaque to the client; any bytes serve for the vectors.
 CHALLENGES = [("01" + "11" * 16 + "0000000069000000" + "22" * 16, "33" * 16),
               ("01" + "ab" * 16 + "00000000ffffffff" + "cd" * 16, "00" * 15 + "01")]
@@ -83,6 +87,7 @@ def generate(path):
         challenge, client_nonce = CHALLENGES[i % len(CHALLENGES)]
         entry = dict(v, second_seed=s.hex(), eukey=k.hex(), challenge=challenge, client_nonce=client_nonce)
         entry["proof"] = proof(entry, s, k).hex()
+        entry["second_seed_fingerprint"] = fingerprint(s).hex()
         out["eukey"].append(entry)
     with open(path, "w") as f:
         json.dump(out, f, indent=2)
@@ -102,7 +107,8 @@ def check(path, keytool):
     for v in data["eukey"]:
         s = second_seed(v)
         k = eukey(v, s)
-        if s.hex() != v["second_seed"] or k.hex() != v["eukey"] or proof(v, s, k).hex() != v["proof"]:
+        if (s.hex() != v["second_seed"] or k.hex() != v["eukey"] or proof(v, s, k).hex() != v["proof"]
+                or fingerprint(s).hex() != v["second_seed_fingerprint"]):
             print("FAIL python vs vector file:", v["name"])
             failures += 1
         res = subprocess.run([keytool, "derive", "--first-seed", v["first_seed"], "--gw-id", v["gw_id"],
@@ -117,7 +123,8 @@ def check(path, keytool):
             continue
         out = json.loads(res.stdout)
         if (out.get("second_seed") != v["second_seed"] or out.get("eukey") != v["eukey"]
-                or out.get("proof") != v["proof"]):
+                or out.get("proof") != v["proof"]
+                or out.get("second_seed_fingerprint") != v["second_seed_fingerprint"]):
             print("FAIL keytool vs python:", v["name"], out)
             failures += 1
         else:

@@ -65,6 +65,11 @@ absl::StatusOr<SecretBytes> DeriveAuthProof(const SecretBytes& eukey,
                                             absl::string_view challenge,
                                             absl::string_view client_nonce);
 
+// Names one EUKey without revealing anything usable about it: the 32-byte
+// SHA-256("CPNS-2nd-seed-fingerprint" || second_seed). Key revocation and
+// the gateway's assignment records identify keys by it (PROTOCOL.md 9.7).
+std::string SecondSeedFingerprint(const SecretBytes& second_seed);
+
 }  // namespace cpns
 
 #endif  // CPNS_CORE_KDF_H_

@@ -1,0 +1,89 @@
+// SqliteSeedStore: what AuthService shares between replicas (server secrets,
+// used challenges).
+#include <sqlite3.h>
+
+#include "storage/sqlite_seed_store.h"
+#include "storage/sqlite_statement.h"
+
+namespace cpns::storage {
+
+using sqlite::InWriteTransaction;
+using sqlite::Statement;
+
+absl::StatusOr<int> SqliteSeedStore::RewrapServerSecretsLocked() {
+  return InWriteTransaction(db_, [&]() -> absl::StatusOr<int> {
+    std::vector<std::pair<std::string, std::string>> resealed;  // name, sealed
+    {
+      CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
+          "SELECT name, sealed_secret, kek_id FROM server_secrets WHERE kek_id != ?"));
+      q.Bind(1, keys_->primary().id());
+      for (;;) {
+        CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        CPNS_ASSIGN_OR_RETURN(SecretBytes secret,
+                              OpenSealedServerSecret(keys_, q.Text(0), q.Blob(1), q.Text(2)));
+        CPNS_ASSIGN_OR_RETURN(std::string sealed,
+                              keys_->primary().SealServerSecret(secret, q.Text(0)));
+        resealed.emplace_back(std::string(q.Text(0)), std::move(sealed));
+      }
+    }
+    for (const auto& [name, sealed] : resealed) {
+      CPNS_ASSIGN_OR_RETURN(Statement u, Statement::Prepare(db_,
+          "UPDATE server_secrets SET sealed_secret = ?, kek_id = ? WHERE name = ?"));
+      u.BindBlob(1, sealed);
+      u.Bind(2, keys_->primary().id());
+      u.Bind(3, name);
+      CPNS_RETURN_IF_ERROR(u.Step().status());
+    }
+    return static_cast<int>(resealed.size());
+  });
+}
+
+absl::StatusOr<std::optional<SecretBytes>> SqliteSeedStore::FindServerSecretLocked(
+    absl::string_view name) {
+  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
+      "SELECT sealed_secret, kek_id FROM server_secrets WHERE name = ?"));
+  q.Bind(1, name);
+  CPNS_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) return std::nullopt;
+  return OpenSealedServerSecret(keys_, name, q.Blob(0), q.Text(1));
+}
+
+absl::StatusOr<SecretBytes> SqliteSeedStore::GetOrCreateServerSecret(absl::string_view name) {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> found, FindServerSecretLocked(name));
+  if (found.has_value()) return std::move(*found);
+  return InWriteTransaction(db_, [&]() -> absl::StatusOr<SecretBytes> {
+    CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> again, FindServerSecretLocked(name));
+    if (again.has_value()) return std::move(*again);
+    CPNS_ASSIGN_OR_RETURN(NewSeed fresh, MakeSealedServerSecret(keys_, name));
+    CPNS_ASSIGN_OR_RETURN(Statement insert, Statement::Prepare(db_,
+        "INSERT INTO server_secrets (name, sealed_secret, kek_id, created_at) VALUES (?, ?, ?, ?)"));
+    insert.Bind(1, name);
+    insert.BindBlob(2, fresh.sealed);
+    insert.Bind(3, fresh.kek_id);
+    insert.Bind(4, absl::ToUnixSeconds(clock_.Now()));
+    CPNS_RETURN_IF_ERROR(insert.Step().status());
+    return std::move(fresh.seed);
+  });
+}
+
+absl::Status SqliteSeedStore::ConsumeChallenge(absl::string_view challenge_id,
+                                               absl::Time expires_at) {
+  MutexLock lock(&mu_);
+  return InWriteTransaction(db_, [&]() -> absl::Status {
+    CPNS_ASSIGN_OR_RETURN(Statement purge, Statement::Prepare(db_,
+        "DELETE FROM used_challenges WHERE expires_at < ?"));
+    purge.Bind(1, absl::ToUnixSeconds(clock_.Now()) - 60);
+    CPNS_RETURN_IF_ERROR(purge.Step().status());
+    CPNS_ASSIGN_OR_RETURN(Statement insert, Statement::Prepare(db_,
+        "INSERT OR IGNORE INTO used_challenges (challenge_id, expires_at) VALUES (?, ?)"));
+    insert.BindBlob(1, challenge_id);
+    insert.Bind(2, absl::ToUnixSeconds(expires_at));
+    CPNS_RETURN_IF_ERROR(insert.Step().status());
+    if (sqlite3_changes(db_) == 0) return absl::AlreadyExistsError("challenge already used");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace cpns::storage
