@@ -8,14 +8,18 @@ namespace {
 
 class FixedSource final : public FirstSeedSource {
  public:
-  absl::StatusOr<FirstSeed> Fetch(absl::Time) override {
+  absl::StatusOr<FirstSeed> Fetch(absl::Time, uint32_t) override {
     return FirstSeed{*GatewayId::Parse("gw-bench"), 1, SecretBytes(32)};
+  }
+  absl::StatusOr<SeedStatus> Status(absl::Time, uint32_t) override {
+    return absl::UnimplementedError("not used");
   }
 };
 
 void BM_HeldSeedGet(benchmark::State& state) {
   static FixedSource source;
-  static SeedCache cache(*GatewayId::Parse("gw-bench"), source, "");
+  static RealClock clock;
+  static SeedCache cache(*GatewayId::Parse("gw-bench"), source, "", clock);
   const absl::Time deadline = absl::InfiniteFuture();
   for (auto _ : state) benchmark::DoNotOptimize(cache.Get(deadline));
   state.SetItemsProcessed(state.iterations());

@@ -1,11 +1,13 @@
 // cpns-gw: the Intermediate PN GW daemon.
 //   cpns-gw serve --gw-id ID --server HOST:PORT --server-ca F --cert F --key F
 //                 --state-dir DIR --pn-listen unix:PATH [--pn-listen tls:HOST:PORT ...]
+//                 [--refresh-at 0.75] [--refresh-jitter 0.05] [--seed-check-interval 15m]
 #include <spdlog/spdlog.h>
 
 #include "core/logging.h"
 #include <sys/stat.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/cli.h"
@@ -22,9 +24,21 @@ struct Flags {
   cpns::gateway::GatewayOptions options;
   std::string key_lifetime = "30d";
   std::string upstream_timeout = "10s";
+  std::string seed_check_interval = "15m";
   std::string ready_file;
   std::string log_level;
 };
+
+// A number in [lo, hi], as a usage error otherwise. (CLI::Range lets NaN through.)
+CLI::Validator InRange(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& value) -> std::string {
+        double v = 0;
+        if (absl::SimpleAtod(value, &v) && v >= lo && v <= hi) return std::string();
+        return absl::StrCat("'", value, "' is not a number from ", lo, " to ", hi);
+      },
+      absl::StrCat("NUMBER in [", lo, ", ", hi, "]"));
+}
 
 int Serve(Flags& f) {
   if (absl::Status s = cpns::InitLogging(kProgram, f.log_level); !s.ok()) {
@@ -35,6 +49,10 @@ int Serve(Flags& f) {
   auto upstream = cpns::cli::ParseDuration("--upstream-timeout", f.upstream_timeout);
   if (!upstream.ok()) return cpns::cli::Fail(kProgram, upstream.status());
   f.options.policy = {.key_lifetime = *lifetime, .upstream_timeout = *upstream};
+  auto check = cpns::cli::ParseDuration("--seed-check-interval", f.seed_check_interval);
+  if (!check.ok()) return cpns::cli::Fail(kProgram, check.status());
+  f.options.refresh.check_interval = *check;
+  f.options.refresh.upstream_timeout = *upstream;
   // Files and sockets are private unless widened on purpose (sockets: 0660).
   ::umask(0077);
   cpns::RealClock clock;
@@ -89,6 +107,18 @@ int main(int argc, char** argv) {
                     "Longest wait for the CPNS Server in one request")
       ->capture_default_str()
       ->check(cpns::cli::Duration("--upstream-timeout"));
+  serve->add_option("--refresh-at", o.refresh.refresh_fraction,
+                    "Renew the 1st seed at this fraction of its lifetime")
+      ->capture_default_str()
+      ->check(InRange(0.3, 0.95));
+  serve->add_option("--refresh-jitter", o.refresh.refresh_jitter,
+                    "Move the renewal by up to this fraction of the lifetime, at random")
+      ->capture_default_str()
+      ->check(InRange(0.0, 0.2));
+  serve->add_option("--seed-check-interval", f.seed_check_interval,
+                    "How often to ask the CPNS Server whether the 1st seed is still current")
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--seed-check-interval"));
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 

@@ -4,10 +4,10 @@
 #include <openssl/hmac.h>
 
 #include <array>
-#include <cstdlib>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/digest.h"
 
 namespace cpns {
 namespace {
@@ -95,19 +95,7 @@ absl::StatusOr<SecretBytes> DeriveAuthProof(const SecretBytes& eukey,
 }
 
 std::string SecondSeedFingerprint(const SecretBytes& second_seed) {
-  static constexpr absl::string_view kLabel = "CPNS-2nd-seed-fingerprint";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const absl::string_view seed = second_seed.RevealSecret();
-  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, kLabel.data(), kLabel.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, seed.data(), seed.size()) == 1 &&
-                  EVP_DigestFinal_ex(ctx, digest, &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  // SHA-256 in OpenSSL fails only on allocation failure: treat as fatal.
-  if (!ok || len != 32) std::abort();
-  return std::string(reinterpret_cast<const char*>(digest), len);
+  return LabeledSha256("CPNS-2nd-seed-fingerprint", second_seed.RevealSecret());
 }
 
 }  // namespace cpns

@@ -23,6 +23,15 @@ absl::Time EUKeyServiceImpl::UpstreamDeadline(absl::Time caller_deadline) const 
   return std::min(caller_deadline - margin, now + policy_.upstream_timeout);
 }
 
+int64_t EUKeyServiceImpl::NotAfter(absl::Time seed_expires_at) const {
+  // Issue time in whole seconds (rounded down) plus the lifetime (PROTOCOL
+  // 4.5), but never past the seed's expiry: its epoch's keys stop counting
+  // then. (InfiniteFuture, expiry unknown, is the largest int64.)
+  const int64_t wanted =
+      absl::ToUnixSeconds(clock_.Now()) + absl::ToInt64Seconds(policy_.key_lifetime);
+  return std::min(wanted, absl::ToUnixSeconds(seed_expires_at));
+}
+
 grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
@@ -49,9 +58,7 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
   CPNS_ASSIGN_OR_RETURN(SecretBytes second,                                          // step 6
                         DeriveSecondSeed(seed.first_seed, seed.gw_id, assignee,
                                          nonce.RevealSecret()));
-  // Issue time in whole seconds (rounded down) plus the lifetime (PROTOCOL 4.5).
-  const int64_t not_after =
-      absl::ToUnixSeconds(clock_.Now()) + absl::ToInt64Seconds(policy_.key_lifetime);
+  const int64_t not_after = NotAfter(seed.expires_at);
   const AssignmentContext ctx{seed.gw_id, seed.seed_epoch, assignee, not_after};
   CPNS_ASSIGN_OR_RETURN(SecretBytes eukey, DeriveEUKey(seed.first_seed, second, ctx));
   response.set_second_seed(std::string(second.RevealSecret()));                     // step 7

@@ -4,6 +4,8 @@
 // obtains the 1st seed through the SeedCache within the caller's deadline
 // (capped by upstream_timeout), draws a fresh nonce, derives the 2nd seed and
 // the EUKey, and answers. Logs each assignment without any key material.
+// not_after is the issue time plus key_lifetime, capped at the 1st seed's
+// expires_at: an EUKey never outlives the epoch it is derived from.
 #ifndef CPNS_GATEWAY_EUKEY_SERVICE_H_
 #define CPNS_GATEWAY_EUKEY_SERVICE_H_
 
@@ -36,6 +38,8 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
  private:
   // The deadline for obtaining the 1st seed on behalf of a caller.
   absl::Time UpstreamDeadline(absl::Time caller_deadline) const;
+  // not_after of a key issued now from a seed expiring at `seed_expires_at`.
+  int64_t NotAfter(absl::Time seed_expires_at) const;
   absl::Status Assign(const cpns::v1::EUKeyAssignmentRequest& request, absl::Time deadline,
                       cpns::v1::EUKeyAssignmentResponse& response);
 

@@ -9,6 +9,7 @@
 #include <grpcpp/channel.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cpns/core/identifiers.h"
 #include "cpns/core/secret_bytes.h"
@@ -20,17 +21,49 @@ struct FirstSeed {
   GatewayId gw_id;
   uint32_t seed_epoch;
   SecretBytes first_seed;  // kFirstSeedSize bytes
+  // When the server stored it; the Unix epoch when unknown (old seed files).
+  absl::Time created_at = absl::UnixEpoch();
+  // After this the gateway must not use it; InfiniteFuture when the server
+  // did not say (servers before v3 send 0).
+  absl::Time expires_at = absl::InfiniteFuture();
 };
+
+// The state of one epoch as the CPNS Server reports it (cpns.v1.SeedState).
+enum class SeedState { kActive, kRotated, kRetired, kRevoked, kUnknown };
+
+// "ACTIVE", "ROTATED", ... for logs.
+absl::string_view SeedStateName(SeedState state);
+
+// What GetSeedStatus says about the gateway's epochs. No secret.
+struct SeedStatus {
+  uint32_t active_epoch = 0;  // 0: the server has no active seed for us
+  absl::Time active_expires_at = absl::InfiniteFuture();
+  SeedState epoch_state = SeedState::kUnknown;  // of the epoch asked about
+  absl::Time epoch_expires_at = absl::InfiniteFuture();  // of the epoch asked about
+};
+
+// For logs: RFC 3339 in UTC, whole seconds; "unknown" for InfiniteFuture.
+std::string FormatSeedTime(absl::Time t);
+
+// Wire expiry (Unix seconds, 0 = unknown) <-> absl::Time (InfiniteFuture = unknown).
+absl::Time ExpiryFromUnixSeconds(int64_t seconds);
+int64_t ExpiryToUnixSeconds(absl::Time expires_at);
 
 // Where a gateway obtains its 1st seed: steps 3-5 of the flow.
 // Implementations are thread-safe.
 class FirstSeedSource {
  public:
   virtual ~FirstSeedSource() = default;
-  // One 1st Seed Request, answered by `deadline`. The result is validated:
-  // right gateway, 32-byte seed, epoch >= 1. Any failure is returned with the
-  // upstream status code and a message that says what failed.
-  virtual absl::StatusOr<FirstSeed> Fetch(absl::Time deadline) = 0;
+  // One 1st Seed Request, answered by `deadline`. `renew_epoch` (0: none)
+  // asks for an epoch newer than that one; the server may still return it.
+  // The result is validated: right gateway, 32-byte seed, epoch >= 1 (and
+  // not older than `renew_epoch`), consistent times. Any failure is returned
+  // with the upstream status code (PermissionDenied: the gateway is revoked)
+  // and a message that says what failed.
+  virtual absl::StatusOr<FirstSeed> Fetch(absl::Time deadline, uint32_t renew_epoch) = 0;
+  // One Seed Status Request about `held_epoch` (0: none), answered by
+  // `deadline`. Validated and reported like Fetch.
+  virtual absl::StatusOr<SeedStatus> Status(absl::Time deadline, uint32_t held_epoch) = 0;
 };
 
 struct ServerConnection {

@@ -22,6 +22,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   if (options.pn_listen.empty()) {
     return absl::InvalidArgumentError("--pn-listen is required (unix:PATH or tls:HOST:PORT)");
   }
+  CPNS_RETURN_IF_ERROR(ValidateRefreshPolicy(options.refresh));
   CPNS_RETURN_IF_ERROR(EnsurePrivateDirectory(options.state_dir));
   std::unique_ptr<Gateway> gw(new Gateway());
   CPNS_ASSIGN_OR_RETURN(gw->server_channel_, MakeServerChannel(options.server));
@@ -29,10 +30,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   gw->auth_relay_ =
       std::make_unique<AuthRelay>(gw->server_channel_, options.policy.upstream_timeout);
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
-                                           absl::StrCat(options.state_dir, "/first_seed"));
+                                           absl::StrCat(options.state_dir, "/first_seed"), clock);
   CPNS_RETURN_IF_ERROR(gw->cache_->LoadSaved());
   gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, clock, options.policy);
   CPNS_RETURN_IF_ERROR(gw->Listen(options));
+  gw->refresher_ = std::make_unique<SeedRefresher>(*gw->cache_, clock, options.refresh);
+  gw->refresher_->Start();
   return gw;
 }
 
@@ -80,6 +83,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
 Gateway::~Gateway() { Shutdown(absl::Seconds(5)); }
 
 void Gateway::Shutdown(absl::Duration grace) {
+  if (refresher_ != nullptr) refresher_->Stop();
   wire::StopServer(server_, grace);
 }
 

@@ -1,7 +1,7 @@
 // Gateway: the Intermediate PN GW role. Serves EUKeyService, and relays
 // AuthService to the CPNS Server, on its PN-side listeners (Unix sockets,
 // mode 0660, and TLS), backed by a SeedCache whose seed file lives in the
-// state directory (mode 0700).
+// state directory (mode 0700), kept fresh by a SeedRefresher thread.
 //
 // Thread-safe. Shutdown() (or destruction) stops serving; calls in flight are
 // given `grace` to finish.
@@ -20,6 +20,7 @@
 #include "gateway/eukey_service.h"
 #include "gateway/first_seed.h"
 #include "gateway/seed_cache.h"
+#include "gateway/seed_refresher.h"
 
 namespace cpns::gateway {
 
@@ -31,11 +32,13 @@ struct GatewayOptions {
   std::string pn_cert_file;            // for tls: listeners
   std::string pn_key_file;
   AssignmentPolicy policy;
+  RefreshPolicy refresh;
 };
 
 class Gateway {
  public:
-  // `clock` must outlive the gateway. InvalidArgument for bad options, the
+  // `clock` must outlive the gateway; it decides seed expiry, renewal and
+  // not_after. InvalidArgument for bad options, the
   // seed file's error if it cannot be loaded, Unavailable if a listener
   // cannot be bound.
   static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayOptions& options,
@@ -56,6 +59,7 @@ class Gateway {
   std::unique_ptr<AuthRelay> auth_relay_;
   std::unique_ptr<SeedCache> cache_;
   std::unique_ptr<EUKeyServiceImpl> service_;
+  std::unique_ptr<SeedRefresher> refresher_;  // uses cache_: declared after it
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::string> unix_paths_;
   std::vector<std::unique_ptr<int>> ports_;

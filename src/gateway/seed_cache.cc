@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/seed_file.h"
-#include "wire/status.h"
 
 namespace cpns::gateway {
 namespace {
@@ -16,10 +15,23 @@ absl::Status NoSeed(const absl::Status& why) {
       absl::StrCat("the gateway holds no 1st seed and cannot obtain one: ", why.message()));
 }
 
+// A copy that shares nothing with `s`. Handed from one thread to another, a
+// shared absl::Status is reference-counted inside Debian's uninstrumented
+// abseil, where TSan cannot see the synchronization and reports a race.
+absl::Status Unshared(const absl::Status& s) {
+  return s.ok() ? absl::OkStatus() : absl::Status(s.code(), s.message());
+}
+
+bool SameSeed(const FirstSeed& a, const FirstSeed& b) {
+  return a.seed_epoch == b.seed_epoch && a.first_seed == b.first_seed &&
+         a.created_at == b.created_at && a.expires_at == b.expires_at;
+}
+
 }  // namespace
 
-SeedCache::SeedCache(GatewayId gw_id, FirstSeedSource& source, std::string seed_file)
-    : gw_id_(std::move(gw_id)), source_(source), seed_file_(std::move(seed_file)) {}
+SeedCache::SeedCache(GatewayId gw_id, FirstSeedSource& source, std::string seed_file,
+                     const Clock& clock)
+    : gw_id_(std::move(gw_id)), source_(source), seed_file_(std::move(seed_file)), clock_(clock) {}
 
 absl::Status SeedCache::LoadSaved() {
   if (seed_file_.empty()) return absl::OkStatus();
@@ -31,25 +43,37 @@ absl::Status SeedCache::LoadSaved() {
   return absl::OkStatus();
 }
 
+bool SeedCache::Usable() const { return seed_.has_value() && clock_.Now() < seed_->expires_at; }
+
 absl::StatusOr<FirstSeed> SeedCache::Get(absl::Time deadline) {
   absl::StatusOr<std::optional<FirstSeed>> held = WaitOrLead(deadline);
   if (!held.ok()) return held.status();
   if (held->has_value()) return std::move(**held);
-  return FetchAsLeader(deadline);
+  absl::StatusOr<FirstSeed> fetched = LeadFetch(deadline, 0);
+  if (!fetched.ok()) return NoSeed(fetched.status());
+  return fetched;
+}
+
+bool SeedCache::AwaitFetch(absl::Time deadline) {
+  const uint64_t seen = fetches_done_;
+  auto done = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return fetches_done_ != seen; };
+  ++waiting_;
+  const bool completed = mu_.AwaitWithDeadline(done, deadline);
+  --waiting_;
+  return completed;
+}
+
+void SeedCache::BeginFetch() {
+  fetching_ = true;
+  drops_at_fetch_ = drops_;
+  ++upstream_requests_;
 }
 
 absl::StatusOr<std::optional<FirstSeed>> SeedCache::WaitOrLead(absl::Time deadline) {
   MutexLock lock(&mu_);
-  while (!seed_.has_value() && fetching_) {
+  while (!Usable() && fetching_) {
     // Someone else's 1st Seed Request is in flight: wait for its outcome.
-    const uint64_t seen = fetches_done_;
-    auto done = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return fetches_done_ != seen || seed_.has_value();
-    };
-    ++waiting_;
-    const bool completed = mu_.AwaitWithDeadline(done, deadline);
-    --waiting_;
-    if (!completed) {
+    if (!AwaitFetch(deadline)) {
       return absl::UnavailableError(
           "the gateway holds no 1st seed yet; the 1st Seed Request to the CPNS Server did not "
           "complete within the request deadline");
@@ -57,43 +81,118 @@ absl::StatusOr<std::optional<FirstSeed>> SeedCache::WaitOrLead(absl::Time deadli
     // A fetch that failed only because its leader's own deadline ran out says
     // nothing about the server: take over (below) rather than fail. So one
     // caller with a tiny deadline cannot fail everybody else's requests.
-    if (!seed_.has_value() && !leader_deadline_failure_) return NoSeed(last_error_);
+    if (!Usable() && !last_outcome_.ok() && !leader_deadline_failure_) {
+      return NoSeed(last_outcome_);
+    }
   }
-  if (seed_.has_value()) return std::optional<FirstSeed>(*seed_);
-  fetching_ = true;
-  ++upstream_requests_;
+  if (Usable()) return std::optional<FirstSeed>(*seed_);
+  BeginFetch();
   return std::optional<FirstSeed>();  // the caller is the leader
 }
 
-absl::StatusOr<FirstSeed> SeedCache::FetchAsLeader(absl::Time deadline) {
-  absl::StatusOr<FirstSeed> fetched = source_.Fetch(deadline);
-  if (fetched.ok() && !seed_file_.empty()) {
-    if (absl::Status saved = SaveSeedFile(seed_file_, *fetched); !saved.ok()) {
+absl::Status SeedCache::Refresh(absl::Time deadline, uint32_t renew_epoch) {
+  {
+    MutexLock lock(&mu_);
+    if (fetching_) {
+      // Single flight: the request in flight answers this refresh too.
+      if (!AwaitFetch(deadline)) {
+        return absl::DeadlineExceededError(
+            "the 1st Seed Request in flight did not complete within the refresh deadline");
+      }
+      return Unshared(last_outcome_);
+    }
+    BeginFetch();
+  }
+  return LeadFetch(deadline, renew_epoch).status();
+}
+
+absl::StatusOr<FirstSeed> SeedCache::LeadFetch(absl::Time deadline, uint32_t renew_epoch) {
+  absl::StatusOr<FirstSeed> fetched = source_.Fetch(deadline, renew_epoch);
+  MutexLock lock(&mu_);
+  if (fetched.ok()) {
+    last_contact_ = clock_.Now();
+    fetched = Keep(std::move(*fetched));
+  }
+  EndFetch(fetched.status(), deadline);
+  if (!fetched.ok()) spdlog::warn("1st Seed Request failed: {}", fetched.status().message());
+  return fetched;
+}
+
+absl::StatusOr<FirstSeed> SeedCache::Keep(FirstSeed fetched) {
+  if (drops_ != drops_at_fetch_) {
+    return absl::AbortedError("the 1st seed was dropped while a 1st Seed Request was in flight");
+  }
+  // Never serve a seed our clock says has expired (clock skew with the server).
+  if (clock_.Now() >= fetched.expires_at) {
+    return absl::UnavailableError(absl::StrCat(
+        "the CPNS Server sent 1st seed epoch ", fetched.seed_epoch, ", which expired at ",
+        FormatSeedTime(fetched.expires_at), " by this gateway's clock; is a clock wrong?"));
+  }
+  if (!seed_.has_value() || !SameSeed(*seed_, fetched)) Replace(std::move(fetched));
+  return *seed_;
+}
+
+void SeedCache::Replace(FirstSeed fetched) {
+  // Saved before use. Under the lock, so that a concurrent Drop cannot be
+  // undone by a save that lands after its removal.
+  if (!seed_file_.empty()) {
+    if (absl::Status saved = SaveSeedFile(seed_file_, fetched); !saved.ok()) {
       // Serve from memory; the server returns the same seed if we ask again.
       spdlog::error("cannot save the 1st seed ({}); it will be requested again after a restart",
                     saved.message());
     }
   }
-  MutexLock lock(&mu_);
+  if (seed_.has_value() && seed_->seed_epoch == fetched.seed_epoch &&
+      !(seed_->first_seed == fetched.first_seed)) {
+    spdlog::error("the CPNS Server sent different bytes for 1st seed epoch {}; using its seed",
+                  fetched.seed_epoch);
+  }
+  spdlog::info("1st seed obtained from the CPNS Server: epoch {} (held before: {}), expires {}",
+               fetched.seed_epoch, seed_.has_value() ? absl::StrCat(seed_->seed_epoch) : "none",
+               FormatSeedTime(fetched.expires_at));
+  seed_ = std::move(fetched);
+}
+
+void SeedCache::EndFetch(const absl::Status& outcome, absl::Time deadline) {
   fetching_ = false;
   ++fetches_done_;
+  last_outcome_ = Unshared(outcome);
+  leader_deadline_failure_ = absl::IsDeadlineExceeded(outcome) || absl::IsCancelled(outcome) ||
+                             (!outcome.ok() && absl::Now() >= deadline);
   mu_.SignalAll();
-  if (!fetched.ok()) {
-    last_error_ = fetched.status();
-    leader_deadline_failure_ = absl::IsDeadlineExceeded(fetched.status()) ||
-                               absl::IsCancelled(fetched.status()) || absl::Now() >= deadline;
-    spdlog::warn("1st Seed Request failed: {}", fetched.status().message());
-    return NoSeed(last_error_);
+}
+
+absl::StatusOr<SeedStatus> SeedCache::QueryStatus(absl::Time deadline, uint32_t held_epoch) {
+  absl::StatusOr<SeedStatus> status = source_.Status(deadline, held_epoch);
+  if (status.ok()) {
+    MutexLock lock(&mu_);
+    last_contact_ = clock_.Now();
   }
-  spdlog::info("1st seed obtained from the CPNS Server: epoch {}", fetched->seed_epoch);
-  seed_ = std::move(*fetched);
-  return *seed_;
+  return status;
+}
+
+absl::Status SeedCache::Drop() {
+  MutexLock lock(&mu_);
+  seed_.reset();
+  ++drops_;
+  return seed_file_.empty() ? absl::OkStatus() : RemoveSeedFile(seed_file_);
+}
+
+std::optional<HeldSeedInfo> SeedCache::held() const {
+  MutexLock lock(&mu_);
+  if (!seed_.has_value()) return std::nullopt;
+  return HeldSeedInfo{seed_->seed_epoch, seed_->created_at, seed_->expires_at};
 }
 
 std::optional<uint32_t> SeedCache::held_epoch() const {
+  std::optional<HeldSeedInfo> info = held();
+  if (!info.has_value()) return std::nullopt;
+  return info->seed_epoch;
+}
+
+absl::Time SeedCache::last_upstream_contact() const {
   MutexLock lock(&mu_);
-  if (!seed_.has_value()) return std::nullopt;
-  return seed_->seed_epoch;
+  return last_contact_;
 }
 
 int SeedCache::waiting_callers() const {

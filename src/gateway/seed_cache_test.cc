@@ -8,21 +8,29 @@
 #include <thread>
 
 #include "gateway/seed_file.h"
+#include "gateway/test_fakes.h"
 
 namespace cpns::gateway {
 namespace {
 
-GatewayId Gw() { return *GatewayId::Parse("gw-test"); }
+using testing::FakeSeedSource;
+using testing::Gw;
+using testing::SeedBytes;
+
+absl::Time Start() { return absl::FromUnixSeconds(1'700'000'000); }
 
 // A FirstSeedSource that counts calls and, when asked, holds every call until
 // released, so callers pile up behind an in-flight request.
 class CountingSource final : public FirstSeedSource {
  public:
-  absl::StatusOr<FirstSeed> Fetch(absl::Time deadline) override {
+  absl::StatusOr<FirstSeed> Fetch(absl::Time deadline, uint32_t renew_epoch) override {
     ++calls;
     if (hold) released.wait();
     if (!fail.ok()) return fail;
     return FirstSeed{Gw(), 1, SecretBytes::CopyFrom(std::string(32, static_cast<char>(calls)))};
+  }
+  absl::StatusOr<SeedStatus> Status(absl::Time, uint32_t) override {
+    return absl::UnimplementedError("not used");
   }
   std::atomic<int> calls{0};
   bool hold = false;
@@ -43,7 +51,8 @@ TEST(SeedCacheTest, ConcurrentMissesMakeOneUpstreamCall) {
   constexpr int kCallers = 1000;
   CountingSource source;
   source.hold = true;
-  SeedCache cache(Gw(), source, "");
+  FakeClock clock(Start());
+  SeedCache cache(Gw(), source, "", clock);
   std::atomic<int> started{0};
   std::vector<std::string> seen(kCallers);
   std::vector<std::thread> threads;
@@ -67,7 +76,8 @@ TEST(SeedCacheTest, ConcurrentMissesMakeOneUpstreamCall) {
 
 TEST(SeedCacheTest, HeldSeedIsServedWithoutUpstreamCall) {
   CountingSource source;
-  SeedCache cache(Gw(), source, "");
+  FakeClock clock(Start());
+  SeedCache cache(Gw(), source, "", clock);
   ASSERT_TRUE(cache.Get(Later()).ok());
   ASSERT_TRUE(cache.Get(Later()).ok());
   EXPECT_EQ(source.calls.load(), 1);
@@ -77,7 +87,8 @@ TEST(SeedCacheTest, HeldSeedIsServedWithoutUpstreamCall) {
 TEST(SeedCacheTest, FailureIsUnavailableWithReasonAndNextCallRetries) {
   CountingSource source;
   source.fail = absl::UnavailableError("connection refused");
-  SeedCache cache(Gw(), source, "");
+  FakeClock clock(Start());
+  SeedCache cache(Gw(), source, "", clock);
   absl::StatusOr<FirstSeed> s = cache.Get(Later());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(s.status().message().find("connection refused"), absl::string_view::npos);
@@ -90,7 +101,8 @@ TEST(SeedCacheTest, FailureIsUnavailableWithReasonAndNextCallRetries) {
 TEST(SeedCacheTest, WaiterWhoseDeadlinePassesGetsUnavailable) {
   CountingSource source;
   source.hold = true;
-  SeedCache cache(Gw(), source, "");
+  FakeClock clock(Start());
+  SeedCache cache(Gw(), source, "", clock);
   std::thread leader([&] { EXPECT_TRUE(cache.Get(Later()).ok()); });
   while (source.calls.load() == 0) std::this_thread::yield();
   absl::StatusOr<FirstSeed> waiter = cache.Get(absl::Now());  // deadline already passed
@@ -102,10 +114,13 @@ TEST(SeedCacheTest, WaiterWhoseDeadlinePassesGetsUnavailable) {
 // A source that honours the deadline it is given, as gRPC does.
 class DeadlineSource final : public FirstSeedSource {
  public:
-  absl::StatusOr<FirstSeed> Fetch(absl::Time deadline) override {
+  absl::StatusOr<FirstSeed> Fetch(absl::Time deadline, uint32_t renew_epoch) override {
     if (++calls == 1) released.wait();  // the first call is in flight until released
     if (absl::Now() >= deadline) return absl::DeadlineExceededError("Deadline Exceeded");
     return FirstSeed{Gw(), 1, SecretBytes::CopyFrom(std::string(32, 'x'))};
+  }
+  absl::StatusOr<SeedStatus> Status(absl::Time, uint32_t) override {
+    return absl::UnimplementedError("not used");
   }
   std::atomic<int> calls{0};
   std::promise<void> release;
@@ -116,7 +131,8 @@ class DeadlineSource final : public FirstSeedSource {
 // fail for callers that still have time.
 TEST(SeedCacheTest, ALeaderWithoutTimeLeftDoesNotFailTheOthers) {
   DeadlineSource source;
-  SeedCache cache(Gw(), source, "");
+  FakeClock clock(Start());
+  SeedCache cache(Gw(), source, "", clock);
   absl::StatusOr<FirstSeed> hasty_result, patient_result;
   std::thread hasty([&] { hasty_result = cache.Get(absl::Now() - absl::Seconds(1)); });
   while (source.calls.load() == 0) std::this_thread::yield();
@@ -133,16 +149,214 @@ TEST(SeedCacheTest, ALeaderWithoutTimeLeftDoesNotFailTheOthers) {
 TEST(SeedCacheTest, FetchedSeedIsSavedAndLoadedByTheNextCache) {
   const std::string file = TempFile();
   CountingSource source;
+  FakeClock clock(Start());
   {
-    SeedCache cache(Gw(), source, file);
+    SeedCache cache(Gw(), source, file, clock);
     ASSERT_TRUE(cache.LoadSaved().ok());
     ASSERT_TRUE(cache.Get(Later()).ok());
   }
-  SeedCache restarted(Gw(), source, file);
+  SeedCache restarted(Gw(), source, file, clock);
   ASSERT_TRUE(restarted.LoadSaved().ok());
   EXPECT_EQ(restarted.held_epoch(), 1u);
   EXPECT_EQ(restarted.Get(Later())->first_seed.RevealSecret(), std::string(32, '\1'));
   EXPECT_EQ(source.calls.load(), 1);
+}
+
+// --- Expiry, Refresh and Drop, against the miniature server ----------------
+
+constexpr absl::Duration kLifetime = absl::Hours(100);
+
+// Waits until `n` callers wait on the fetch in flight; false after a minute
+// (a hang guard for when the code under test does not wait at all).
+bool AwaitWaiters(const SeedCache& cache, int n) {
+  const absl::Time give_up = absl::Now() + absl::Minutes(1);
+  while (cache.waiting_callers() < n) {
+    if (absl::Now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+std::string Bytes(const absl::StatusOr<FirstSeed>& s) {
+  return s.ok() ? std::string(s->first_seed.RevealSecret()) : s.status().ToString();
+}
+
+TEST(SeedCacheTest, ExpiredSeedIsFetchedAgain) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, "", clock);
+  ASSERT_EQ(Bytes(cache.Get(Later())), SeedBytes(1));
+  clock.Advance(kLifetime - absl::Seconds(1));
+  EXPECT_EQ(Bytes(cache.Get(Later())), SeedBytes(1));
+  EXPECT_EQ(source.fetches(), 1) << "still valid: served from memory";
+  clock.Advance(absl::Seconds(1));  // now == expires_at
+  absl::StatusOr<FirstSeed> renewed = cache.Get(Later());
+  EXPECT_EQ(Bytes(renewed), SeedBytes(2));
+  EXPECT_EQ(source.fetches(), 2);
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_EQ(renewed->expires_at, Start() + 2 * kLifetime);
+}
+
+TEST(SeedCacheTest, SeedAlreadyExpiredByOurClockIsRefused) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  source.SetSentExpiry(Start() - absl::Seconds(1));  // the server's clock is behind
+  SeedCache cache(Gw(), source, "", clock);
+  absl::StatusOr<FirstSeed> s = cache.Get(Later());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.status().message().find("expired"), absl::string_view::npos) << s.status();
+  EXPECT_FALSE(cache.held_epoch().has_value());
+}
+
+TEST(SeedCacheTest, RefreshReplacesTheSeedWhenTheServerSendsANewEpoch) {
+  const std::string file = TempFile();
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, file, clock);
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  clock.Advance(kLifetime * 0.75);
+  ASSERT_TRUE(cache.Refresh(Later(), 1).ok());
+  EXPECT_EQ(source.calls().back().epoch, 1u) << "asked to renew epoch 1";
+  EXPECT_EQ(cache.held_epoch(), 2u);
+  EXPECT_EQ(Bytes(cache.Get(Later())), SeedBytes(2));
+  absl::StatusOr<FirstSeed> saved = LoadSeedFile(file, Gw());
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->seed_epoch, 2u);
+  EXPECT_EQ(saved->expires_at, Start() + kLifetime * 1.75);
+  EXPECT_EQ(source.fetches(), 2);
+}
+
+TEST(SeedCacheTest, FailedRefreshKeepsServingTheHeldSeed) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, "", clock);
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  source.SetFetchError(absl::UnavailableError("connection refused"));
+  const absl::Status refreshed = cache.Refresh(Later(), 1);
+  EXPECT_EQ(refreshed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(cache.held_epoch(), 1u);
+  EXPECT_EQ(Bytes(cache.Get(Later())), SeedBytes(1));
+  EXPECT_EQ(source.fetches(), 2) << "the Get after the failed refresh did not fetch";
+}
+
+// Get leads the fetch; a Refresh arriving meanwhile joins it.
+TEST(SeedCacheTest, RefreshDuringAFetchJoinsIt) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  std::promise<void> release;
+  source.SetGate(release.get_future().share());
+  SeedCache cache(Gw(), source, "", clock);
+  absl::StatusOr<FirstSeed> got;
+  std::thread getter([&] { got = cache.Get(Later()); });
+  ASSERT_TRUE(source.WaitForCalls(1));
+  absl::Status refreshed;
+  std::thread refresher([&] { refreshed = cache.Refresh(Later(), 0); });
+  const bool joined = AwaitWaiters(cache, 1);
+  release.set_value();
+  getter.join();
+  refresher.join();
+  EXPECT_TRUE(joined) << "the Refresh did not wait for the fetch in flight";
+  EXPECT_TRUE(refreshed.ok()) << refreshed;
+  EXPECT_EQ(Bytes(got), SeedBytes(1));
+  EXPECT_EQ(source.fetches(), 1);
+  EXPECT_EQ(cache.upstream_requests(), 1u);
+}
+
+// Refresh leads the fetch (the held seed has expired); a Get waits for it.
+TEST(SeedCacheTest, GetDuringARefreshOfAnExpiredSeedWaitsForIt) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, "", clock);
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  clock.Advance(kLifetime);
+  std::promise<void> release;
+  source.SetGate(release.get_future().share());
+  absl::Status refreshed;
+  std::thread refresher([&] { refreshed = cache.Refresh(Later(), 1); });
+  ASSERT_TRUE(source.WaitForCalls(2));
+  absl::StatusOr<FirstSeed> got;
+  std::thread getter([&] { got = cache.Get(Later()); });
+  const bool waited = AwaitWaiters(cache, 1);
+  release.set_value();
+  refresher.join();
+  getter.join();
+  EXPECT_TRUE(waited) << "the Get did not wait for the refresh in flight";
+  EXPECT_TRUE(refreshed.ok()) << refreshed;
+  EXPECT_EQ(Bytes(got), SeedBytes(2));
+  EXPECT_EQ(source.fetches(), 2) << "one for the first Get, one shared by Refresh and Get";
+}
+
+// While a refresh is in flight, a still-valid seed is served without waiting.
+TEST(SeedCacheTest, GetDuringARefreshServesTheValidSeed) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, "", clock);
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  std::promise<void> release;
+  source.SetGate(release.get_future().share());
+  std::thread refresher([&] { EXPECT_TRUE(cache.Refresh(Later(), 1).ok()); });
+  ASSERT_TRUE(source.WaitForCalls(2));
+  // Were it to wait for the refresh, it would get Unavailable at its deadline.
+  EXPECT_EQ(Bytes(cache.Get(absl::Now() + absl::Seconds(30))), SeedBytes(1));
+  release.set_value();
+  refresher.join();
+  EXPECT_EQ(cache.held_epoch(), 2u);
+}
+
+TEST(SeedCacheTest, DropForgetsTheSeedAndRemovesTheFile) {
+  const std::string file = TempFile();
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, file, clock);
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  ASSERT_TRUE(LoadSeedFile(file, Gw()).ok());
+  ASSERT_TRUE(cache.Drop().ok());
+  EXPECT_FALSE(cache.held().has_value());
+  EXPECT_EQ(LoadSeedFile(file, Gw()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(cache.Drop().ok()) << "dropping twice is fine";
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  EXPECT_EQ(source.fetches(), 2) << "the next Get fetches again";
+}
+
+// A fetch that was in flight when the seed was dropped must not resurrect it.
+TEST(SeedCacheTest, DropDiscardsAFetchInFlight) {
+  const std::string file = TempFile();
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  std::promise<void> release;
+  source.SetGate(release.get_future().share());
+  SeedCache cache(Gw(), source, file, clock);
+  absl::StatusOr<FirstSeed> got;
+  std::thread getter([&] { got = cache.Get(Later()); });
+  ASSERT_TRUE(source.WaitForCalls(1));
+  ASSERT_TRUE(cache.Drop().ok());
+  release.set_value();
+  getter.join();
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(cache.held().has_value());
+  EXPECT_EQ(LoadSeedFile(file, Gw()).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SeedCacheTest, ReportsTheHeldSeedAndTheLastUpstreamContact) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, "", clock);
+  EXPECT_FALSE(cache.held().has_value());
+  EXPECT_EQ(cache.last_upstream_contact(), absl::InfinitePast());
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  const std::optional<HeldSeedInfo> held = cache.held();
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->seed_epoch, 1u);
+  EXPECT_EQ(held->created_at, Start());
+  EXPECT_EQ(held->expires_at, Start() + kLifetime);
+  EXPECT_EQ(cache.last_upstream_contact(), Start());
+  clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(cache.QueryStatus(Later(), 1).ok());
+  EXPECT_EQ(cache.last_upstream_contact(), Start() + absl::Minutes(1));
+  clock.Advance(absl::Minutes(1));
+  source.SetStatusError(absl::UnavailableError("down"));
+  EXPECT_FALSE(cache.QueryStatus(Later(), 1).ok());
+  EXPECT_EQ(cache.last_upstream_contact(), Start() + absl::Minutes(1)) << "failures do not count";
 }
 
 }  // namespace

@@ -2,11 +2,15 @@
 // reaches the CPNS Server again.
 //
 // One file, mode 0600, replaced atomically (write, fsync, rename, fsync dir).
-// Format (text, one "key value" per line):
-//   cpns-gateway-first-seed 1
+// Format (text, one "key value" per line, in this order):
+//   cpns-gateway-first-seed 2
 //   gw_id <gw_id>
 //   seed_epoch <n>
+//   created_at <Unix seconds>
+//   expires_at <Unix seconds; 0: unknown>
 //   first_seed <64 lowercase hex digits>
+// Version 1 files (no created_at/expires_at lines, written before seeds
+// expired) still load, with created_at the Unix epoch and expires_at unknown.
 // Thread-compatible functions.
 #ifndef CPNS_GATEWAY_SEED_FILE_H_
 #define CPNS_GATEWAY_SEED_FILE_H_
@@ -23,6 +27,9 @@ namespace cpns::gateway {
 absl::StatusOr<FirstSeed> LoadSeedFile(const std::string& path, const GatewayId& gw_id);
 
 absl::Status SaveSeedFile(const std::string& path, const FirstSeed& seed);
+
+// Removes the file durably (unlink, fsync dir). OK if there is none.
+absl::Status RemoveSeedFile(const std::string& path);
 
 }  // namespace cpns::gateway
 

@@ -1,0 +1,119 @@
+// Thin RAII wrappers over the SQLite C API, with Status errors, for the
+// programs that keep state in SQLite (the server's store, the gateway's
+// state). Not thread-safe: callers serialize their connection.
+#ifndef CPNS_CORE_SQLITE_H_
+#define CPNS_CORE_SQLITE_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "core/status_macros.h"
+
+namespace cpns::sqlite {
+
+// BUSY, LOCKED, I/O and full-disk errors are Unavailable (retry later);
+// everything else is Internal.
+inline absl::Status Error(sqlite3* db, absl::string_view what) {
+  const int code = sqlite3_errcode(db);
+  std::string msg = absl::StrCat("SQLite ", what, ": ", sqlite3_errmsg(db));
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_IOERR ||
+      code == SQLITE_FULL || code == SQLITE_CANTOPEN) {
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+inline absl::Status Exec(sqlite3* db, const char* sql) {
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Error(db, absl::StrCat("exec '", absl::string_view(sql).substr(0, 40), "'"));
+  }
+  return absl::OkStatus();
+}
+
+// A prepared statement, finalized on every path out.
+class Statement {
+ public:
+  static absl::StatusOr<Statement> Prepare(sqlite3* db, absl::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+        SQLITE_OK) {
+      return Error(db, "prepare");
+    }
+    return Statement(db, stmt);
+  }
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
+  Statement& operator=(Statement&& o) noexcept {
+    std::swap(db_, o.db_);
+    std::swap(stmt_, o.stmt_);
+    return *this;
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  void Bind(int i, absl::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void BindBlob(int i, absl::string_view b) {
+    sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+  }
+  // True while a row is available; false when done.
+  absl::StatusOr<bool> Step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Error(db_, "step");
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  absl::string_view Text(int col) {
+    return {reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col)),
+            static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+  }
+  absl::string_view Blob(int col) {
+    return {static_cast<const char*>(sqlite3_column_blob(stmt_, col)),
+            static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+  }
+
+ private:
+  Statement(sqlite3* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// Runs `body` in a BEGIN IMMEDIATE transaction (the write lock is taken
+// first); commits when it succeeds, rolls back otherwise.
+template <typename Body>
+auto InWriteTransaction(sqlite3* db, Body body) -> decltype(body()) {
+  CPNS_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  auto result = body();
+  if (!result.ok()) {
+    Exec(db, "ROLLBACK").IgnoreError();
+    return result;
+  }
+  if (absl::Status s = Exec(db, "COMMIT"); !s.ok()) {
+    // A failed COMMIT can leave the transaction open; never wedge the connection.
+    if (!sqlite3_get_autocommit(db)) Exec(db, "ROLLBACK").IgnoreError();
+    return s;
+  }
+  return result;
+}
+
+// Runs `body` in a deferred transaction, so that all its reads see one
+// snapshot even while other processes write. It only reads: it always ends
+// with ROLLBACK, which cannot leave the transaction open.
+template <typename Body>
+auto InReadTransaction(sqlite3* db, Body body) -> decltype(body()) {
+  CPNS_RETURN_IF_ERROR(Exec(db, "BEGIN DEFERRED"));
+  auto result = body();
+  Exec(db, "ROLLBACK").IgnoreError();
+  return result;
+}
+
+}  // namespace cpns::sqlite
+
+#endif  // CPNS_CORE_SQLITE_H_

@@ -1,0 +1,29 @@
+#include "gateway/first_seed.h"
+
+namespace cpns::gateway {
+
+absl::string_view SeedStateName(SeedState state) {
+  switch (state) {
+    case SeedState::kActive: return "ACTIVE";
+    case SeedState::kRotated: return "ROTATED";
+    case SeedState::kRetired: return "RETIRED";
+    case SeedState::kRevoked: return "REVOKED";
+    case SeedState::kUnknown: return "UNKNOWN";
+  }
+  return "UNKNOWN";
+}
+
+std::string FormatSeedTime(absl::Time t) {
+  if (t == absl::InfiniteFuture()) return "unknown";
+  return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
+}
+
+absl::Time ExpiryFromUnixSeconds(int64_t seconds) {
+  return seconds == 0 ? absl::InfiniteFuture() : absl::FromUnixSeconds(seconds);
+}
+
+int64_t ExpiryToUnixSeconds(absl::Time expires_at) {
+  return expires_at == absl::InfiniteFuture() ? 0 : absl::ToUnixSeconds(expires_at);
+}
+
+}  // namespace cpns::gateway

@@ -1,0 +1,220 @@
+#include "gateway/state_db.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/sqlite.h"
+#include "core/status_macros.h"
+#include "gateway/pairing_code.h"
+
+namespace cpns::gateway {
+
+using sqlite::Exec;
+using sqlite::InWriteTransaction;
+using sqlite::Statement;
+
+namespace {
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS pairing_codes (
+  code_hash   BLOB    PRIMARY KEY,
+  entity_type TEXT    NOT NULL,
+  entity_id   TEXT    NOT NULL,
+  user_id     TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER
+);
+CREATE TABLE IF NOT EXISTS assignments (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          INTEGER NOT NULL,
+  entity_type TEXT    NOT NULL,
+  entity_id   TEXT    NOT NULL,
+  user_id     TEXT    NOT NULL,
+  seed_epoch  INTEGER NOT NULL,
+  fingerprint BLOB    NOT NULL,
+  not_after   INTEGER NOT NULL,
+  admitted_by TEXT    NOT NULL,
+  peer        TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  json       TEXT    NOT NULL,
+  written_at INTEGER NOT NULL
+);
+)sql";
+
+absl::Status WrongCode() {
+  return absl::PermissionDeniedError(
+      "the pairing code is not valid: unknown, already used, expired, or made for another "
+      "entity or user; ask the gateway's owner for a new one (cpns-gw pair add)");
+}
+
+absl::StatusOr<Assignee> ReadAssignee(Statement& q, int first) {
+  CPNS_ASSIGN_OR_RETURN(EntityType type, ParseEntityType(q.Text(first)));
+  CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(q.Text(first + 1)));
+  CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(q.Text(first + 2)));
+  return Assignee{type, std::move(entity), std::move(user)};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GatewayStateDb>> GatewayStateDb::Open(const std::string& state_dir,
+                                                                    const Clock& clock) {
+  const std::string path = absl::StrCat(state_dir, "/gateway.db");
+  const mode_t old_mask = ::umask(0077);  // the file and its WAL: the gateway's alone
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  ::umask(old_mask);
+  if (rc != SQLITE_OK) {
+    std::string msg = absl::StrCat("cannot open the gateway state ", path, ": ",
+                                   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close(db);
+    return absl::UnavailableError(msg);
+  }
+  std::unique_ptr<GatewayStateDb> store(new GatewayStateDb(db, clock));
+  sqlite3_busy_timeout(db, 5000);
+  MutexLock lock(&store->mu_);
+  CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
+  CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
+  CPNS_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+GatewayStateDb::~GatewayStateDb() { sqlite3_close(db_); }
+
+absl::Status GatewayStateDb::Migrate() {
+  return InWriteTransaction(db_, [&] { return Exec(db_, kSchema); });
+}
+
+absl::StatusOr<SecretBytes> GatewayStateDb::AddPairingCode(const Assignee& assignee,
+                                                           absl::Duration ttl) {
+  if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 7)) {
+    return absl::InvalidArgumentError("--ttl must be positive and at most 7 days");
+  }
+  CPNS_ASSIGN_OR_RETURN(SecretBytes code, NewPairingCode());
+  CPNS_ASSIGN_OR_RETURN(SecretBytes canonical, NormalizePairingCode(code.RevealSecret()));
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
+      "INSERT INTO pairing_codes (code_hash, entity_type, entity_id, user_id, created_at, "
+      "expires_at) VALUES (?, ?, ?, ?, ?, ?)"));
+  add.BindBlob(1, PairingCodeHash(canonical));
+  add.Bind(2, EntityTypeName(assignee.entity_type));
+  add.Bind(3, assignee.entity_id.value());
+  add.Bind(4, assignee.user_id.value());
+  add.Bind(5, now);
+  add.Bind(6, now + absl::ToInt64Seconds(ttl));
+  CPNS_RETURN_IF_ERROR(add.Step().status());
+  return code;
+}
+
+absl::Status GatewayStateDb::ConsumePairingCode(absl::string_view typed,
+                                                const Assignee& assignee) {
+  CPNS_ASSIGN_OR_RETURN(SecretBytes canonical, NormalizePairingCode(typed));
+  const std::string hash = PairingCodeHash(canonical);
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  MutexLock lock(&mu_);
+  return InWriteTransaction(db_, [&]() -> absl::Status {
+    CPNS_ASSIGN_OR_RETURN(Statement pending, Statement::Prepare(db_,
+        "SELECT code_hash, entity_type, entity_id, user_id FROM pairing_codes "
+        "WHERE used_at IS NULL AND expires_at > ?"));
+    pending.Bind(1, now);
+    // Compare against every pending code, without stopping at a match, so the
+    // time taken says nothing about the code.
+    bool found = false;
+    for (;;) {
+      CPNS_ASSIGN_OR_RETURN(bool row, pending.Step());
+      if (!row) break;
+      const bool same_code = ConstantTimeEquals(pending.Blob(0), hash);
+      const bool same_holder = pending.Text(1) == EntityTypeName(assignee.entity_type) &&
+                               pending.Text(2) == assignee.entity_id.value() &&
+                               pending.Text(3) == assignee.user_id.value();
+      found |= same_code & same_holder;
+    }
+    if (!found) return WrongCode();
+    CPNS_ASSIGN_OR_RETURN(Statement use, Statement::Prepare(db_,
+        "UPDATE pairing_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL"));
+    use.Bind(1, now);
+    use.BindBlob(2, hash);
+    CPNS_RETURN_IF_ERROR(use.Step().status());
+    if (sqlite3_changes(db_) != 1) return WrongCode();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int> GatewayStateDb::PendingPairingCodes() {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
+      "SELECT count(*) FROM pairing_codes WHERE used_at IS NULL AND expires_at > ?"));
+  q.Bind(1, absl::ToUnixSeconds(clock_.Now()));
+  CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? static_cast<int>(q.Int(0)) : 0;
+}
+
+absl::Status GatewayStateDb::RecordAssignment(const AssignmentRecord& r) {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
+      "INSERT INTO assignments (at, entity_type, entity_id, user_id, seed_epoch, fingerprint, "
+      "not_after, admitted_by, peer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  add.Bind(1, absl::ToUnixSeconds(r.at));
+  add.Bind(2, EntityTypeName(r.assignee.entity_type));
+  add.Bind(3, r.assignee.entity_id.value());
+  add.Bind(4, r.assignee.user_id.value());
+  add.Bind(5, static_cast<int64_t>(r.seed_epoch));
+  add.BindBlob(6, r.second_seed_fingerprint);
+  add.Bind(7, r.not_after);
+  add.Bind(8, r.admitted_by);
+  add.Bind(9, r.peer);
+  return add.Step().status();
+}
+
+absl::StatusOr<std::vector<AssignmentRecord>> GatewayStateDb::ListAssignments(int64_t after_id,
+                                                                              int limit) {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
+      "SELECT id, at, entity_type, entity_id, user_id, seed_epoch, fingerprint, not_after, "
+      "admitted_by, peer FROM assignments WHERE id > ? ORDER BY id LIMIT ?"));
+  q.Bind(1, after_id);
+  q.Bind(2, static_cast<int64_t>(limit));
+  std::vector<AssignmentRecord> out;
+  for (;;) {
+    CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    CPNS_ASSIGN_OR_RETURN(Assignee assignee, ReadAssignee(q, 2));
+    out.push_back(AssignmentRecord{q.Int(0), absl::FromUnixSeconds(q.Int(1)), std::move(assignee),
+                                   static_cast<uint32_t>(q.Int(5)), std::string(q.Blob(6)),
+                                   q.Int(7), std::string(q.Text(8)), std::string(q.Text(9))});
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> GatewayStateDb::CountAssignments() {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, "SELECT count(*) FROM assignments"));
+  CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.Int(0) : 0;
+}
+
+absl::Status GatewayStateDb::WriteStatus(absl::string_view json) {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement put, Statement::Prepare(db_,
+      "INSERT INTO status (id, json, written_at) VALUES (1, ?, ?) "
+      "ON CONFLICT (id) DO UPDATE SET json = excluded.json, written_at = excluded.written_at"));
+  put.Bind(1, json);
+  put.Bind(2, absl::ToUnixSeconds(clock_.Now()));
+  return put.Step().status();
+}
+
+absl::StatusOr<std::string> GatewayStateDb::ReadStatus() {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, "SELECT json FROM status WHERE id = 1"));
+  CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return absl::NotFoundError("the gateway daemon has not written its status yet");
+  return std::string(q.Text(0));
+}
+
+}  // namespace cpns::gateway

@@ -1,0 +1,82 @@
+// GatewayStateDb: what the gateway keeps for its owner, in one SQLite file in
+// its state directory (`gateway.db`, mode 0600): the pending pairing codes
+// (hashed), the record of every assignment, and the daemon's last status.
+//
+// `cpns-gw pair add`, `assignments list` and `status` open the same file as
+// the running daemon; SQLite's locking keeps them consistent (WAL). Writes
+// are committed with synchronous=NORMAL: durable across a crash of the
+// daemon; a power cut may lose the last few records. Thread-safe.
+#ifndef CPNS_GATEWAY_STATE_DB_H_
+#define CPNS_GATEWAY_STATE_DB_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/mutex.h"
+#include "cpns/core/clock.h"
+#include "cpns/core/identifiers.h"
+#include "cpns/core/secret_bytes.h"
+
+struct sqlite3;
+
+namespace cpns::gateway {
+
+// One issued EUKey, without the key: its 2nd seed's fingerprint names it
+// (the same fingerprint `cpns-server keys revoke --fingerprint` takes).
+struct AssignmentRecord {
+  int64_t id = 0;  // assigned by the store
+  absl::Time at;
+  Assignee assignee;
+  uint32_t seed_epoch = 0;
+  std::string second_seed_fingerprint;  // 32 bytes
+  int64_t not_after = 0;
+  std::string admitted_by;  // "pairing-code", "certificate", "open"
+  std::string peer;         // the gRPC peer address
+};
+
+class GatewayStateDb {
+ public:
+  // Opens (creating when missing, mode 0600) <state_dir>/gateway.db. `clock`
+  // must outlive the store. The directory must exist.
+  static absl::StatusOr<std::unique_ptr<GatewayStateDb>> Open(const std::string& state_dir,
+                                                             const Clock& clock);
+  ~GatewayStateDb();
+
+  // A new one-time code for exactly `assignee`, valid for `ttl`; returns it
+  // formatted ("XXXXX-XXXXX"). Only its hash is stored.
+  absl::StatusOr<SecretBytes> AddPairingCode(const Assignee& assignee, absl::Duration ttl);
+  // Accepts `typed` once, if it is a pending unexpired code made for
+  // `assignee`, and marks it used. PermissionDenied with one message for
+  // every kind of wrong code (unknown, used, expired, another entity), so a
+  // guesser learns nothing; InvalidArgument if it is not shaped like a code.
+  // Every pending code is compared, in constant time.
+  absl::Status ConsumePairingCode(absl::string_view typed, const Assignee& assignee);
+  // How many codes are pending (unused, unexpired).
+  absl::StatusOr<int> PendingPairingCodes();
+
+  absl::Status RecordAssignment(const AssignmentRecord& record);
+  // Records with id > after_id, oldest first, at most `limit`.
+  absl::StatusOr<std::vector<AssignmentRecord>> ListAssignments(int64_t after_id, int limit);
+  absl::StatusOr<int64_t> CountAssignments();
+
+  // The daemon's status (a JSON text), replaced as a whole.
+  absl::Status WriteStatus(absl::string_view json);
+  // NotFound if the daemon never wrote one.
+  absl::StatusOr<std::string> ReadStatus();
+
+ private:
+  GatewayStateDb(sqlite3* db, const Clock& clock) : db_(db), clock_(clock) {}
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  const Clock& clock_;
+};
+
+}  // namespace cpns::gateway
+
+#endif  // CPNS_GATEWAY_STATE_DB_H_
