@@ -35,7 +35,10 @@ struct Rig {
                                                  .cert_file = dir + "/pki/gw-gw-bench.crt",
                                                  .key_file = dir + "/pki/gw-gw-bench.key"}},
                               .state_dir = dir + "/state",
-                              .pn_listen = {"unix:" + dir + "/gw.sock"}};
+                              .pn_listen = {"unix:" + dir + "/gw.sock"},
+                              .admission = {.mode = gateway::AdmissionMode::kOpen,
+                                            .per_peer_per_minute = 0,
+                                            .per_entity_per_minute = 0}};
     gw = std::move(*gateway::Gateway::Start(o, clock));
     client = std::move(*assignee::EUKeyClient::Create({.gateway = "unix:" + dir + "/gw.sock"}));
   }
@@ -50,7 +53,7 @@ void BM_AssignEUKeyOverUnixSocket(benchmark::State& state) {
   static Rig* rig = new Rig();  // shared by the threads; lives until exit
   const Assignee a{EntityType::kPne, *EntityId::Parse("headset"), *UserId::Parse("alice")};
   for (auto _ : state) {
-    auto r = rig->client->Request(a, absl::Seconds(10));
+    auto r = rig->client->Request(a, absl::Seconds(10), SecretBytes());
     if (!r.ok()) state.SkipWithError(std::string(r.status().message()).c_str());
   }
   state.SetItemsProcessed(state.iterations());

@@ -2,6 +2,10 @@
 //   cpns-gw serve --gw-id ID --server HOST:PORT --server-ca F --cert F --key F
 //                 --state-dir DIR --pn-listen unix:PATH [--pn-listen tls:HOST:PORT ...]
 //                 [--refresh-at 0.75] [--refresh-jitter 0.05] [--seed-check-interval 15m]
+//                 [--admission pairing|open] [--allow-user U]... [--allow-entity-type T]...
+//   cpns-gw pair add --state-dir DIR --entity-type PNE --entity-id ID --user-id ID [--ttl 10m]
+//   cpns-gw status --state-dir DIR [--json]
+//   cpns-gw assignments list --state-dir DIR [--json]
 #include <spdlog/spdlog.h>
 
 #include "core/logging.h"
@@ -15,6 +19,7 @@
 #include "core/process.h"
 #include "cpns/core/clock.h"
 #include "gateway/gateway.h"
+#include "owner.h"
 
 namespace {
 
@@ -27,6 +32,9 @@ struct Flags {
   std::string seed_check_interval = "15m";
   std::string ready_file;
   std::string log_level;
+  std::string admission = "pairing";
+  std::vector<std::string> allow_users, allow_entity_types;
+  cpns::gw_cli::OwnerFlags owner;
 };
 
 // A number in [lo, hi], as a usage error otherwise. (CLI::Range lets NaN through.)
@@ -53,6 +61,15 @@ int Serve(Flags& f) {
   if (!check.ok()) return cpns::cli::Fail(kProgram, check.status());
   f.options.refresh.check_interval = *check;
   f.options.refresh.upstream_timeout = *upstream;
+  auto mode = cpns::gateway::ParseAdmissionMode(f.admission);
+  if (!mode.ok()) return cpns::cli::Fail(kProgram, mode.status());
+  f.options.admission.mode = *mode;
+  f.options.admission.allowed_users.insert(f.allow_users.begin(), f.allow_users.end());
+  for (const std::string& t : f.allow_entity_types) {
+    auto type = cpns::ParseEntityType(t);
+    if (!type.ok()) return cpns::cli::Fail(kProgram, type.status());
+    f.options.admission.allowed_entity_types.insert(*type);
+  }
   // Files and sockets are private unless widened on purpose (sockets: 0660).
   ::umask(0077);
   cpns::RealClock clock;
@@ -119,9 +136,51 @@ int main(int argc, char** argv) {
                     "How often to ask the CPNS Server whether the 1st seed is still current")
       ->capture_default_str()
       ->check(cpns::cli::Duration("--seed-check-interval"));
+  serve->add_option("--admission", f.admission,
+                    "Who gets a key: pairing (a one-time code from `pair add`) or open (unix: "
+                    "listeners only)")
+      ->capture_default_str();
+  serve->add_option("--allow-user", f.allow_users, "Only these users (repeatable; default any)");
+  serve->add_option("--allow-entity-type", f.allow_entity_types,
+                    "Only these entity types, PNE or PNGW (repeatable; default any)");
+  serve->add_option("--rate-limit-per-peer", o.admission.per_peer_per_minute,
+                    "Requests a minute from one peer (0: unlimited)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  serve->add_option("--rate-limit-per-entity", o.admission.per_entity_per_minute,
+                    "Requests a minute for one entity (0: unlimited)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 
+  auto& w = f.owner;
+  auto state_dir = [&](CLI::App* c) {
+    c->add_option("--state-dir", w.state_dir, "The gateway's state directory")->required();
+  };
+  CLI::App* pair = app.add_subcommand("pair", "Pairing codes for the devices of this gateway");
+  pair->require_subcommand(1);
+  CLI::App* pair_add = pair->add_subcommand("add", "Make a one-time code for one entity and user");
+  state_dir(pair_add);
+  pair_add->add_option("--entity-type", w.entity_type, "PNE or PNGW")->capture_default_str();
+  pair_add->add_option("--entity-id", w.entity_id, "The entity the code is for")->required();
+  pair_add->add_option("--user-id", w.user_id, "The user the code is for")->required();
+  pair_add->add_option("--ttl", w.ttl, "How long the code is valid")
+      ->capture_default_str()
+      ->check(cpns::cli::Duration("--ttl"));
+  pair_add->add_flag("--json", w.json, "Print JSON (field `code`)");
+  CLI::App* status = app.add_subcommand("status", "What the running gateway reports");
+  state_dir(status);
+  status->add_flag("--json", w.json, "Print JSON");
+  CLI::App* assignments = app.add_subcommand("assignments", "The record of issued EUKeys");
+  assignments->require_subcommand(1);
+  CLI::App* list = assignments->add_subcommand("list", "Every assignment, oldest first");
+  state_dir(list);
+  list->add_flag("--json", w.json, "Print JSON");
+
   if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
+  if (pair_add->parsed()) return cpns::gw_cli::PairAdd(w);
+  if (status->parsed()) return cpns::gw_cli::Status(w);
+  if (list->parsed()) return cpns::gw_cli::AssignmentsList(w);
   return Serve(f);
 }

@@ -23,6 +23,7 @@ struct Flags {
   bool json = false;
   bool show_key = false;
   std::string save;      // request --save FILE
+  std::string pairing_code;
   std::string key_file;  // authenticate --key-file FILE
   cpns::assignee::AuthClientOptions auth;
   std::string auth_gateway;
@@ -73,7 +74,8 @@ int Request(const Flags& f) {
   if (!timeout.ok()) return cpns::cli::Fail(kProgram, timeout.status());
   auto client = cpns::assignee::EUKeyClient::Create(f.client);
   if (!client.ok()) return cpns::cli::Fail(kProgram, client.status());
-  auto assignment = (*client)->Request(*assignee, *timeout);
+  auto assignment = (*client)->Request(*assignee, *timeout,
+                                       cpns::SecretBytes::CopyFrom(f.pairing_code));
   if (!assignment.ok()) return cpns::cli::Fail(kProgram, assignment.status());
   if (!f.save.empty()) {
     if (absl::Status s = cpns::assignee::SaveAssignment(f.save, *assignment); !s.ok()) {
@@ -132,6 +134,8 @@ int main(int argc, char** argv) {
   request->add_flag("--json", f.json, "Print the assignment as JSON, key material included");
   request->add_flag("--show-key", f.show_key, "Print the 2nd seed and the EUKey (hex)");
   request->add_option("--save", f.save, "Keep the assignment in FILE (mode 0600) for authenticate");
+  request->add_option("--pairing-code", f.pairing_code,
+                      "The one-time code the gateway's owner made for this entity and user");
 
   CLI::App* auth = app.add_subcommand(
       "authenticate", "Prove to the CPNS Server that this entity holds its EUKey");

@@ -48,13 +48,15 @@ class GrpcEUKeyClient final : public EUKeyClient {
   explicit GrpcEUKeyClient(std::shared_ptr<grpc::Channel> channel)
       : stub_(cpns::v1::EUKeyService::NewStub(std::move(channel))) {}
 
-  absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee,
-                                          absl::Duration timeout) override {
+  absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee, absl::Duration timeout,
+                                          const SecretBytes& pairing_code) override {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    const cpns::v1::EUKeyAssignmentRequest request = wire::MakeAssignmentRequest(assignee);
+    cpns::v1::EUKeyAssignmentRequest request = wire::MakeAssignmentRequest(assignee);
+    request.set_pairing_code(std::string(pairing_code.RevealSecret()));
     cpns::v1::EUKeyAssignmentResponse response;
     const grpc::Status status = stub_->AssignEUKey(&context, request, &response);
+    wire::WipeSensitiveFields(request);
     if (!status.ok()) return wire::FromGrpcStatus(status);
     absl::StatusOr<EUKeyAssignment> assignment = Validate(assignee, response);
     wire::WipeSensitiveFields(response);

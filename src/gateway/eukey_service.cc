@@ -36,8 +36,9 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
   absl::Status status = Assign(*request, UpstreamDeadline(absl::FromChrono(context->deadline())),
-                               *response);
+                               context->peer(), *response);
   if (!status.ok()) {
+    CountRefusal(status);
     spdlog::warn("EUKey Assignment Request from {} refused: {}: {}", context->peer(),
                  absl::StatusCodeToString(status.code()), status.message());
     return wire::ToGrpcStatus(status);
@@ -49,10 +50,24 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+void EUKeyServiceImpl::CountRefusal(const absl::Status& status) {
+  MutexLock lock(&mu_);
+  ++refusals_[absl::StatusCodeToString(status.code())];
+}
+
+std::map<std::string, uint64_t> EUKeyServiceImpl::refusals() const {
+  MutexLock lock(&mu_);
+  return refusals_;
+}
+
 absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& request,
-                                      absl::Time deadline,
+                                      absl::Time deadline, absl::string_view peer,
                                       cpns::v1::EUKeyAssignmentResponse& response) {
   CPNS_ASSIGN_OR_RETURN(Assignee assignee, wire::ParseAssignmentRequest(request));  // step 1
+  // Who may get a key: decided (and a pairing code spent) before any secret
+  // is touched.
+  CPNS_ASSIGN_OR_RETURN(std::string admitted_by,
+                        admission_.Admit(assignee, request.pairing_code(), peer));
   CPNS_ASSIGN_OR_RETURN(FirstSeed seed, cache_.Get(deadline));                       // steps 2-5
   CPNS_ASSIGN_OR_RETURN(SecretBytes nonce, SecureRandomBytes(kNonceSize));
   CPNS_ASSIGN_OR_RETURN(SecretBytes second,                                          // step 6
@@ -69,7 +84,15 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
   response.set_entity_type(request.entity_type());
   response.set_entity_id(assignee.entity_id.value());
   response.set_user_id(assignee.user_id.value());
-  return absl::OkStatus();
+  // The owner's record, written before the key leaves: an assignment that is
+  // not recorded is not made.
+  return state_.RecordAssignment({.at = clock_.Now(),
+                                  .assignee = assignee,
+                                  .seed_epoch = seed.seed_epoch,
+                                  .second_seed_fingerprint = SecondSeedFingerprint(second),
+                                  .not_after = not_after,
+                                  .admitted_by = std::move(admitted_by),
+                                  .peer = std::string(peer)});
 }
 
 }  // namespace cpns::gateway

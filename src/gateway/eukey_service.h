@@ -10,11 +10,16 @@
 #define CPNS_GATEWAY_EUKEY_SERVICE_H_
 
 #include <atomic>
+#include <map>
+#include <string>
 
 #include "absl/time/time.h"
 #include "cpns/core/clock.h"
 #include "cpns/v1/cpns.grpc.pb.h"
+#include "core/mutex.h"
+#include "gateway/admission.h"
 #include "gateway/seed_cache.h"
+#include "gateway/state_db.h"
 
 namespace cpns::gateway {
 
@@ -25,15 +30,19 @@ struct AssignmentPolicy {
 
 class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
  public:
-  // `cache` and `clock` must outlive the service.
-  EUKeyServiceImpl(SeedCache& cache, const Clock& clock, AssignmentPolicy policy)
-      : cache_(cache), clock_(clock), policy_(policy) {}
+  // All must outlive the service. Every request passes `admission` first;
+  // every assignment is recorded in `state` before it is answered.
+  EUKeyServiceImpl(SeedCache& cache, Admission& admission, GatewayStateDb& state,
+                   const Clock& clock, AssignmentPolicy policy)
+      : cache_(cache), admission_(admission), state_(state), clock_(clock), policy_(policy) {}
 
   grpc::Status AssignEUKey(grpc::ServerContext* context,
                            const cpns::v1::EUKeyAssignmentRequest* request,
                            cpns::v1::EUKeyAssignmentResponse* response) override;
 
   uint64_t assignments_issued() const { return issued_.load(); }
+  // Refused requests since start, by status code name.
+  std::map<std::string, uint64_t> refusals() const;
 
  private:
   // The deadline for obtaining the 1st seed on behalf of a caller.
@@ -41,12 +50,17 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
   // not_after of a key issued now from a seed expiring at `seed_expires_at`.
   int64_t NotAfter(absl::Time seed_expires_at) const;
   absl::Status Assign(const cpns::v1::EUKeyAssignmentRequest& request, absl::Time deadline,
-                      cpns::v1::EUKeyAssignmentResponse& response);
+                      absl::string_view peer, cpns::v1::EUKeyAssignmentResponse& response);
+  void CountRefusal(const absl::Status& status);
 
   SeedCache& cache_;
+  Admission& admission_;
+  GatewayStateDb& state_;
   const Clock& clock_;
   const AssignmentPolicy policy_;
   std::atomic<uint64_t> issued_{0};
+  mutable Mutex mu_;
+  std::map<std::string, uint64_t> refusals_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cpns::gateway

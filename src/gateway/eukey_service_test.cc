@@ -2,6 +2,7 @@
 
 #include <grpcpp/server_context.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "gateway/test_fakes.h"
 
@@ -20,7 +21,12 @@ int64_t NotAfter(absl::Duration seed_lifetime, bool server_sends_expiry = true) 
   FakeSeedSource source(clock, seed_lifetime);
   if (!server_sends_expiry) source.SetSentExpiry(absl::InfiniteFuture());
   SeedCache cache(Gw(), source, "", clock);
-  EUKeyServiceImpl service(cache, clock, {.key_lifetime = kKeyLifetime});
+  std::string dir = ::testing::TempDir() + "/eukey_service_XXXXXX";
+  EXPECT_NE(mkdtemp(dir.data()), nullptr);
+  auto state = GatewayStateDb::Open(dir, clock);
+  EXPECT_TRUE(state.ok()) << state.status();
+  Admission open({.mode = AdmissionMode::kOpen}, **state, clock);
+  EUKeyServiceImpl service(cache, open, **state, clock, {.key_lifetime = kKeyLifetime});
   grpc::ServerContext context;
   cpns::v1::EUKeyAssignmentRequest request;
   request.set_entity_type(cpns::v1::ENTITY_TYPE_PNE);

@@ -7,7 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/logging.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
 #include "wire/endpoint.h"
@@ -23,6 +29,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
     return absl::InvalidArgumentError("--pn-listen is required (unix:PATH or tls:HOST:PORT)");
   }
   CPNS_RETURN_IF_ERROR(ValidateRefreshPolicy(options.refresh));
+  if (options.admission.mode == AdmissionMode::kOpen) {
+    for (const std::string& text : options.pn_listen) {
+      if (!absl::StartsWith(text, "unix:")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--admission open is allowed only when every --pn-listen is a unix: socket (a link "
+            "the PN technology protects); ", text, " is not"));
+      }
+    }
+  }
   CPNS_RETURN_IF_ERROR(EnsurePrivateDirectory(options.state_dir));
   std::unique_ptr<Gateway> gw(new Gateway());
   CPNS_ASSIGN_OR_RETURN(gw->server_channel_, MakeServerChannel(options.server));
@@ -32,10 +47,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
                                            absl::StrCat(options.state_dir, "/first_seed"), clock);
   CPNS_RETURN_IF_ERROR(gw->cache_->LoadSaved());
-  gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, clock, options.policy);
+  CPNS_ASSIGN_OR_RETURN(gw->state_, GatewayStateDb::Open(options.state_dir, clock));
+  gw->admission_ = std::make_unique<Admission>(options.admission, *gw->state_, clock);
+  gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
+                                                    clock, options.policy);
+  gw->gw_id_ = gw_id.value();
+  gw->clock_ = &clock;
   CPNS_RETURN_IF_ERROR(gw->Listen(options));
   gw->refresher_ = std::make_unique<SeedRefresher>(*gw->cache_, clock, options.refresh);
   gw->refresher_->Start();
+  CPNS_RETURN_IF_ERROR(gw->WriteStatus());
+  gw->status_thread_ = std::thread([g = gw.get()] { g->StatusLoop(); });
   return gw;
 }
 
@@ -80,11 +102,57 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status Gateway::WriteStatus() {
+  nlohmann::json status = {{"gw_id", gw_id_},
+                           {"admission", std::string(AdmissionModeName(admission_->policy().mode))},
+                           {"written_at", absl::ToUnixSeconds(clock_->Now())}};
+  const std::optional<HeldSeedInfo> held = cache_->held();
+  nlohmann::json seed = {{"held", held.has_value()}};
+  if (held) {
+    seed["seed_epoch"] = held->seed_epoch;
+    seed["created_at"] = absl::ToUnixSeconds(held->created_at);
+    seed["expires_at"] = ExpiryToUnixSeconds(held->expires_at);
+    seed["expired"] = clock_->Now() >= held->expires_at;
+  }
+  status["seed"] = seed;
+  const absl::Time contact = cache_->last_upstream_contact();
+  status["upstream"] = {
+      {"last_contact", contact == absl::InfinitePast() ? nlohmann::json(nullptr)
+                                                       : nlohmann::json(absl::ToUnixSeconds(contact))},
+      {"first_seed_requests", cache_->upstream_requests()}};
+  status["assignments_issued"] = service_->assignments_issued();
+  nlohmann::json refusals = nlohmann::json::object();
+  for (const auto& [code, n] : service_->refusals()) refusals[code] = n;
+  status["refusals"] = refusals;
+  return state_->WriteStatus(status.dump());
+}
+
+void Gateway::StatusLoop() {
+  MutexLock lock(&status_mu_);
+  for (;;) {
+    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(status_mu_) { return stopping_; };
+    if (status_mu_.AwaitWithDeadline(stopping, absl::Now() + absl::Seconds(2))) return;
+    if (absl::Status s = WriteStatus(); !s.ok()) {
+      spdlog::warn("cannot write the gateway status: {}", s.message());
+    }
+  }
+}
+
 Gateway::~Gateway() { Shutdown(absl::Seconds(5)); }
 
 void Gateway::Shutdown(absl::Duration grace) {
+  {
+    MutexLock lock(&status_mu_);
+    stopping_ = true;
+    status_mu_.SignalAll();
+  }
+  const bool was_running = status_thread_.joinable();
+  if (was_running) status_thread_.join();
   if (refresher_ != nullptr) refresher_->Stop();
   wire::StopServer(server_, grace);
+  if (was_running) {  // the final counts
+    if (absl::Status s = WriteStatus(); !s.ok()) spdlog::warn("gateway status: {}", s.message());
+  }
 }
 
 }  // namespace cpns::gateway

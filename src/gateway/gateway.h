@@ -11,6 +11,7 @@
 #include <grpcpp/server.h>
 
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct GatewayOptions {
   std::string pn_key_file;
   AssignmentPolicy policy;
   RefreshPolicy refresh;
+  AdmissionPolicy admission;  // open only when every listener is unix:
 };
 
 class Gateway {
@@ -48,6 +50,9 @@ class Gateway {
   // Bound ports of the tls: listeners, in the order given.
   const std::vector<int>& tls_ports() const { return tls_ports_; }
   const SeedCache& seed_cache() const { return *cache_; }
+  // Writes the daemon's status (seed held, upstream contact, assignments,
+  // refusals; never secrets) to the state database, for `cpns-gw status`.
+  absl::Status WriteStatus();
   void Shutdown(absl::Duration grace);
 
  private:
@@ -58,12 +63,21 @@ class Gateway {
   std::unique_ptr<FirstSeedSource> source_;
   std::unique_ptr<AuthRelay> auth_relay_;
   std::unique_ptr<SeedCache> cache_;
+  std::unique_ptr<GatewayStateDb> state_;
+  std::unique_ptr<Admission> admission_;
   std::unique_ptr<EUKeyServiceImpl> service_;
   std::unique_ptr<SeedRefresher> refresher_;  // uses cache_: declared after it
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::string> unix_paths_;
   std::vector<std::unique_ptr<int>> ports_;
   std::vector<int> tls_ports_;
+  std::string gw_id_;
+  const Clock* clock_ = nullptr;
+  // The status writer: every 2 s until Shutdown.
+  void StatusLoop();
+  Mutex status_mu_;
+  bool stopping_ ABSL_GUARDED_BY(status_mu_) = false;
+  std::thread status_thread_;
 };
 
 }  // namespace cpns::gateway

@@ -174,15 +174,21 @@ TEST_F(FlowTest, SilentServerGivesUnavailableBeforeTheCallersDeadline) {
 
 TEST_F(FlowTest, PnTlsListenerServesWithTheGatewayCertificate) {
   Daemon server = StartServer();
+  // A TCP listener cannot be open: the device brings a pairing code.
   Daemon gw = StartGateway("gw-A", server.address, "",
                            {"--pn-listen", "tls:127.0.0.1:0", "--pn-cert", Pki("gw-gw-A.crt"),
-                            "--pn-key", Pki("gw-gw-A.key")});
+                            "--pn-key", Pki("gw-gw-A.key"), "--admission", "pairing"});
+  const RunResult pair = RunProgram({Program("cpns-gw"), "pair", "add", "--state-dir",
+                                     StateDir("gw-A"), "--entity-id", "tv", "--user-id", "alice",
+                                     "--json"});
+  ASSERT_EQ(pair.exit_code, 0) << pair.err;
+  const std::string code = nlohmann::json::parse(pair.out)["code"];
   // The ready file lists the bound TLS port: "tls_port N".
   const size_t at = gw.ready.find("tls_port ");
   ASSERT_NE(at, std::string::npos) << gw.ready;
   const std::string port = gw.ready.substr(at + 9, gw.ready.find('\n', at) - at - 9);
   const RunResult r = Request("tls:127.0.0.1:" + port, "tv", "alice",
-                              {"--gateway-ca", Pki("ca.crt")});
+                              {"--gateway-ca", Pki("ca.crt"), "--pairing-code", code});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // Without the right CA the assignee refuses the gateway.
   const RunResult untrusted = Request("tls:127.0.0.1:" + port, "tv", "alice",

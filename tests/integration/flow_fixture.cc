@@ -55,6 +55,14 @@ FlowTest::Daemon FlowTest::StartGateway(const std::string& gw_id, const std::str
       Pki("ca.crt"), "--cert", Pki("gw-" + id + ".crt"), "--key", Pki("gw-" + id + ".key"),
       "--state-dir", StateDir(gw_id), "--pn-listen", "unix:" + sock, "--ready-file", ready,
       "--upstream-timeout", "5s"};
+  // Tests of the flow itself admit everyone on the Unix socket, unthrottled;
+  // admission tests pass their own --admission and limits.
+  auto has = [&](const char* flag) {
+    return std::find(extra.begin(), extra.end(), flag) != extra.end();
+  };
+  if (!has("--admission")) argv.insert(argv.end(), {"--admission", "open"});
+  if (!has("--rate-limit-per-peer")) argv.insert(argv.end(), {"--rate-limit-per-peer", "0"});
+  if (!has("--rate-limit-per-entity")) argv.insert(argv.end(), {"--rate-limit-per-entity", "0"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = std::make_unique<Process>(argv, absl::StrCat(dir_, "/gw", n, ".log"));
   EXPECT_TRUE(WaitForFile(ready)) << p->log();

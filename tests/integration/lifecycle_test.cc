@@ -119,7 +119,9 @@ TEST_F(LifecycleTest, RotationGatewayRefreshOldKeyValidUntilRetired) {
   EXPECT_THAT(actions, ::testing::IsSupersetOf({"seed.issue", "seed.rotate", "seed.retire",
                                                 "auth.refused"}));
   for (const json& e : audit) {
-    if (e["action"] == "seed.issue") EXPECT_EQ(e["actor"], "gw:gw-A");
+    if (e["action"] == "seed.issue") {
+      EXPECT_EQ(e["actor"], "gw:gw-A");
+    }
     if (e["action"] == "seed.retire") {
       EXPECT_THAT(std::string(e["actor"]), HasSubstr("admin:"));
       EXPECT_EQ(e["seed_epoch"], 1);

@@ -42,9 +42,11 @@ class EUKeyClient {
 
   // Steps 1 and 7. Returns the gateway's status as is (INVALID_ARGUMENT,
   // UNAVAILABLE, ...) with its message; DataLoss if the response is not a
-  // well-formed assignment for `assignee`.
+  // well-formed assignment for `assignee`. `pairing_code` (may be empty) is
+  // sent when the gateway admits devices by pairing code.
   virtual absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee,
-                                                  absl::Duration timeout) = 0;
+                                                  absl::Duration timeout,
+                                                  const SecretBytes& pairing_code) = 0;
 };
 
 }  // namespace cpns::assignee

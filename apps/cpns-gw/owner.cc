@@ -1,0 +1,139 @@
+#include "owner.h"
+
+#include <sys/stat.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/cli.h"
+#include "cpns/core/clock.h"
+#include "cpns/core/hex.h"
+#include "gateway/state_db.h"
+
+namespace cpns::gw_cli {
+namespace {
+
+constexpr const char* kProgram = "cpns-gw";
+int Fail(const absl::Status& s) { return cli::Fail(kProgram, s); }
+
+std::string Utc(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+// The state database of an existing state directory (never creates one: a
+// typo in --state-dir must not look like an empty gateway).
+absl::StatusOr<std::unique_ptr<gateway::GatewayStateDb>> OpenState(const std::string& dir,
+                                                                  const Clock& clock) {
+  struct stat st;
+  if (dir.empty() || ::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::NotFoundError(absl::StrCat("--state-dir ", dir, " is not a directory"));
+  }
+  return gateway::GatewayStateDb::Open(dir, clock);
+}
+
+}  // namespace
+
+int PairAdd(const OwnerFlags& f) {
+  auto type = ParseEntityType(f.entity_type);
+  if (!type.ok()) return Fail(type.status());
+  auto entity = EntityId::Parse(f.entity_id);
+  if (!entity.ok()) return Fail(entity.status());
+  auto user = UserId::Parse(f.user_id);
+  if (!user.ok()) return Fail(user.status());
+  auto ttl = cli::ParseDuration("--ttl", f.ttl);
+  if (!ttl.ok()) return Fail(ttl.status());
+  RealClock clock;
+  ::umask(0077);
+  auto state = OpenState(f.state_dir, clock);
+  if (!state.ok()) return Fail(state.status());
+  auto code = (*state)->AddPairingCode({*type, *entity, *user}, *ttl);
+  if (!code.ok()) return Fail(code.status());
+  const absl::Time expires = clock.Now() + *ttl;
+  if (f.json) {
+    std::cout << nlohmann::json{{"code", std::string(code->RevealSecret())},
+                                {"entity_type", f.entity_type},
+                                {"entity_id", f.entity_id},
+                                {"user_id", f.user_id},
+                                {"expires_at", absl::ToUnixSeconds(expires)}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << code->RevealSecret() << "\n"
+              << "one-time pairing code for " << f.entity_type << " " << f.entity_id
+              << " (user " << f.user_id << "), valid until " << Utc(expires) << "\n";
+  }
+  return 0;
+}
+
+int Status(const OwnerFlags& f) {
+  RealClock clock;
+  auto state = OpenState(f.state_dir, clock);
+  if (!state.ok()) return Fail(state.status());
+  auto text = (*state)->ReadStatus();
+  if (!text.ok()) return Fail(text.status());
+  nlohmann::json status = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (status.is_discarded()) return Fail(absl::DataLossError("the stored status is not JSON"));
+  auto pending = (*state)->PendingPairingCodes();
+  if (pending.ok()) status["pending_pairing_codes"] = *pending;
+  if (f.json) {
+    std::cout << status.dump(2) << "\n";
+    return 0;
+  }
+  const auto& seed = status["seed"];
+  std::cout << "gateway " << status["gw_id"].get<std::string>() << " (admission "
+            << status["admission"].get<std::string>() << "), status of "
+            << Utc(absl::FromUnixSeconds(status["written_at"].get<int64_t>())) << "\n";
+  if (seed["held"].get<bool>()) {
+    std::cout << "1st seed: held, epoch " << seed["seed_epoch"] << ", expires "
+              << Utc(absl::FromUnixSeconds(seed["expires_at"].get<int64_t>()))
+              << (seed["expired"].get<bool>() ? " (EXPIRED)" : "") << "\n";
+  } else {
+    std::cout << "1st seed: not held\n";
+  }
+  const auto& up = status["upstream"];
+  std::cout << "CPNS Server: "
+            << (up["last_contact"].is_null()
+                    ? std::string("not reached since start")
+                    : absl::StrCat("last answered ",
+                                   Utc(absl::FromUnixSeconds(up["last_contact"].get<int64_t>()))))
+            << "\n";
+  std::cout << "assignments issued since start: " << status["assignments_issued"] << "\n";
+  for (const auto& [code, n] : status["refusals"].items()) {
+    std::cout << "refused " << code << ": " << n << "\n";
+  }
+  return 0;
+}
+
+int AssignmentsList(const OwnerFlags& f) {
+  RealClock clock;
+  auto state = OpenState(f.state_dir, clock);
+  if (!state.ok()) return Fail(state.status());
+  auto records = (*state)->ListAssignments(0, 1'000'000);
+  if (!records.ok()) return Fail(records.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : *records) {
+    if (f.json) {
+      out.push_back({{"id", r.id},
+                     {"at", absl::ToUnixSeconds(r.at)},
+                     {"entity_type", std::string(EntityTypeName(r.assignee.entity_type))},
+                     {"entity_id", r.assignee.entity_id.value()},
+                     {"user_id", r.assignee.user_id.value()},
+                     {"seed_epoch", r.seed_epoch},
+                     {"second_seed_fingerprint", HexEncode(r.second_seed_fingerprint)},
+                     {"not_after", r.not_after},
+                     {"admitted_by", r.admitted_by},
+                     {"peer", r.peer}});
+    } else {
+      std::cout << Utc(r.at) << "  " << EntityTypeName(r.assignee.entity_type) << " "
+                << r.assignee.entity_id.value() << "  user " << r.assignee.user_id.value()
+                << "  epoch " << r.seed_epoch << "  until " << Utc(absl::FromUnixSeconds(r.not_after))
+                << "  " << r.admitted_by << "  fingerprint "
+                << HexEncode(r.second_seed_fingerprint) << "\n";
+    }
+  }
+  if (f.json) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace cpns::gw_cli

@@ -1,0 +1,113 @@
+#include "gateway/admission.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace cpns::gateway {
+namespace {
+
+constexpr absl::Duration kRateWindow = absl::Minutes(1);
+constexpr absl::Duration kWrongCodeWindow = absl::Minutes(10);
+
+// Drops the entries of `times` older than `window` before `now`.
+void Expire(std::vector<absl::Time>& times, absl::Time now, absl::Duration window) {
+  times.erase(std::remove_if(times.begin(), times.end(),
+                             [&](absl::Time t) { return t <= now - window; }),
+              times.end());
+}
+
+std::string RetryIn(absl::Duration d) {
+  return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(d) + 1), " s");
+}
+
+}  // namespace
+
+absl::StatusOr<AdmissionMode> ParseAdmissionMode(absl::string_view text) {
+  if (text == "pairing") return AdmissionMode::kPairing;
+  if (text == "open") return AdmissionMode::kOpen;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--admission '", text, "' is not one of: pairing, open"));
+}
+
+absl::string_view AdmissionModeName(AdmissionMode mode) {
+  return mode == AdmissionMode::kOpen ? "open" : "pairing";
+}
+
+absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
+                                             absl::string_view pairing_code,
+                                             absl::string_view peer) {
+  if (!policy_.allowed_users.empty() &&
+      !policy_.allowed_users.contains(assignee.user_id.value())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "user ", assignee.user_id.value(), " is not allowed on this gateway; its owner allows: ",
+        absl::StrJoin(policy_.allowed_users, ", ")));
+  }
+  if (!policy_.allowed_entity_types.empty() &&
+      !policy_.allowed_entity_types.contains(assignee.entity_type)) {
+    return absl::PermissionDeniedError(absl::StrCat("entity type ",
+                                                    EntityTypeName(assignee.entity_type),
+                                                    " is not allowed on this gateway"));
+  }
+  const std::string peer_key(peer);
+  {
+    MutexLock lock(&mu_);
+    if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
+        !s.ok()) {
+      return s;
+    }
+    const std::string entity_key = absl::StrCat(EntityTypeName(assignee.entity_type), "/",
+                                                assignee.entity_id.value());
+    if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute,
+                           absl::StrCat("entity ", assignee.entity_id.value()));
+        !s.ok()) {
+      return s;
+    }
+    if (policy_.mode == AdmissionMode::kPairing) {
+      if (auto s = CheckPairingThrottle(peer_key); !s.ok()) return s;
+    }
+  }
+  if (policy_.mode == AdmissionMode::kOpen) return std::string("open");
+  if (pairing_code.empty()) {
+    return absl::PermissionDeniedError(
+        "this gateway admits devices with a pairing code: ask its owner for one "
+        "(cpns-gw pair add) and send it with the request (cpns-pne request --pairing-code)");
+  }
+  absl::Status consumed = state_.ConsumePairingCode(pairing_code, assignee);
+  if (absl::IsPermissionDenied(consumed) || absl::IsInvalidArgument(consumed)) {
+    MutexLock lock(&mu_);
+    wrong_codes_[peer_key].push_back(clock_.Now());
+  }
+  if (!consumed.ok()) return consumed;
+  return std::string("pairing-code");
+}
+
+absl::Status Admission::CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,
+                                  const std::string& key, int limit, absl::string_view what) {
+  if (limit <= 0) return absl::OkStatus();
+  const absl::Time now = clock_.Now();
+  std::vector<absl::Time>& times = windows[key];
+  Expire(times, now, kRateWindow);
+  if (static_cast<int>(times.size()) >= limit) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "too many requests from ", what, " (at most ", limit, " a minute); retry in ",
+        RetryIn(times.front() + kRateWindow - now)));
+  }
+  times.push_back(now);
+  return absl::OkStatus();
+}
+
+absl::Status Admission::CheckPairingThrottle(const std::string& peer) {
+  const absl::Time now = clock_.Now();
+  std::vector<absl::Time>& wrong = wrong_codes_[peer];
+  Expire(wrong, now, kWrongCodeWindow);
+  if (static_cast<int>(wrong.size()) < policy_.wrong_codes_before_throttle) {
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "too many wrong pairing codes from this peer; retry in ",
+      RetryIn(wrong.front() + kWrongCodeWindow - now)));
+}
+
+}  // namespace cpns::gateway

@@ -1,0 +1,80 @@
+// Admission: who may get an EUKey from this gateway. The specification leaves
+// the PN link to "PN technology"; a gateway cannot hand a key to whatever
+// reaches its socket, so every request passes this policy first.
+//
+// Modes:
+//   pairing (the default): the request carries a one-time pairing code that
+//     the owner made for exactly this entity and user (`cpns-gw pair add`).
+//     Wrong codes are throttled per peer.
+//   open: anyone who reaches the listener; allowed only when every listener
+//     is a Unix socket (a link already protected by the PN technology).
+// Limits, in every mode: the users and entity types allowed on this gateway,
+// and a rate limit per peer and per entity (requests per minute).
+//
+// Refusals: PERMISSION_DENIED (not admitted: says what to do) or
+// RESOURCE_EXHAUSTED (throttled: says when to retry). Thread-safe.
+#ifndef CPNS_GATEWAY_ADMISSION_H_
+#define CPNS_GATEWAY_ADMISSION_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/mutex.h"
+#include "cpns/core/clock.h"
+#include "cpns/core/identifiers.h"
+#include "gateway/state_db.h"
+
+namespace cpns::gateway {
+
+enum class AdmissionMode { kPairing, kOpen };
+
+// "pairing" or "open"; InvalidArgument naming --admission otherwise.
+absl::StatusOr<AdmissionMode> ParseAdmissionMode(absl::string_view text);
+absl::string_view AdmissionModeName(AdmissionMode mode);
+
+struct AdmissionPolicy {
+  AdmissionMode mode = AdmissionMode::kPairing;
+  std::set<std::string> allowed_users;        // empty: any user
+  std::set<EntityType> allowed_entity_types;  // empty: any type
+  int per_peer_per_minute = 60;               // requests; 0: unlimited
+  int per_entity_per_minute = 10;
+  int wrong_codes_before_throttle = 5;        // per peer, per 10 minutes
+};
+
+class Admission {
+ public:
+  // `state` and `clock` must outlive the object.
+  Admission(AdmissionPolicy policy, GatewayStateDb& state, const Clock& clock)
+      : policy_(std::move(policy)), state_(state), clock_(clock) {}
+
+  // Decides one request from `peer` (the gRPC peer address). On success,
+  // returns how the requester was admitted ("pairing-code" or "open"); a
+  // pairing code is consumed.
+  absl::StatusOr<std::string> Admit(const Assignee& assignee, absl::string_view pairing_code,
+                                    absl::string_view peer);
+
+  const AdmissionPolicy& policy() const { return policy_; }
+
+ private:
+  // A sliding one-minute window of request times per key.
+  absl::Status CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,
+                         const std::string& key, int limit, absl::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckPairingThrottle(const std::string& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const AdmissionPolicy policy_;
+  GatewayStateDb& state_;
+  const Clock& clock_;
+  Mutex mu_;
+  std::map<std::string, std::vector<absl::Time>> per_peer_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<absl::Time>> per_entity_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<absl::Time>> wrong_codes_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cpns::gateway
+
+#endif  // CPNS_GATEWAY_ADMISSION_H_

@@ -1,0 +1,184 @@
+// Who may get a key from a gateway, with the real programs: pairing codes
+// (the default), the open mode, the owner's limits, and the owner's record
+// and status.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "cpns/assignee/key_file.h"
+#include "cpns/core/hex.h"
+#include "cpns/core/kdf.h"
+#include "flow_fixture.h"
+
+namespace cpns::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+class AdmissionTest : public FlowTest {
+ protected:
+  void StartPairing(std::vector<std::string> extra = {}) {
+    server_ = StartServer();
+    extra.insert(extra.begin(), {"--admission", "pairing"});
+    gw_ = StartGateway("gw-A", server_.address, "", extra);
+  }
+  std::string PairAdd(const std::string& entity, const std::string& user,
+                      std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {Program("cpns-gw"), "pair", "add", "--state-dir",
+                                     StateDir("gw-A"), "--entity-id", entity, "--user-id", user,
+                                     "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const RunResult r = RunProgram(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out)["code"].get<std::string>() : "";
+  }
+  RunResult RequestWithCode(const std::string& entity, const std::string& user,
+                            const std::string& code) {
+    return Request(gw_.address, entity, user, {"--pairing-code", code});
+  }
+  json OwnerJson(std::vector<std::string> args) {
+    std::vector<std::string> argv = {Program("cpns-gw")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--state-dir", StateDir("gw-A"), "--json"});
+    const RunResult r = RunProgram(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  }
+
+  Daemon server_, gw_;
+};
+
+TEST_F(AdmissionTest, WithoutACodeTheDefaultPolicyRefuses) {
+  server_ = StartServer();
+  // No --admission: the default of a new installation.
+  gw_ = StartGateway("gw-A", server_.address, "", {"--admission", "pairing"});
+  const RunResult r = Request(gw_.address, "headset", "alice");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(r.err, HasSubstr("pairing code"));
+  // The default really is pairing: a gateway started without --admission.
+  const std::string sock = dir_ + "/default.sock";
+  Process plain({Program("cpns-gw"), "serve", "--gw-id", "gw-B", "--server", server_.address,
+                 "--server-ca", Pki("ca.crt"), "--cert", Pki("gw-gw-B.crt"), "--key",
+                 Pki("gw-gw-B.key"), "--state-dir", dir_ + "/state-default", "--pn-listen",
+                 "unix:" + sock, "--ready-file", dir_ + "/default.ready"},
+                dir_ + "/default.log");
+  ASSERT_TRUE(WaitForFile(dir_ + "/default.ready")) << plain.log();
+  EXPECT_THAT(Request("unix:" + sock, "headset", "alice").err, HasSubstr("pairing code"));
+}
+
+TEST_F(AdmissionTest, ACodeWorksOnceAndOnlyForItsEntityAndUser) {
+  StartPairing();
+  const std::string code = PairAdd("headset", "alice");
+  ASSERT_EQ(code.size(), 11u) << code;  // XXXXX-XXXXX
+  for (const auto& [entity, user] : std::vector<std::pair<std::string, std::string>>{
+           {"watch", "alice"}, {"headset", "bob"}}) {
+    const RunResult other = RequestWithCode(entity, user, code);
+    EXPECT_EQ(other.exit_code, 1) << entity << " " << user;
+    EXPECT_THAT(other.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid"));
+  }
+  // Typed in lower case without the dash: still the same code.
+  std::string typed = code.substr(0, 5) + code.substr(6);
+  for (char& c : typed) c = static_cast<char>(std::tolower(c));
+  const RunResult ok = RequestWithCode("headset", "alice", typed);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  const RunResult again = RequestWithCode("headset", "alice", code);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("the pairing code is not valid"));
+  EXPECT_THAT(gw_.process->log(), ::testing::Not(HasSubstr(code))) << "codes are never logged";
+}
+
+TEST_F(AdmissionTest, AnExpiredCodeIsRefused) {
+  StartPairing();
+  const std::string code = PairAdd("headset", "alice", {"--ttl", "1s"});
+  // Past its lifetime (any wait of at least 1 s will do; no timing is asserted).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  const RunResult r = RequestWithCode("headset", "alice", code);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the pairing code is not valid"));
+}
+
+TEST_F(AdmissionTest, WrongCodesAreThrottled) {
+  StartPairing();
+  const std::string code = PairAdd("headset", "alice");
+  for (int i = 0; i < 5; ++i) {
+    const RunResult wrong = RequestWithCode("headset", "alice", "AAAAA-AAAAA");
+    EXPECT_THAT(wrong.err, HasSubstr("PERMISSION_DENIED")) << i;
+  }
+  // Now even the right code waits: a guesser gets 5 tries per 10 minutes.
+  const RunResult throttled = RequestWithCode("headset", "alice", code);
+  EXPECT_EQ(throttled.exit_code, 1);
+  EXPECT_THAT(throttled.err, HasSubstr("RESOURCE_EXHAUSTED: too many wrong pairing codes"));
+  const RunResult malformed = RequestWithCode("headset", "alice", "not a code!");
+  EXPECT_THAT(malformed.err, HasSubstr("RESOURCE_EXHAUSTED"));
+}
+
+TEST_F(AdmissionTest, TheOwnersLimitsApply) {
+  server_ = StartServer();
+  gw_ = StartGateway("gw-A", server_.address, "",
+                     {"--allow-user", "alice", "--allow-entity-type", "PNE",
+                      "--rate-limit-per-entity", "2"});
+  const RunResult bob = Request(gw_.address, "headset", "bob");
+  EXPECT_THAT(bob.err, HasSubstr("PERMISSION_DENIED: user bob is not allowed on this gateway"));
+  const RunResult pngw = RunProgram({Program("cpns-pne"), "request", "--gateway", gw_.address,
+                                     "--entity-type", "PNGW", "--entity-id", "car",
+                                     "--user-id", "alice"});
+  EXPECT_THAT(pngw.err, HasSubstr("PERMISSION_DENIED: entity type PNGW is not allowed"));
+  EXPECT_EQ(Request(gw_.address, "headset", "alice").exit_code, 0);
+  EXPECT_EQ(Request(gw_.address, "headset", "alice").exit_code, 0);
+  const RunResult third = Request(gw_.address, "headset", "alice");
+  EXPECT_THAT(third.err, HasSubstr("RESOURCE_EXHAUSTED: too many requests from entity headset"));
+  EXPECT_EQ(Request(gw_.address, "watch", "alice").exit_code, 0) << "other entities go on";
+}
+
+TEST_F(AdmissionTest, OpenIsOnlyForUnixSockets) {
+  server_ = StartServer();
+  const RunResult r = RunProgram(
+      {Program("cpns-gw"), "serve", "--gw-id", "gw-A", "--server", server_.address,
+       "--server-ca", Pki("ca.crt"), "--cert", Pki("gw-gw-A.crt"), "--key", Pki("gw-gw-A.key"),
+       "--state-dir", StateDir("gw-A"), "--pn-listen", "tls:127.0.0.1:0", "--pn-cert",
+       Pki("server.crt"), "--pn-key", Pki("server.key"), "--admission", "open"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--admission open is allowed only when every --pn-listen is a unix:"));
+}
+
+TEST_F(AdmissionTest, TheOwnerSeesEveryAssignmentAndTheStatus) {
+  StartPairing();
+  const std::string key_file = dir_ + "/headset.key";
+  const RunResult ok = Request(gw_.address, "headset", "alice",
+                               {"--pairing-code", PairAdd("headset", "alice"), "--save", key_file});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(Request(gw_.address, "watch", "alice").exit_code, 1);  // no code
+  const json records = OwnerJson({"assignments", "list"});
+  ASSERT_EQ(records.size(), 1u);
+  const auto key = *assignee::LoadAssignment(key_file);
+  EXPECT_EQ(records[0]["entity_id"], "headset");
+  EXPECT_EQ(records[0]["user_id"], "alice");
+  EXPECT_EQ(records[0]["seed_epoch"], 1);
+  EXPECT_EQ(records[0]["admitted_by"], "pairing-code");
+  EXPECT_EQ(records[0]["not_after"], key.not_after);
+  EXPECT_EQ(records[0]["second_seed_fingerprint"],
+            HexEncode(SecondSeedFingerprint(key.second_seed)));
+  // The status is written every 2 s; wait for one that has seen both requests.
+  json status;
+  for (int i = 0; i < 100; ++i) {
+    status = OwnerJson({"status"});
+    if (status.value("assignments_issued", 0) == 1 && status["refusals"].size() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["assignments_issued"], 1);
+  EXPECT_EQ(status["refusals"]["PERMISSION_DENIED"], 1);
+  EXPECT_EQ(status["seed"]["held"], true);
+  EXPECT_EQ(status["seed"]["seed_epoch"], 1);
+  EXPECT_EQ(status["admission"], "pairing");
+  EXPECT_FALSE(status["upstream"]["last_contact"].is_null());
+  EXPECT_EQ(status.dump().find(HexEncode(key.second_seed.RevealSecret())), std::string::npos);
+  EXPECT_EQ(RunProgram({Program("cpns-gw"), "status", "--state-dir", dir_ + "/nope"}).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace cpns::testing
