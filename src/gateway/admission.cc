@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -16,6 +17,28 @@ void Expire(std::vector<absl::Time>& times, absl::Time now, absl::Duration windo
   times.erase(std::remove_if(times.begin(), times.end(),
                              [&](absl::Time t) { return t <= now - window; }),
               times.end());
+}
+
+// The rate-limit key of a gRPC peer: its address without the port
+// ("ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7"), so a client cannot escape the
+// limit by reconnecting. All Unix-socket clients share one key.
+std::string PeerKey(absl::string_view peer) {
+  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
+    const size_t colon = peer.rfind(':');
+    if (colon > 4) return std::string(peer.substr(0, colon));
+  }
+  return std::string(peer);
+}
+
+// Forgets keys with no recent entries once a map grows, so that many peers
+// or entities over time do not grow memory without bound.
+void Sweep(std::map<std::string, std::vector<absl::Time>>& windows, absl::Time now,
+           absl::Duration window) {
+  if (windows.size() < 4096) return;
+  for (auto it = windows.begin(); it != windows.end();) {
+    Expire(it->second, now, window);
+    it = it->second.empty() ? windows.erase(it) : std::next(it);
+  }
 }
 
 std::string RetryIn(absl::Duration d) {
@@ -50,7 +73,7 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
                                                     EntityTypeName(assignee.entity_type),
                                                     " is not allowed on this gateway"));
   }
-  const std::string peer_key(peer);
+  const std::string peer_key = PeerKey(peer);
   {
     MutexLock lock(&mu_);
     if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
@@ -87,6 +110,7 @@ absl::Status Admission::CheckRate(std::map<std::string, std::vector<absl::Time>>
                                   const std::string& key, int limit, absl::string_view what) {
   if (limit <= 0) return absl::OkStatus();
   const absl::Time now = clock_.Now();
+  Sweep(windows, now, kRateWindow);
   std::vector<absl::Time>& times = windows[key];
   Expire(times, now, kRateWindow);
   if (static_cast<int>(times.size()) >= limit) {
@@ -100,6 +124,7 @@ absl::Status Admission::CheckRate(std::map<std::string, std::vector<absl::Time>>
 
 absl::Status Admission::CheckPairingThrottle(const std::string& peer) {
   const absl::Time now = clock_.Now();
+  Sweep(wrong_codes_, now, kWrongCodeWindow);
   std::vector<absl::Time>& wrong = wrong_codes_[peer];
   Expire(wrong, now, kWrongCodeWindow);
   if (static_cast<int>(wrong.size()) < policy_.wrong_codes_before_throttle) {

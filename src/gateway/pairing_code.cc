@@ -46,8 +46,8 @@ absl::StatusOr<SecretBytes> NormalizePairingCode(absl::string_view typed) {
       return absl::InvalidArgumentError(
           "pairing_code has a character that is not in a pairing code (0-9, A-Z without U)");
     }
-    if (n == kPairingCodeSymbols) break;
-    out[n++] = kAlphabet[v];
+    if (n < kPairingCodeSymbols) out[n] = kAlphabet[v];
+    ++n;
   }
   if (n != kPairingCodeSymbols || typed.size() > 32) {
     return absl::InvalidArgumentError(absl::StrCat(

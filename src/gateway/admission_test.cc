@@ -1,0 +1,144 @@
+// Pairing codes, the gateway's state database and the admission policy, on a
+// real SQLite file and a fake clock.
+#include "gateway/admission.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <set>
+
+#include "gateway/pairing_code.h"
+#include "gateway/state_db.h"
+
+namespace cpns::gateway {
+namespace {
+
+Assignee Who(const std::string& entity, const std::string& user,
+             EntityType type = EntityType::kPne) {
+  return {type, *EntityId::Parse(entity), *UserId::Parse(user)};
+}
+
+TEST(PairingCodeTest, CodesAreWellFormedDistinctAndTypedForgivingly) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    const SecretBytes code = *NewPairingCode();
+    const std::string text(code.RevealSecret());
+    ASSERT_EQ(text.size(), 11u);
+    EXPECT_EQ(text[5], '-');
+    EXPECT_EQ(text.find_first_of("ILOU"), std::string::npos) << text;
+    seen.insert(text);
+  }
+  EXPECT_EQ(seen.size(), 200u);
+  EXPECT_EQ(NormalizePairingCode("abcde-12345")->RevealSecret(), "ABCDE12345");
+  EXPECT_EQ(NormalizePairingCode(" oIl0 1-2345 6")->RevealSecret(), "0110123456");
+  EXPECT_FALSE(NormalizePairingCode("ABCDE-1234").ok());
+  EXPECT_FALSE(NormalizePairingCode("ABCDE-12345-6").ok());
+  EXPECT_FALSE(NormalizePairingCode("ABCDU-12345").ok());
+  EXPECT_NE(PairingCodeHash(*NormalizePairingCode("ABCDE12345")),
+            PairingCodeHash(*NormalizePairingCode("ABCDE12346")));
+}
+
+class StateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/gwstate_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    state_ = std::move(*GatewayStateDb::Open(dir_, clock_));
+  }
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  std::string dir_;
+  std::unique_ptr<GatewayStateDb> state_;
+};
+
+TEST_F(StateTest, ACodeIsAcceptedOnceForItsHolderUntilItExpires) {
+  const SecretBytes code = *state_->AddPairingCode(Who("headset", "alice"), absl::Minutes(10));
+  const std::string typed(code.RevealSecret());
+  EXPECT_EQ(*state_->PendingPairingCodes(), 1);
+  EXPECT_TRUE(absl::IsPermissionDenied(state_->ConsumePairingCode(typed, Who("watch", "alice"))));
+  EXPECT_TRUE(absl::IsPermissionDenied(state_->ConsumePairingCode(typed, Who("headset", "bob"))));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      state_->ConsumePairingCode(typed, Who("headset", "alice", EntityType::kPnGw))));
+  EXPECT_TRUE(state_->ConsumePairingCode(typed, Who("headset", "alice")).ok());
+  EXPECT_TRUE(absl::IsPermissionDenied(state_->ConsumePairingCode(typed, Who("headset", "alice"))));
+  EXPECT_EQ(*state_->PendingPairingCodes(), 0);
+
+  const SecretBytes later = *state_->AddPairingCode(Who("headset", "alice"), absl::Minutes(10));
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      state_->ConsumePairingCode(later.RevealSecret(), Who("headset", "alice"))));
+  EXPECT_FALSE(state_->AddPairingCode(Who("a", "b"), absl::ZeroDuration()).ok());
+}
+
+TEST_F(StateTest, TheFileHoldsNoCodeAndIsPrivate) {
+  const SecretBytes code = *state_->AddPairingCode(Who("headset", "alice"), absl::Minutes(10));
+  state_.reset();
+  struct stat st;
+  ASSERT_EQ(::stat((dir_ + "/gateway.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string contents;
+  for (const char* f : {"/gateway.db", "/gateway.db-wal"}) {
+    FILE* in = fopen((dir_ + f).c_str(), "rb");
+    if (in == nullptr) continue;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;) contents.append(buf, n);
+    fclose(in);
+  }
+  const std::string canonical(NormalizePairingCode(code.RevealSecret())->RevealSecret());
+  EXPECT_EQ(contents.find(canonical), std::string::npos);
+  EXPECT_EQ(contents.find(std::string(code.RevealSecret())), std::string::npos);
+}
+
+TEST_F(StateTest, AssignmentsAndStatusAreKept) {
+  ASSERT_TRUE(state_->RecordAssignment({.at = clock_.Now(), .assignee = Who("tv", "bob"),
+                                        .seed_epoch = 3,
+                                        .second_seed_fingerprint = std::string(32, 'f'),
+                                        .not_after = 42, .admitted_by = "open", .peer = "unix:"})
+                  .ok());
+  const auto list = *state_->ListAssignments(0, 10);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].assignee.entity_id.value(), "tv");
+  EXPECT_EQ(list[0].seed_epoch, 3u);
+  EXPECT_EQ(list[0].second_seed_fingerprint, std::string(32, 'f'));
+  EXPECT_EQ(list[0].not_after, 42);
+  EXPECT_TRUE(state_->ListAssignments(list[0].id, 10)->empty());
+  EXPECT_TRUE(absl::IsNotFound(state_->ReadStatus().status()));
+  ASSERT_TRUE(state_->WriteStatus("{\"a\":1}").ok());
+  ASSERT_TRUE(state_->WriteStatus("{\"a\":2}").ok());
+  EXPECT_EQ(*state_->ReadStatus(), "{\"a\":2}");
+}
+
+TEST_F(StateTest, AdmissionAppliesPolicyLimitsAndThrottle) {
+  Admission open({.mode = AdmissionMode::kOpen, .allowed_users = {"alice"},
+                  .per_peer_per_minute = 3, .per_entity_per_minute = 2},
+                 *state_, clock_);
+  EXPECT_TRUE(absl::IsPermissionDenied(open.Admit(Who("tv", "bob"), "", "unix:").status()));
+  EXPECT_EQ(*open.Admit(Who("tv", "alice"), "", "ipv4:10.0.0.1:1000"), "open");
+  EXPECT_TRUE(open.Admit(Who("tv", "alice"), "", "ipv4:10.0.0.1:1001").ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      open.Admit(Who("tv", "alice"), "", "ipv4:10.0.0.2:1").status()));
+  // Another port of the same address is the same peer.
+  EXPECT_TRUE(open.Admit(Who("radio", "alice"), "", "ipv4:10.0.0.1:1002").ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      open.Admit(Who("lamp", "alice"), "", "ipv4:10.0.0.1:1003").status()));
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_TRUE(open.Admit(Who("lamp", "alice"), "", "ipv4:10.0.0.1:1004").ok());
+
+  Admission pairing({.mode = AdmissionMode::kPairing}, *state_, clock_);
+  EXPECT_TRUE(absl::IsPermissionDenied(pairing.Admit(Who("tv", "bob"), "", "unix:").status()));
+  const SecretBytes code = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", "unix:").ok());
+  }
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), "unix:").status()));
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), "unix:").status()))
+      << "the code expired meanwhile";
+  const SecretBytes fresh = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
+  EXPECT_EQ(*pairing.Admit(Who("tv", "bob"), fresh.RevealSecret(), "unix:"), "pairing-code");
+}
+
+}  // namespace
+}  // namespace cpns::gateway
