@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
                     "Requests a minute for one entity (0: unlimited)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  serve->add_option("--seal-key-file", o.seal_key_file,
+                    "Gateway key that seals the seed file at rest (created 0600 when missing; keep "
+                    "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 

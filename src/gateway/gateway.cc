@@ -14,12 +14,40 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
+#include "cpns/core/aead.h"
+#include "cpns/core/hex.h"
+#include "gateway/seed_file.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
 #include "wire/endpoint.h"
 #include "wire/limits.h"
 
 namespace cpns::gateway {
+namespace {
+
+constexpr char kSealKeyEnv[] = "CPNS_GW_SEAL_KEY";
+
+// The gateway key, if one is configured (GatewayOptions::seal_key_file).
+absl::StatusOr<std::optional<SecretBytes>> SealKey(const GatewayOptions& options) {
+  if (!options.seal_key_file.empty()) {
+    if (absl::StartsWith(options.seal_key_file, options.state_dir + "/")) {
+      spdlog::warn("--seal-key-file {} is inside the state directory: a copy of the directory "
+                   "then reveals the seed; keep the key elsewhere",
+                   options.seal_key_file);
+    }
+    CPNS_ASSIGN_OR_RETURN(SecretBytes key, LoadOrCreateSealKey(options.seal_key_file));
+    return std::optional<SecretBytes>(std::move(key));
+  }
+  const char* env = std::getenv(kSealKeyEnv);
+  if (env == nullptr || *env == '\0') return std::optional<SecretBytes>();
+  absl::StatusOr<SecretBytes> key = HexDecodeSecret(kSealKeyEnv, env);
+  if (!key.ok() || key->size() != kAeadKeySize) {
+    return absl::InvalidArgumentError(absl::StrCat("$", kSealKeyEnv, " must be 64 hex digits"));
+  }
+  return std::optional<SecretBytes>(std::move(*key));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& options,
                                                         const Clock& clock) {
@@ -46,6 +74,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
       std::make_unique<AuthRelay>(gw->server_channel_, options.policy.upstream_timeout);
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
                                            absl::StrCat(options.state_dir, "/first_seed"), clock);
+  CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> seal_key, SealKey(options));
+  if (seal_key.has_value()) gw->cache_->SetSealKey(std::move(*seal_key));
   CPNS_RETURN_IF_ERROR(gw->cache_->LoadSaved());
   CPNS_ASSIGN_OR_RETURN(gw->state_, GatewayStateDb::Open(options.state_dir, clock));
   gw->admission_ = std::make_unique<Admission>(options.admission, *gw->state_, clock);

@@ -35,6 +35,11 @@ struct GatewayOptions {
   AssignmentPolicy policy;
   RefreshPolicy refresh;
   AdmissionPolicy admission;  // open only when every listener is unix:
+  // The gateway key that seals the seed file: a file (created 0600 when
+  // missing; keep it outside the state directory), or, when empty, the
+  // environment variable CPNS_GW_SEAL_KEY (64 hex digits, handed in by the
+  // platform). Neither: the seed file is plain (mode 0600 only).
+  std::string seal_key_file;
 };
 
 class Gateway {

@@ -5,6 +5,7 @@
 #include "core/logging.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "gateway/seed_file.h"
 
 namespace cpns::gateway {
@@ -35,9 +36,13 @@ SeedCache::SeedCache(GatewayId gw_id, FirstSeedSource& source, std::string seed_
 
 absl::Status SeedCache::LoadSaved() {
   if (seed_file_.empty()) return absl::OkStatus();
-  absl::StatusOr<FirstSeed> saved = LoadSeedFile(seed_file_, gw_id_);
+  const SecretBytes* key = seal_key_ ? &*seal_key_ : nullptr;
+  absl::StatusOr<FirstSeed> saved = LoadSeedFile(seed_file_, gw_id_, key);
   if (absl::IsNotFound(saved.status())) return absl::OkStatus();
   if (!saved.ok()) return saved.status();
+  // A file written before a gateway key was configured: seal it now, so the
+  // plain copy does not stay on disk.
+  if (key != nullptr) CPNS_RETURN_IF_ERROR(SaveSeedFile(seed_file_, *saved, key));
   MutexLock lock(&mu_);
   seed_ = std::move(*saved);
   return absl::OkStatus();
@@ -136,7 +141,9 @@ void SeedCache::Replace(FirstSeed fetched) {
   // Saved before use. Under the lock, so that a concurrent Drop cannot be
   // undone by a save that lands after its removal.
   if (!seed_file_.empty()) {
-    if (absl::Status saved = SaveSeedFile(seed_file_, fetched); !saved.ok()) {
+    if (absl::Status saved =
+            SaveSeedFile(seed_file_, fetched, seal_key_ ? &*seal_key_ : nullptr);
+        !saved.ok()) {
       // Serve from memory; the server returns the same seed if we ask again.
       spdlog::error("cannot save the 1st seed ({}); it will be requested again after a restart",
                     saved.message());

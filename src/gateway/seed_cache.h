@@ -37,6 +37,10 @@ class SeedCache {
   // only. `clock` decides when a seed has expired.
   SeedCache(GatewayId gw_id, FirstSeedSource& source, std::string seed_file, const Clock& clock);
 
+  // Seals the seed file under `key` (the gateway key) from now on. Call
+  // before LoadSaved.
+  void SetSealKey(SecretBytes key) { seal_key_ = std::move(key); }
+
   // Loads a previously saved seed. OK (holding nothing) if there is no file;
   // the file's error if it is unreadable or belongs to another gateway.
   absl::Status LoadSaved();
@@ -95,6 +99,7 @@ class SeedCache {
   const GatewayId gw_id_;
   FirstSeedSource& source_;
   const std::string seed_file_;
+  std::optional<SecretBytes> seal_key_;  // set before use; then read-only
   const Clock& clock_;
 
   mutable Mutex mu_;

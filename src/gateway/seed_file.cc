@@ -1,19 +1,24 @@
 #include "gateway/seed_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
+#include "cpns/core/aead.h"
 #include "cpns/core/hex.h"
+#include "cpns/core/random.h"
 #include "cpns/core/kdf.h"
 
 namespace cpns::gateway {
@@ -21,6 +26,11 @@ namespace {
 
 constexpr absl::string_view kMagicV1 = "cpns-gateway-first-seed 1";
 constexpr absl::string_view kMagicV2 = "cpns-gateway-first-seed 2";
+constexpr absl::string_view kMagicSealed = "cpns-gateway-first-seed-sealed 1\n";
+
+std::string SealingContext(const GatewayId& gw_id) {
+  return absl::StrCat("cpns-gw-first-seed:", gw_id.value());
+}
 
 absl::Status Malformed(const std::string& path, absl::string_view why) {
   return absl::DataLossError(absl::StrCat("seed file ", path, " is malformed: ", why));
@@ -80,9 +90,26 @@ absl::StatusOr<FirstSeed> ParseSeed(const std::string& path, const GatewayId& gw
 
 }  // namespace
 
-absl::StatusOr<FirstSeed> LoadSeedFile(const std::string& path, const GatewayId& gw_id) {
+absl::StatusOr<FirstSeed> LoadSeedFile(const std::string& path, const GatewayId& gw_id,
+                                       const SecretBytes* seal_key) {
   absl::StatusOr<SecretBytes> contents = ReadSecretFile(path);
   if (!contents.ok()) return contents.status();
+  absl::string_view text = contents->RevealSecret();
+  if (absl::ConsumePrefix(&text, kMagicSealed)) {
+    if (seal_key == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "seed file ", path, " is sealed under a gateway key; give --seal-key-file"));
+    }
+    absl::StatusOr<std::string> sealed = HexDecode("sealed seed", absl::StripTrailingAsciiWhitespace(text));
+    if (!sealed.ok()) return Malformed(path, "sealed part is not hex");
+    absl::StatusOr<SecretBytes> opened = AeadOpen(*seal_key, *sealed, SealingContext(gw_id));
+    if (!opened.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "seed file ", path, " does not open under the gateway key (another key, another "
+          "gateway, or a damaged file)"));
+    }
+    contents = std::move(opened);
+  }
   std::vector<absl::string_view> lines =
       absl::StrSplit(contents->RevealSecret(), '\n', absl::SkipEmpty());
   const bool v1 = !lines.empty() && lines[0] == kMagicV1;
@@ -103,17 +130,51 @@ absl::StatusOr<FirstSeed> LoadSeedFile(const std::string& path, const GatewayId&
   return seed;
 }
 
-absl::Status SaveSeedFile(const std::string& path, const FirstSeed& seed) {
+absl::Status SaveSeedFile(const std::string& path, const FirstSeed& seed,
+                          const SecretBytes* seal_key) {
   std::string hex = HexEncode(seed.first_seed.RevealSecret());
   std::string text = absl::StrCat(kMagicV2, "\ngw_id ", seed.gw_id.value(), "\nseed_epoch ",
                                   seed.seed_epoch, "\ncreated_at ",
                                   absl::ToUnixSeconds(seed.created_at), "\nexpires_at ",
                                   ExpiryToUnixSeconds(seed.expires_at), "\nfirst_seed ", hex,
                                   "\n");
+  if (seal_key != nullptr) {
+    absl::StatusOr<std::string> sealed =
+        AeadSeal(*seal_key, SecretBytes::CopyFrom(text), SealingContext(seed.gw_id));
+    WipeString(hex);
+    WipeString(text);
+    if (!sealed.ok()) return sealed.status();
+    text = absl::StrCat(kMagicSealed, HexEncode(*sealed), "\n");
+  }
   absl::Status s = WriteFileAtomically(path, text, 0600);
   WipeString(hex);
   WipeString(text);
   return s;
+}
+
+absl::StatusOr<SecretBytes> LoadOrCreateSealKey(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Errno("stat", path);
+    CPNS_ASSIGN_OR_RETURN(SecretBytes key, SecureRandomBytes(kAeadKeySize));
+    std::string text = absl::StrCat(HexEncode(key.RevealSecret()), "\n");
+    absl::Status s = WriteFileAtomically(path, text, 0600);
+    WipeString(text);
+    if (!s.ok()) return s;
+    return key;
+  }
+  if ((st.st_mode & 0077) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "gateway key ", path, " is readable by others (mode ", absl::StrFormat("%04o", st.st_mode & 07777),
+        "); chmod 600 it"));
+  }
+  CPNS_ASSIGN_OR_RETURN(SecretBytes contents, ReadSecretFile(path));
+  absl::StatusOr<SecretBytes> key = HexDecodeSecret(
+      "gateway key", absl::StripTrailingAsciiWhitespace(contents.RevealSecret()));
+  if (!key.ok() || key->size() != kAeadKeySize) {
+    return absl::DataLossError(absl::StrCat("gateway key ", path, " is not 64 hex digits"));
+  }
+  return key;
 }
 
 absl::Status RemoveSeedFile(const std::string& path) {

@@ -104,5 +104,40 @@ TEST(SeedFileTest, RemoveDeletesTheFileAndAMissingOneIsFine) {
   EXPECT_TRUE(RemoveSeedFile(path).ok());
 }
 
+TEST(SeedFileTest, SealedUnderTheGatewayKeyTheFileRevealsNothing) {
+  const std::string path = TempFile();
+  const std::string key_file = path + ".key";
+  const SecretBytes key = *LoadOrCreateSealKey(key_file);
+  EXPECT_EQ(LoadOrCreateSealKey(key_file)->RevealSecret(), key.RevealSecret()) << "kept";
+  ASSERT_TRUE(SaveSeedFile(path, Seed("gw-1"), &key).ok());
+  EXPECT_EQ(ReadFile(path)->find(std::string(kHex)), std::string::npos);
+  const GatewayId gw = *GatewayId::Parse("gw-1");
+  absl::StatusOr<FirstSeed> opened = LoadSeedFile(path, gw, &key);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->first_seed, Seed("gw-1").first_seed);
+  EXPECT_EQ(opened->expires_at, absl::FromUnixSeconds(1'800'000'000));
+  EXPECT_EQ(LoadSeedFile(path, gw).status().code(), absl::StatusCode::kFailedPrecondition);
+  const SecretBytes other = SecretBytes::CopyFrom(std::string(32, 'o'));
+  EXPECT_EQ(LoadSeedFile(path, gw, &other).status().code(), absl::StatusCode::kDataLoss);
+  // Bound to the gateway: the sealed file renamed to another gateway's is refused.
+  EXPECT_EQ(LoadSeedFile(path, *GatewayId::Parse("gw-2"), &key).status().code(),
+            absl::StatusCode::kDataLoss);
+  // A plain file still loads when a key is configured (it is sealed when saved).
+  ASSERT_TRUE(SaveSeedFile(path, Seed("gw-1")).ok());
+  EXPECT_TRUE(LoadSeedFile(path, gw, &key).ok());
+}
+
+TEST(SeedFileTest, TheGatewayKeyFileIsPrivate) {
+  const std::string key_file = TempFile() + ".key";
+  ASSERT_TRUE(LoadOrCreateSealKey(key_file).ok());
+  struct stat st;
+  ASSERT_EQ(stat(key_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(chmod(key_file.c_str(), 0644), 0);
+  EXPECT_EQ(LoadOrCreateSealKey(key_file).status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(WriteFileAtomically(key_file, "not hex\n", 0600).ok());
+  EXPECT_EQ(LoadOrCreateSealKey(key_file).status().code(), absl::StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace cpns::gateway

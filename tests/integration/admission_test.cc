@@ -12,6 +12,7 @@
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
 #include "flow_fixture.h"
+#include "gateway/seed_file.h"
 
 namespace cpns::testing {
 namespace {
@@ -178,6 +179,40 @@ TEST_F(AdmissionTest, TheOwnerSeesEveryAssignmentAndTheStatus) {
   EXPECT_FALSE(status["upstream"]["last_contact"].is_null());
   EXPECT_EQ(status.dump().find(HexEncode(key.second_seed.RevealSecret())), std::string::npos);
   EXPECT_EQ(RunProgram({Program("cpns-gw"), "status", "--state-dir", dir_ + "/nope"}).exit_code, 1);
+}
+
+// The state directory copied without the gateway key does not reveal the
+// seed; with the key, it is the seed the assignments were derived from.
+TEST_F(AdmissionTest, ACopiedStateDirectoryWithoutTheGatewayKeyRevealsNoSeed) {
+  server_ = StartServer();
+  const std::string key_path = dir_ + "/gateway.key";  // outside the state directory
+  gw_ = StartGateway("gw-A", server_.address, "", {"--seal-key-file", key_path});
+  const std::string key_file = dir_ + "/headset.key";
+  ASSERT_EQ(Request(gw_.address, "headset", "alice", {"--save", key_file}).exit_code, 0);
+  const auto a = *assignee::LoadAssignment(key_file);
+  const std::string copy = dir_ + "/copied-state";
+  ASSERT_EQ(RunProgram({"/bin/cp", "-r", StateDir("gw-A"), copy}).exit_code, 0);
+  const GatewayId gw = *GatewayId::Parse("gw-A");
+  const auto without_key = gateway::LoadSeedFile(copy + "/first_seed", gw);
+  EXPECT_EQ(without_key.status().code(), absl::StatusCode::kFailedPrecondition);
+  const SecretBytes seal_key = *gateway::LoadOrCreateSealKey(key_path);
+  const auto seed = gateway::LoadSeedFile(copy + "/first_seed", gw, &seal_key);
+  ASSERT_TRUE(seed.ok()) << seed.status();
+  const SecretBytes eukey = *DeriveEUKey(seed->first_seed, a.second_seed,
+                                         {a.gw_id, a.seed_epoch, a.assignee, a.not_after});
+  EXPECT_EQ(eukey, a.eukey) << "the sealed seed is the one in use";
+  // No byte string of the copy is the seed, in hex or raw.
+  std::string all;
+  for (const char* f : {"/first_seed", "/gateway.db", "/gateway.db-wal"}) {
+    all += ReadFileOrEmpty(copy + f);
+  }
+  EXPECT_EQ(all.find(HexEncode(seed->first_seed.RevealSecret())), std::string::npos);
+  EXPECT_EQ(all.find(std::string(seed->first_seed.RevealSecret())), std::string::npos);
+  // The gateway restarts from its sealed file without asking the server again.
+  EXPECT_EQ(gw_.process->Terminate(), 0);
+  server_.process->Kill();
+  Daemon again = StartGateway("gw-A", server_.address, "", {"--seal-key-file", key_path});
+  EXPECT_EQ(Request(again.address, "watch", "alice").exit_code, 0) << again.process->log();
 }
 
 }  // namespace
