@@ -92,6 +92,10 @@ int Status(const OwnerFlags& f) {
     std::cout << "1st seed: not held\n";
   }
   const auto& up = status["upstream"];
+  if (!up["unreachable_since"].is_null()) {
+    std::cout << "CPNS Server: UNREACHABLE since "
+              << Utc(absl::FromUnixSeconds(up["unreachable_since"].get<int64_t>())) << "\n";
+  }
   std::cout << "CPNS Server: "
             << (up["last_contact"].is_null()
                     ? std::string("not reached since start")

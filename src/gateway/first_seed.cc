@@ -1,5 +1,7 @@
 #include "gateway/first_seed.h"
 
+#include <algorithm>
+
 namespace cpns::gateway {
 
 absl::string_view SeedStateName(SeedState state) {
@@ -24,6 +26,13 @@ absl::Time ExpiryFromUnixSeconds(int64_t seconds) {
 
 int64_t ExpiryToUnixSeconds(absl::Time expires_at) {
   return expires_at == absl::InfiniteFuture() ? 0 : absl::ToUnixSeconds(expires_at);
+}
+
+absl::Duration Backoff(int failures, absl::Duration cap, double u) {
+  constexpr double kBackoffJitter = 0.20;
+  absl::Duration wait = absl::Seconds(1);
+  for (int i = 1; i < failures && wait < cap; ++i) wait *= 2;
+  return std::min(wait, cap) * (1 - kBackoffJitter * (u + 1) / 2);
 }
 
 }  // namespace cpns::gateway

@@ -82,6 +82,11 @@ std::unique_ptr<FirstSeedSource> MakeGrpcFirstSeedSource(const GatewayId& gw_id,
                                                          const std::string& server,
                                                          std::shared_ptr<grpc::Channel> channel);
 
+// The wait after the `failures`-th consecutive failure (>= 1) to reach the
+// CPNS Server: 1 s doubling, capped at `cap`, then shortened by up to 20% by
+// `u`, a uniform draw in [-1, 1] (so a fleet does not retry in step).
+absl::Duration Backoff(int failures, absl::Duration cap, double u);
+
 }  // namespace cpns::gateway
 
 #endif  // CPNS_GATEWAY_FIRST_SEED_H_

@@ -145,11 +145,15 @@ absl::Status Gateway::WriteStatus() {
     seed["expired"] = clock_->Now() >= held->expires_at;
   }
   status["seed"] = seed;
-  const absl::Time contact = cache_->last_upstream_contact();
-  status["upstream"] = {
-      {"last_contact", contact == absl::InfinitePast() ? nlohmann::json(nullptr)
-                                                       : nlohmann::json(absl::ToUnixSeconds(contact))},
-      {"first_seed_requests", cache_->upstream_requests()}};
+  auto time_or_null = [](absl::Time t) {
+    return t == absl::InfinitePast() ? nlohmann::json(nullptr)
+                                     : nlohmann::json(absl::ToUnixSeconds(t));
+  };
+  const absl::Time unreachable = cache_->unreachable_since();
+  status["upstream"] = {{"reachable", unreachable == absl::InfinitePast()},
+                        {"unreachable_since", time_or_null(unreachable)},
+                        {"last_contact", time_or_null(cache_->last_upstream_contact())},
+                        {"first_seed_requests", cache_->upstream_requests()}};
   status["assignments_issued"] = service_->assignments_issued();
   nlohmann::json refusals = nlohmann::json::object();
   for (const auto& [code, n] : service_->refusals()) refusals[code] = n;

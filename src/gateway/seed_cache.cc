@@ -76,6 +76,15 @@ void SeedCache::BeginFetch() {
 
 absl::StatusOr<std::optional<FirstSeed>> SeedCache::WaitOrLead(absl::Time deadline) {
   MutexLock lock(&mu_);
+  // No seed and the server unreachable: fail fast until the next attempt,
+  // which the refresher makes in the background, so a burst of requests
+  // while the WAN is down costs the server nothing.
+  if (!Usable() && !fetching_ && failures_ > 0 && clock_.Now() < next_attempt_) {
+    return NoSeed(absl::Status(
+        last_outcome_.code(),
+        absl::StrCat(last_outcome_.message(), " (next attempt in ",
+                     absl::ToInt64Seconds(next_attempt_ - clock_.Now()) + 1, " s)")));
+  }
   while (!Usable() && fetching_) {
     // Someone else's 1st Seed Request is in flight: wait for its outcome.
     if (!AwaitFetch(deadline)) {
@@ -166,6 +175,21 @@ void SeedCache::EndFetch(const absl::Status& outcome, absl::Time deadline) {
   last_outcome_ = Unshared(outcome);
   leader_deadline_failure_ = absl::IsDeadlineExceeded(outcome) || absl::IsCancelled(outcome) ||
                              (!outcome.ok() && absl::Now() >= deadline);
+  if (outcome.ok()) {
+    failures_ = 0;
+    unreachable_since_ = absl::InfinitePast();
+    next_attempt_ = absl::InfinitePast();
+  } else if (!leader_deadline_failure_) {
+    const absl::Time now = clock_.Now();
+    if (failures_++ == 0) unreachable_since_ = now;
+    // A cheap, lock-protected jitter source (splitmix64); quality is not a concern.
+    jitter_state_ += 0x9E3779B97F4A7C15ull + reinterpret_cast<uintptr_t>(this);
+    uint64_t z = jitter_state_;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    const double u = static_cast<double>(z >> 11) / static_cast<double>(1ull << 53) * 2 - 1;
+    next_attempt_ = now + Backoff(failures_, kRetryCap, u);
+  }
   mu_.SignalAll();
 }
 
@@ -195,6 +219,21 @@ std::optional<uint32_t> SeedCache::held_epoch() const {
   std::optional<HeldSeedInfo> info = held();
   if (!info.has_value()) return std::nullopt;
   return info->seed_epoch;
+}
+
+absl::Time SeedCache::unreachable_since() const {
+  MutexLock lock(&mu_);
+  return unreachable_since_;
+}
+
+absl::Time SeedCache::next_attempt() const {
+  MutexLock lock(&mu_);
+  return next_attempt_;
+}
+
+bool SeedCache::BackgroundFetchDue() const {
+  MutexLock lock(&mu_);
+  return !Usable() && !fetching_ && failures_ > 0 && clock_.Now() >= next_attempt_;
 }
 
 absl::Time SeedCache::last_upstream_contact() const {

@@ -74,6 +74,15 @@ class SeedCache {
   // When the CPNS Server last answered successfully (by the clock);
   // InfinitePast if never since start.
   absl::Time last_upstream_contact() const;
+  // While no seed is held and the CPNS Server cannot be reached: since when
+  // (InfinitePast when it is not so). Requests then fail fast, without an
+  // upstream call, until the next attempt (exponential back-off, 1 s doubling
+  // up to kRetryCap, jittered), which the SeedRefresher makes in the
+  // background (BackgroundFetchDue).
+  absl::Time unreachable_since() const;
+  absl::Time next_attempt() const;
+  bool BackgroundFetchDue() const;
+  static constexpr absl::Duration kRetryCap = absl::Seconds(30);
   // How many 1st Seed Requests this cache has sent.
   uint64_t upstream_requests() const;
   // How many callers are waiting for a 1st Seed Request in flight.
@@ -113,6 +122,10 @@ class SeedCache {
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t upstream_requests_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_contact_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int failures_ ABSL_GUARDED_BY(mu_) = 0;  // consecutive failed fetches
+  absl::Time unreachable_since_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t jitter_state_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace cpns::gateway

@@ -84,7 +84,7 @@ TEST(SeedCacheTest, HeldSeedIsServedWithoutUpstreamCall) {
   EXPECT_EQ(cache.held_epoch(), 1u);
 }
 
-TEST(SeedCacheTest, FailureIsUnavailableWithReasonAndNextCallRetries) {
+TEST(SeedCacheTest, FailureIsUnavailableThenFailsFastUntilTheBackoffEnds) {
   CountingSource source;
   source.fail = absl::UnavailableError("connection refused");
   FakeClock clock(Start());
@@ -93,9 +93,26 @@ TEST(SeedCacheTest, FailureIsUnavailableWithReasonAndNextCallRetries) {
   EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(s.status().message().find("connection refused"), absl::string_view::npos);
   EXPECT_FALSE(cache.held_epoch().has_value());
+  EXPECT_EQ(cache.unreachable_since(), Start());
+  // Within the back-off: no upstream call, the same reason, when to expect more.
+  for (int i = 0; i < 10; ++i) {
+    s = cache.Get(Later());
+    EXPECT_NE(s.status().message().find("next attempt in"), absl::string_view::npos);
+  }
+  EXPECT_EQ(source.calls.load(), 1);
+  EXPECT_FALSE(cache.BackgroundFetchDue());
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(cache.BackgroundFetchDue());
+  ASSERT_FALSE(cache.Refresh(Later(), 0).ok());  // the background attempt, still down
+  EXPECT_EQ(source.calls.load(), 2);
+  EXPECT_GE(cache.next_attempt(), Start() + absl::Seconds(1) + absl::Milliseconds(1600))
+      << "the back-off doubled";
+  clock.Advance(SeedCache::kRetryCap);
   source.fail = absl::OkStatus();
   EXPECT_TRUE(cache.Get(Later()).ok());
-  EXPECT_EQ(source.calls.load(), 2);
+  EXPECT_EQ(source.calls.load(), 3);
+  EXPECT_EQ(cache.unreachable_since(), absl::InfinitePast());
+  EXPECT_FALSE(cache.BackgroundFetchDue());
 }
 
 TEST(SeedCacheTest, WaiterWhoseDeadlinePassesGetsUnavailable) {

@@ -17,7 +17,6 @@ namespace {
 constexpr double kEarliestRenewal = 0.30;
 constexpr double kLatestRenewal = 0.95;
 constexpr double kCheckJitter = 0.10;
-constexpr double kBackoffJitter = 0.20;
 
 bool SameInfo(const HeldSeedInfo& a, const HeldSeedInfo& b) {
   return a.seed_epoch == b.seed_epoch && a.created_at == b.created_at &&
@@ -62,11 +61,6 @@ absl::Duration CheckDelay(absl::Duration interval, double u) {
   return interval * (1 + kCheckJitter * u);
 }
 
-absl::Duration Backoff(int failures, absl::Duration cap, double u) {
-  absl::Duration wait = absl::Seconds(1);
-  for (int i = 1; i < failures && wait < cap; ++i) wait *= 2;
-  return std::min(wait, cap) * (1 - kBackoffJitter * (u + 1) / 2);
-}
 
 SeedRefresher::SeedRefresher(SeedCache& cache, const Clock& clock, RefreshPolicy policy,
                              Jitter jitter)
@@ -111,8 +105,13 @@ absl::Duration SeedRefresher::RunDue() {
   const std::optional<HeldSeedInfo> held = cache_.held();
   if (!held.has_value()) {
     // Nothing to keep fresh until an assignment fetches a seed. Looking
-    // costs nothing (no upstream call): look again in a second.
+    // costs nothing (no upstream call): look again in a second. If fetching
+    // failed, retry in the background when the back-off says so.
     schedule_.reset();
+    if (cache_.BackgroundFetchDue()) {
+      const absl::Status s = cache_.Refresh(absl::Now() + policy_.upstream_timeout, 0);
+      spdlog::info("background 1st Seed Request: {}", s.ok() ? "seed obtained" : s.message());
+    }
     return std::min(absl::Seconds(1), policy_.max_sleep);
   }
   if (!schedule_.has_value() || !SameInfo(schedule_->seed, *held)) Plan(*held);

@@ -54,9 +54,6 @@ absl::Status ValidateRefreshPolicy(const RefreshPolicy& policy);
 absl::Time RenewalTime(const HeldSeedInfo& seed, double fraction, double jitter, double u);
 // The wait until the next status poll: interval +-10%.
 absl::Duration CheckDelay(absl::Duration interval, double u);
-// The wait after the `failures`-th consecutive failure (>= 1): 1 s doubling,
-// capped at `cap`, then shortened by up to 20% at random.
-absl::Duration Backoff(int failures, absl::Duration cap, double u);
 
 class SeedRefresher {
  public:
