@@ -154,6 +154,13 @@ int main(int argc, char** argv) {
   serve->add_option("--seal-key-file", o.seal_key_file,
                     "Gateway key that seals the seed file at rest (created 0600 when missing; keep "
                     "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
+  serve->add_option("--uplink-gateway", o.uplink.gateway,
+                    "Also be an assignee (PNGW) of this gateway: unix:PATH or tls:HOST:PORT");
+  serve->add_option("--uplink-gateway-ca", o.uplink.gateway_ca_file,
+                    "CA of the upstream gateway (tls: only)");
+  serve->add_option("--uplink-user-id", o.uplink.user_id, "The user of the uplink EUKey");
+  serve->add_option("--uplink-pairing-code", o.uplink.pairing_code,
+                    "Pairing code from the upstream gateway's owner");
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 

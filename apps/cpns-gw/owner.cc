@@ -103,6 +103,16 @@ int Status(const OwnerFlags& f) {
                                    Utc(absl::FromUnixSeconds(up["last_contact"].get<int64_t>()))))
             << "\n";
   std::cout << "assignments issued since start: " << status["assignments_issued"] << "\n";
+  if (status.contains("uplink")) {
+    const auto& link = status["uplink"];
+    std::cout << "uplink EUKey (this gateway as an assignee): "
+              << (link["held"].get<bool>()
+                      ? absl::StrCat("held, from gateway ", link["gw_id"].get<std::string>(),
+                                     ", until ",
+                                     Utc(absl::FromUnixSeconds(link["not_after"].get<int64_t>())))
+                      : std::string("not held"))
+              << "\n";
+  }
   for (const auto& [code, n] : status["refusals"].items()) {
     std::cout << "refused " << code << ": " << n << "\n";
   }

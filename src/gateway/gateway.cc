@@ -81,11 +81,18 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   gw->admission_ = std::make_unique<Admission>(options.admission, *gw->state_, clock);
   gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
                                                     clock, options.policy);
+  if (!options.uplink.gateway.empty()) {
+    CPNS_ASSIGN_OR_RETURN(gw->uplink_,
+                          Uplink::Create(options.uplink, gw_id,
+                                         absl::StrCat(options.state_dir, "/uplink.key"), clock));
+  }
   gw->gw_id_ = gw_id.value();
   gw->clock_ = &clock;
   CPNS_RETURN_IF_ERROR(gw->Listen(options));
   gw->refresher_ = std::make_unique<SeedRefresher>(*gw->cache_, clock, options.refresh);
   gw->refresher_->Start();
+  if (gw->uplink_ != nullptr) gw->uplink_->Ensure(options.policy.upstream_timeout);
+  gw->upstream_timeout_ = options.policy.upstream_timeout;
   CPNS_RETURN_IF_ERROR(gw->WriteStatus());
   gw->status_thread_ = std::thread([g = gw.get()] { g->StatusLoop(); });
   return gw;
@@ -155,6 +162,15 @@ absl::Status Gateway::WriteStatus() {
                         {"last_contact", time_or_null(cache_->last_upstream_contact())},
                         {"first_seed_requests", cache_->upstream_requests()}};
   status["assignments_issued"] = service_->assignments_issued();
+  if (uplink_ != nullptr) {
+    const std::optional<UplinkInfo> up = uplink_->held();
+    status["uplink"] = {{"held", up.has_value()}};
+    if (up) {
+      status["uplink"]["gw_id"] = up->upstream_gw_id;
+      status["uplink"]["seed_epoch"] = up->seed_epoch;
+      status["uplink"]["not_after"] = up->not_after;
+    }
+  }
   nlohmann::json refusals = nlohmann::json::object();
   for (const auto& [code, n] : service_->refusals()) refusals[code] = n;
   status["refusals"] = refusals;
@@ -166,6 +182,7 @@ void Gateway::StatusLoop() {
   for (;;) {
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(status_mu_) { return stopping_; };
     if (status_mu_.AwaitWithDeadline(stopping, absl::Now() + absl::Seconds(2))) return;
+    if (uplink_ != nullptr) uplink_->Ensure(upstream_timeout_);
     if (absl::Status s = WriteStatus(); !s.ok()) {
       spdlog::warn("cannot write the gateway status: {}", s.message());
     }

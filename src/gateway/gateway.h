@@ -22,6 +22,7 @@
 #include "gateway/first_seed.h"
 #include "gateway/seed_cache.h"
 #include "gateway/seed_refresher.h"
+#include "gateway/uplink.h"
 
 namespace cpns::gateway {
 
@@ -40,6 +41,8 @@ struct GatewayOptions {
   // environment variable CPNS_GW_SEAL_KEY (64 hex digits, handed in by the
   // platform). Neither: the seed file is plain (mode 0600 only).
   std::string seal_key_file;
+  // This gateway as an assignee (type PNGW) of another gateway; optional.
+  UplinkOptions uplink;
 };
 
 class Gateway {
@@ -71,12 +74,14 @@ class Gateway {
   std::unique_ptr<GatewayStateDb> state_;
   std::unique_ptr<Admission> admission_;
   std::unique_ptr<EUKeyServiceImpl> service_;
+  std::unique_ptr<Uplink> uplink_;  // null: none
   std::unique_ptr<SeedRefresher> refresher_;  // uses cache_: declared after it
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::string> unix_paths_;
   std::vector<std::unique_ptr<int>> ports_;
   std::vector<int> tls_ports_;
   std::string gw_id_;
+  absl::Duration upstream_timeout_;
   const Clock* clock_ = nullptr;
   // The status writer: every 2 s until Shutdown.
   void StatusLoop();

@@ -1,0 +1,58 @@
+#include "gateway/uplink.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/logging.h"
+#include "core/status_macros.h"
+#include "cpns/assignee/key_file.h"
+#include "gateway/first_seed.h"
+
+namespace cpns::gateway {
+
+absl::StatusOr<std::unique_ptr<Uplink>> Uplink::Create(const UplinkOptions& options,
+                                                       const GatewayId& own_id,
+                                                       std::string key_file, const Clock& clock) {
+  CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(options.user_id));
+  CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(own_id.value()));
+  CPNS_ASSIGN_OR_RETURN(auto client, assignee::EUKeyClient::Create(
+                                         {.gateway = options.gateway,
+                                          .gateway_ca_file = options.gateway_ca_file}));
+  return std::unique_ptr<Uplink>(new Uplink(std::move(client),
+                                            Assignee{EntityType::kPnGw, entity, user},
+                                            options.pairing_code, std::move(key_file), clock));
+}
+
+void Uplink::Ensure(absl::Duration timeout) {
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  {
+    MutexLock lock(&mu_);
+    if (held_.has_value() && now <= held_->not_after) return;
+    if (clock_.Now() < next_attempt_) return;
+  }
+  absl::StatusOr<assignee::EUKeyAssignment> kept = assignee::LoadAssignment(key_file_);
+  if (!kept.ok() || now > kept->not_after) {
+    kept = client_->Request(self_, timeout, SecretBytes::CopyFrom(pairing_code_));
+    if (kept.ok()) {
+      if (absl::Status s = assignee::SaveAssignment(key_file_, *kept); !s.ok()) kept = s;
+    }
+  }
+  MutexLock lock(&mu_);
+  if (!kept.ok()) {
+    next_attempt_ = clock_.Now() + Backoff(++failures_, absl::Minutes(5), 0);
+    spdlog::warn("uplink EUKey from the upstream gateway not obtained (retry in {} s): {}",
+                 absl::ToInt64Seconds(next_attempt_ - clock_.Now()), kept.status().ToString());
+    return;
+  }
+  failures_ = 0;
+  held_ = UplinkInfo{kept->gw_id.value(), kept->seed_epoch, kept->not_after};
+  spdlog::info("uplink EUKey held: from gateway {} (its epoch {}), as PNGW {}, until {}",
+               kept->gw_id.value(), kept->seed_epoch, self_.entity_id.value(), kept->not_after);
+}
+
+std::optional<UplinkInfo> Uplink::held() const {
+  MutexLock lock(&mu_);
+  return held_;
+}
+
+}  // namespace cpns::gateway

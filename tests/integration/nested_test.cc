@@ -1,0 +1,80 @@
+// A PN GW as assignee and as intermediate, with the real programs: gateway B
+// gets its own EUKey from gateway A (entity type PNGW) while it serves its
+// own PNEs from its own 1st seed, obtained with its own WAN identity.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cpns/assignee/key_file.h"
+#include "flow_fixture.h"
+
+namespace cpns::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+
+class NestedTest : public FlowTest {};
+
+TEST_F(NestedTest, GatewayBIsAnAssigneeOfAAndAnIntermediateForItsOwnPnes) {
+  Daemon server = StartServer();
+  Daemon a = StartGateway("gw-A", server.address, "", {"--admission", "pairing"});
+  const RunResult pair = RunProgram({Program("cpns-gw"), "pair", "add", "--state-dir",
+                                     StateDir("gw-A"), "--entity-type", "PNGW", "--entity-id",
+                                     "gw-B", "--user-id", "alice", "--json"});
+  ASSERT_EQ(pair.exit_code, 0) << pair.err;
+  const std::string code = json::parse(pair.out)["code"];
+  Daemon b = StartGateway("gw-B", server.address, "",
+                          {"--uplink-gateway", a.address, "--uplink-user-id", "alice",
+                           "--uplink-pairing-code", code, "--seal-key-file", dir_ + "/b.key"});
+
+  // B as an assignee of A: its uplink key is bound to A's seed, as PNGW gw-B.
+  const std::string uplink_file = StateDir("gw-B") + "/uplink.key";
+  const auto uplink = assignee::LoadAssignment(uplink_file);
+  ASSERT_TRUE(uplink.ok()) << uplink.status() << b.process->log();
+  EXPECT_EQ(uplink->gw_id.value(), "gw-A");
+  EXPECT_EQ(uplink->assignee.entity_type, EntityType::kPnGw);
+  EXPECT_EQ(uplink->assignee.entity_id.value(), "gw-B");
+  // B as an intermediate: its PNE's key is bound to B's own seed.
+  const std::string pne_file = dir_ + "/lamp.key";
+  ASSERT_EQ(Request(b.address, "lamp", "alice", {"--save", pne_file}).exit_code, 0);
+  const auto pne = *assignee::LoadAssignment(pne_file);
+  EXPECT_EQ(pne.gw_id.value(), "gw-B");
+  EXPECT_FALSE(pne.eukey == uplink->eukey);
+
+  // Both keys are real credentials at the CPNS Server: B's through A's
+  // relay, the PNE's directly.
+  const RunResult b_auth = RunProgram({Program("cpns-pne"), "authenticate", "--key-file",
+                                       uplink_file, "--gateway", a.address});
+  EXPECT_EQ(b_auth.exit_code, 0) << b_auth.err;
+  const RunResult pne_auth =
+      RunProgram({Program("cpns-pne"), "authenticate", "--key-file", pne_file, "--server",
+                  server.address, "--server-ca", Pki("ca.crt")});
+  EXPECT_EQ(pne_auth.exit_code, 0) << pne_auth.err;
+
+  // Each owner sees their own side.
+  const RunResult a_list = RunProgram({Program("cpns-gw"), "assignments", "list", "--state-dir",
+                                       StateDir("gw-A"), "--json"});
+  const json a_records = json::parse(a_list.out);
+  ASSERT_EQ(a_records.size(), 1u);
+  EXPECT_EQ(a_records[0]["entity_type"], "PNGW");
+  EXPECT_EQ(a_records[0]["entity_id"], "gw-B");
+  EXPECT_EQ(a_records[0]["admitted_by"], "pairing-code");
+  const RunResult b_status = RunProgram({Program("cpns-gw"), "status", "--state-dir",
+                                         StateDir("gw-B"), "--json"});
+  const json status = json::parse(b_status.out);
+  EXPECT_EQ(status["uplink"]["held"], true);
+  EXPECT_EQ(status["uplink"]["gw_id"], "gw-A");
+  // The server issued one seed to each gateway, each to its own identity.
+  const json seeds = SeedsList();
+  ASSERT_EQ(seeds.size(), 2u);
+  EXPECT_EQ(seeds[0]["gw_id"], "gw-A");
+  EXPECT_EQ(seeds[1]["gw_id"], "gw-B");
+  // B's seed file is sealed under B's gateway key; its uplink key is not
+  // derived from it and lives in its own file.
+  EXPECT_THAT(ReadFileOrEmpty(StateDir("gw-B") + "/first_seed"),
+              HasSubstr("cpns-gateway-first-seed-sealed 1"));
+}
+
+}  // namespace
+}  // namespace cpns::testing
