@@ -2,7 +2,8 @@
 //   cpns-gw serve --gw-id ID --server HOST:PORT --server-ca F --cert F --key F
 //                 --state-dir DIR --pn-listen unix:PATH [--pn-listen tls:HOST:PORT ...]
 //                 [--refresh-at 0.75] [--refresh-jitter 0.05] [--seed-check-interval 15m]
-//                 [--admission pairing|open] [--allow-user U]... [--allow-entity-type T]...
+//                 [--admission pairing|certificate|open] [--device-ca F]
+//                 [--allow-user U]... [--allow-entity-type T]...
 //   cpns-gw pair add --state-dir DIR --entity-type PNE --entity-id ID --user-id ID [--ttl 10m]
 //   cpns-gw status --state-dir DIR [--json]
 //   cpns-gw assignments list --state-dir DIR [--json]
@@ -137,9 +138,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(cpns::cli::Duration("--seed-check-interval"));
   serve->add_option("--admission", f.admission,
-                    "Who gets a key: pairing (a one-time code from `pair add`) or open (unix: "
+                    "Who gets a key: pairing (a one-time code from `pair add`), certificate (a "
+                    "device certificate from --device-ca, on tls: listeners) or open (unix: "
                     "listeners only)")
       ->capture_default_str();
+  serve->add_option("--device-ca", o.device_ca_file,
+                    "Device maker CA(s), PEM, trusted for --admission certificate");
   serve->add_option("--allow-user", f.allow_users, "Only these users (repeatable; default any)");
   serve->add_option("--allow-entity-type", f.allow_entity_types,
                     "Only these entity types, PNE or PNGW (repeatable; default any)");
@@ -161,6 +165,10 @@ int main(int argc, char** argv) {
   serve->add_option("--uplink-user-id", o.uplink.user_id, "The user of the uplink EUKey");
   serve->add_option("--uplink-pairing-code", o.uplink.pairing_code,
                     "Pairing code from the upstream gateway's owner");
+  serve->add_option("--uplink-cert", o.uplink.cert_file,
+                    "Device certificate for an upstream gateway that admits by certificate "
+                    "(SAN urn:cpns:entity:<this gw-id>)");
+  serve->add_option("--uplink-key", o.uplink.key_file, "Its private key");
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 

@@ -3,6 +3,7 @@
 //   cpns-keytool derive --first-seed HEX --gw-id ID --epoch N --entity-type PNE|PNGW
 //                       --entity-id ID --user-id ID --nonce HEX --not-after UNIX
 //   cpns-keytool pki init --out DIR --server-name NAME --gateway ID [--gateway ID ...]
+//                         [--device ENTITY_ID ...]
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -94,6 +95,9 @@ int main(int argc, char** argv) {
   init->add_option("--out", pki.out_dir, "Output directory")->required();
   init->add_option("--server-name", pki.server_name, "DNS name of the CPNS Server")->required();
   init->add_option("--gateway", pki.gateway_ids, "Gateway id (repeatable)")->required();
+  init->add_option("--device", pki.device_ids,
+                   "Entity id of a device certificate, from a separate device maker CA "
+                   "(repeatable)");
   init->add_option("--days", pki.validity_days, "Validity in days")->capture_default_str();
 
   if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;

@@ -1,5 +1,6 @@
 // cpns-pne: the assignee client (a PNE, or a PN GW acting as assignee).
-//   cpns-pne request --gateway unix:PATH --entity-type PNE --entity-id ID --user-id ID
+//   cpns-pne request --gateway unix:PATH|tls:HOST:PORT --entity-type PNE --entity-id ID
+//                    --user-id ID [--pairing-code CODE] [--gateway-ca F --cert F --key F]
 //                    [--json] [--save FILE]
 //   cpns-pne authenticate --key-file FILE (--server HOST:PORT --server-ca F | --gateway unix:PATH)
 #include <iostream>
@@ -125,6 +126,10 @@ int main(int argc, char** argv) {
   request->add_option("--gateway-ca", f.client.gateway_ca_file, "CA of the gateway (tls: only)");
   request->add_option("--gateway-name", f.client.gateway_name,
                       "TLS name to expect in the gateway certificate");
+  request->add_option("--cert", f.client.cert_file,
+                      "This device's certificate, for a gateway that admits by certificate "
+                      "(tls: only)");
+  request->add_option("--key", f.client.key_file, "The device certificate's private key");
   request->add_option("--entity-type", f.entity_type, "PNE or PNGW")->required();
   request->add_option("--entity-id", f.entity_id, "This entity's id")->required();
   request->add_option("--user-id", f.user_id, "The user the key is for")->required();

@@ -12,11 +12,15 @@
 
 namespace cpns::assignee {
 
-// InvalidArgument naming `flag` for a bad address, or a TLS target without a CA.
+// InvalidArgument naming `flag` for a bad address, a TLS target without a
+// CA, or a client certificate (`cert_file`, `key_file`: the device
+// certificate, presented on tls: only) for a unix: target.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(absl::string_view flag,
                                                            const std::string& target,
                                                            const std::string& ca_file,
-                                                           const std::string& tls_name);
+                                                           const std::string& tls_name,
+                                                           const std::string& cert_file = "",
+                                                           const std::string& key_file = "");
 
 }  // namespace cpns::assignee
 

@@ -72,7 +72,8 @@ class GrpcEUKeyClient final : public EUKeyClient {
 absl::StatusOr<std::unique_ptr<EUKeyClient>> EUKeyClient::Create(
     const EUKeyClientOptions& options) {
   CPNS_ASSIGN_OR_RETURN(auto channel, MakeChannel("--gateway", options.gateway,
-                                                  options.gateway_ca_file, options.gateway_name));
+                                                  options.gateway_ca_file, options.gateway_name,
+                                                  options.cert_file, options.key_file));
   return std::make_unique<GrpcEUKeyClient>(std::move(channel));
 }
 

@@ -49,18 +49,27 @@ std::string RetryIn(absl::Duration d) {
 
 absl::StatusOr<AdmissionMode> ParseAdmissionMode(absl::string_view text) {
   if (text == "pairing") return AdmissionMode::kPairing;
+  if (text == "certificate") return AdmissionMode::kCertificate;
   if (text == "open") return AdmissionMode::kOpen;
   return absl::InvalidArgumentError(
-      absl::StrCat("--admission '", text, "' is not one of: pairing, open"));
+      absl::StrCat("--admission '", text, "' is not one of: pairing, certificate, open"));
 }
 
 absl::string_view AdmissionModeName(AdmissionMode mode) {
-  return mode == AdmissionMode::kOpen ? "open" : "pairing";
+  switch (mode) {
+    case AdmissionMode::kPairing:
+      return "pairing";
+    case AdmissionMode::kCertificate:
+      return "certificate";
+    case AdmissionMode::kOpen:
+      return "open";
+  }
+  return "unknown";
 }
 
 absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
                                              absl::string_view pairing_code,
-                                             absl::string_view peer) {
+                                             const PeerInfo& peer) {
   if (!policy_.allowed_users.empty() &&
       !policy_.allowed_users.contains(assignee.user_id.value())) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -73,7 +82,7 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
                                                     EntityTypeName(assignee.entity_type),
                                                     " is not allowed on this gateway"));
   }
-  const std::string peer_key = PeerKey(peer);
+  const std::string peer_key = PeerKey(peer.address);
   {
     MutexLock lock(&mu_);
     if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
@@ -92,6 +101,7 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
     }
   }
   if (policy_.mode == AdmissionMode::kOpen) return std::string("open");
+  if (policy_.mode == AdmissionMode::kCertificate) return CheckCertificate(assignee, peer);
   if (pairing_code.empty()) {
     return absl::PermissionDeniedError(
         "this gateway admits devices with a pairing code: ask its owner for one "
@@ -104,6 +114,26 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
   }
   if (!consumed.ok()) return consumed;
   return std::string("pairing-code");
+}
+
+absl::StatusOr<std::string> Admission::CheckCertificate(const Assignee& assignee,
+                                                         const PeerInfo& peer) {
+  if (!peer.certified_entity.ok()) {
+    std::string why;
+    if (!absl::IsUnauthenticated(peer.certified_entity.status())) {
+      why = absl::StrCat(" (yours is not usable: ", peer.certified_entity.status().message(), ")");
+    }
+    return absl::PermissionDeniedError(absl::StrCat(
+        "this gateway admits devices by their device certificate: connect to its TLS listener "
+        "with the certificate your device's maker issued (cpns-pne request --cert --key)",
+        why));
+  }
+  if (*peer.certified_entity != assignee.entity_id) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the device certificate is for entity ", peer.certified_entity->value(),
+        "; it cannot request a key for entity ", assignee.entity_id.value()));
+  }
+  return std::string("certificate");
 }
 
 absl::Status Admission::CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,

@@ -6,6 +6,10 @@
 //   pairing (the default): the request carries a one-time pairing code that
 //     the owner made for exactly this entity and user (`cpns-gw pair add`).
 //     Wrong codes are throttled per peer.
+//   certificate: the peer presented, on a TLS listener, a device certificate
+//     issued by a device maker CA the gateway trusts (--device-ca); the
+//     entity id is the one in the certificate (urn:cpns:entity:<id>), and the
+//     request may not claim another.
 //   open: anyone who reaches the listener; allowed only when every listener
 //     is a Unix socket (a link already protected by the PN technology).
 // Limits, in every mode: the users and entity types allowed on this gateway,
@@ -30,9 +34,10 @@
 
 namespace cpns::gateway {
 
-enum class AdmissionMode { kPairing, kOpen };
+enum class AdmissionMode { kPairing, kCertificate, kOpen };
 
-// "pairing" or "open"; InvalidArgument naming --admission otherwise.
+// "pairing", "certificate" or "open"; InvalidArgument naming --admission
+// otherwise.
 absl::StatusOr<AdmissionMode> ParseAdmissionMode(absl::string_view text);
 absl::string_view AdmissionModeName(AdmissionMode mode);
 
@@ -45,17 +50,26 @@ struct AdmissionPolicy {
   int wrong_codes_before_throttle = 5;        // per peer, per 10 minutes
 };
 
+// The requester as its transport knows it.
+struct PeerInfo {
+  std::string address;  // the gRPC peer, e.g. "ipv4:10.0.0.7:51234" or "unix:"
+  // The entity id of the verified device certificate the peer presented on a
+  // TLS listener; an error saying why there is none otherwise.
+  absl::StatusOr<EntityId> certified_entity =
+      absl::UnauthenticatedError("the peer presented no device certificate");
+};
+
 class Admission {
  public:
   // `state` and `clock` must outlive the object.
   Admission(AdmissionPolicy policy, GatewayStateDb& state, const Clock& clock)
       : policy_(std::move(policy)), state_(state), clock_(clock) {}
 
-  // Decides one request from `peer` (the gRPC peer address). On success,
-  // returns how the requester was admitted ("pairing-code" or "open"); a
-  // pairing code is consumed.
+  // Decides one request from `peer`. On success, returns how the requester
+  // was admitted ("pairing-code", "certificate" or "open"); a pairing code is
+  // consumed.
   absl::StatusOr<std::string> Admit(const Assignee& assignee, absl::string_view pairing_code,
-                                    absl::string_view peer);
+                                    const PeerInfo& peer);
 
   const AdmissionPolicy& policy() const { return policy_; }
 
@@ -64,6 +78,9 @@ class Admission {
   absl::Status CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,
                          const std::string& key, int limit, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Certificate mode: the peer's device certificate names this entity.
+  static absl::StatusOr<std::string> CheckCertificate(const Assignee& assignee,
+                                                      const PeerInfo& peer);
   absl::Status CheckPairingThrottle(const std::string& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const AdmissionPolicy policy_;

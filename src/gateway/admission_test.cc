@@ -19,6 +19,13 @@ Assignee Who(const std::string& entity, const std::string& user,
   return {type, *EntityId::Parse(entity), *UserId::Parse(user)};
 }
 
+PeerInfo At(const std::string& address) { return {.address = address}; }
+
+// A TLS peer whose verified device certificate names `entity`.
+PeerInfo Certified(const std::string& address, const std::string& entity) {
+  return {.address = address, .certified_entity = *EntityId::Parse(entity)};
+}
+
 TEST(PairingCodeTest, CodesAreWellFormedDistinctAndTypedForgivingly) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
@@ -112,32 +119,71 @@ TEST_F(StateTest, AdmissionAppliesPolicyLimitsAndThrottle) {
   Admission open({.mode = AdmissionMode::kOpen, .allowed_users = {"alice"},
                   .per_peer_per_minute = 3, .per_entity_per_minute = 2},
                  *state_, clock_);
-  EXPECT_TRUE(absl::IsPermissionDenied(open.Admit(Who("tv", "bob"), "", "unix:").status()));
-  EXPECT_EQ(*open.Admit(Who("tv", "alice"), "", "ipv4:10.0.0.1:1000"), "open");
-  EXPECT_TRUE(open.Admit(Who("tv", "alice"), "", "ipv4:10.0.0.1:1001").ok());
+  EXPECT_TRUE(absl::IsPermissionDenied(open.Admit(Who("tv", "bob"), "", At("unix:")).status()));
+  EXPECT_EQ(*open.Admit(Who("tv", "alice"), "", At("ipv4:10.0.0.1:1000")), "open");
+  EXPECT_TRUE(open.Admit(Who("tv", "alice"), "", At("ipv4:10.0.0.1:1001")).ok());
   EXPECT_TRUE(absl::IsResourceExhausted(
-      open.Admit(Who("tv", "alice"), "", "ipv4:10.0.0.2:1").status()));
+      open.Admit(Who("tv", "alice"), "", At("ipv4:10.0.0.2:1")).status()));
   // Another port of the same address is the same peer.
-  EXPECT_TRUE(open.Admit(Who("radio", "alice"), "", "ipv4:10.0.0.1:1002").ok());
+  EXPECT_TRUE(open.Admit(Who("radio", "alice"), "", At("ipv4:10.0.0.1:1002")).ok());
   EXPECT_TRUE(absl::IsResourceExhausted(
-      open.Admit(Who("lamp", "alice"), "", "ipv4:10.0.0.1:1003").status()));
+      open.Admit(Who("lamp", "alice"), "", At("ipv4:10.0.0.1:1003")).status()));
   clock_.Advance(absl::Minutes(1));
-  EXPECT_TRUE(open.Admit(Who("lamp", "alice"), "", "ipv4:10.0.0.1:1004").ok());
+  EXPECT_TRUE(open.Admit(Who("lamp", "alice"), "", At("ipv4:10.0.0.1:1004")).ok());
 
   Admission pairing({.mode = AdmissionMode::kPairing}, *state_, clock_);
-  EXPECT_TRUE(absl::IsPermissionDenied(pairing.Admit(Who("tv", "bob"), "", "unix:").status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(pairing.Admit(Who("tv", "bob"), "", At("unix:")).status()));
   const SecretBytes code = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
   for (int i = 0; i < 5; ++i) {
-    EXPECT_FALSE(pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", "unix:").ok());
+    EXPECT_FALSE(pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At("unix:")).ok());
   }
   EXPECT_TRUE(absl::IsResourceExhausted(
-      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), "unix:").status()));
+      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("unix:")).status()));
   clock_.Advance(absl::Minutes(10));
   EXPECT_TRUE(absl::IsPermissionDenied(
-      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), "unix:").status()))
+      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("unix:")).status()))
       << "the code expired meanwhile";
   const SecretBytes fresh = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
-  EXPECT_EQ(*pairing.Admit(Who("tv", "bob"), fresh.RevealSecret(), "unix:"), "pairing-code");
+  EXPECT_EQ(*pairing.Admit(Who("tv", "bob"), fresh.RevealSecret(), At("unix:")), "pairing-code");
+}
+
+TEST_F(StateTest, CertificateAdmissionTakesTheEntityFromTheCertificate) {
+  Admission cert({.mode = AdmissionMode::kCertificate, .allowed_users = {"alice"}}, *state_,
+                 clock_);
+  // No certificate (a Unix socket, or a TLS peer that presented none).
+  const absl::Status none = cert.Admit(Who("tv", "alice"), "", At("unix:")).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(none));
+  EXPECT_NE(none.message().find("device certificate"), absl::string_view::npos) << none;
+  // A certificate without a usable entity URI: the reason is passed on.
+  PeerInfo unusable{.address = "ipv4:10.0.0.1:1",
+                    .certified_entity = absl::PermissionDeniedError("carries no URI")};
+  const absl::Status bad = cert.Admit(Who("tv", "alice"), "", unusable).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(bad));
+  EXPECT_NE(bad.message().find("carries no URI"), absl::string_view::npos) << bad;
+  // The certificate's entity may not claim another.
+  const absl::Status other =
+      cert.Admit(Who("radio", "alice"), "", Certified("ipv4:10.0.0.1:2", "tv")).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(other));
+  EXPECT_NE(other.message().find("certificate is for entity tv"), absl::string_view::npos);
+  // A pairing code does not stand in for the certificate.
+  const SecretBytes code = *state_->AddPairingCode(Who("radio", "alice"), absl::Minutes(10));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      cert.Admit(Who("radio", "alice"), code.RevealSecret(), At("unix:")).status()));
+  EXPECT_EQ(*cert.Admit(Who("tv", "alice"), "", Certified("ipv4:10.0.0.1:3", "tv")),
+            "certificate");
+  // The owner's limits still apply to certified devices.
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      cert.Admit(Who("tv", "bob"), "", Certified("ipv4:10.0.0.1:4", "tv")).status()));
+}
+
+TEST(AdmissionModeTest, NamesRoundTrip) {
+  for (AdmissionMode m :
+       {AdmissionMode::kPairing, AdmissionMode::kCertificate, AdmissionMode::kOpen}) {
+    EXPECT_EQ(*ParseAdmissionMode(AdmissionModeName(m)), m);
+  }
+  const absl::Status bad = ParseAdmissionMode("cert").status();
+  EXPECT_TRUE(absl::IsInvalidArgument(bad));
+  EXPECT_NE(bad.message().find("pairing, certificate, open"), absl::string_view::npos);
 }
 
 }  // namespace

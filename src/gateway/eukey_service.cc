@@ -11,6 +11,7 @@
 #include "cpns/core/random.h"
 #include "wire/messages.h"
 #include "wire/status.h"
+#include "wire/tls.h"
 
 namespace cpns::gateway {
 
@@ -35,8 +36,12 @@ int64_t EUKeyServiceImpl::NotAfter(absl::Time seed_expires_at) const {
 grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
+  PeerInfo peer{.address = context->peer()};
+  if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
+    peer.certified_entity = wire::PeerEntityId(*auth);
+  }
   absl::Status status = Assign(*request, UpstreamDeadline(absl::FromChrono(context->deadline())),
-                               context->peer(), *response);
+                               peer, *response);
   if (!status.ok()) {
     CountRefusal(status);
     spdlog::warn("EUKey Assignment Request from {} refused: {}: {}", context->peer(),
@@ -61,7 +66,7 @@ std::map<std::string, uint64_t> EUKeyServiceImpl::refusals() const {
 }
 
 absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& request,
-                                      absl::Time deadline, absl::string_view peer,
+                                      absl::Time deadline, const PeerInfo& peer,
                                       cpns::v1::EUKeyAssignmentResponse& response) {
   CPNS_ASSIGN_OR_RETURN(Assignee assignee, wire::ParseAssignmentRequest(request));  // step 1
   // Who may get a key: decided (and a pairing code spent) before any secret
@@ -92,7 +97,7 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
                                   .second_seed_fingerprint = SecondSeedFingerprint(second),
                                   .not_after = not_after,
                                   .admitted_by = std::move(admitted_by),
-                                  .peer = std::string(peer)});
+                                  .peer = peer.address});
 }
 
 }  // namespace cpns::gateway

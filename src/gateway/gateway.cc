@@ -4,6 +4,7 @@
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -66,6 +67,22 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
       }
     }
   }
+  if (options.admission.mode == AdmissionMode::kCertificate) {
+    if (options.device_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--admission certificate needs --device-ca: the device maker CA(s) to trust");
+    }
+    if (std::none_of(options.pn_listen.begin(), options.pn_listen.end(),
+                     [](const std::string& l) { return absl::StartsWith(l, "tls:"); })) {
+      return absl::InvalidArgumentError(
+          "--admission certificate needs a tls: --pn-listen: devices present their "
+          "certificate over TLS");
+    }
+  } else if (!options.device_ca_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--device-ca is used only with --admission certificate (this gateway admits by ",
+        AdmissionModeName(options.admission.mode), ")"));
+  }
   CPNS_RETURN_IF_ERROR(EnsurePrivateDirectory(options.state_dir));
   std::unique_ptr<Gateway> gw(new Gateway());
   CPNS_ASSIGN_OR_RETURN(gw->server_channel_, MakeServerChannel(options.server));
@@ -114,9 +131,15 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
         return absl::InvalidArgumentError(
             absl::StrCat("--pn-listen ", text, " needs a certificate: set --pn-cert and --pn-key"));
       }
+      // With certificate admission, a device certificate is asked for and,
+      // when presented, must verify against the device CA; a peer without one
+      // gets an actionable PERMISSION_DENIED from admission rather than a
+      // failed handshake.
       CPNS_ASSIGN_OR_RETURN(creds, wire::MakeServerCredentials(
                                        {.cert_file = options.pn_cert_file,
-                                        .key_file = options.pn_key_file}));
+                                        .key_file = options.pn_key_file,
+                                        .client_ca_file = options.device_ca_file,
+                                        .client_cert = wire::ClientCertPolicy::kOptional}));
     }
     ports_.push_back(std::make_unique<int>(0));
     is_tls.push_back(endpoint.kind == wire::Endpoint::Kind::kTls);

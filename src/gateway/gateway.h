@@ -36,6 +36,10 @@ struct GatewayOptions {
   AssignmentPolicy policy;
   RefreshPolicy refresh;
   AdmissionPolicy admission;  // open only when every listener is unix:
+  // The device maker CA(s) (PEM, may hold several) whose device certificates
+  // the tls: listeners accept; required by, and only used with, certificate
+  // admission.
+  std::string device_ca_file;
   // The gateway key that seals the seed file: a file (created 0600 when
   // missing; keep it outside the state directory), or, when empty, the
   // environment variable CPNS_GW_SEAL_KEY (64 hex digits, handed in by the

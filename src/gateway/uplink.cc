@@ -17,7 +17,9 @@ absl::StatusOr<std::unique_ptr<Uplink>> Uplink::Create(const UplinkOptions& opti
   CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(own_id.value()));
   CPNS_ASSIGN_OR_RETURN(auto client, assignee::EUKeyClient::Create(
                                          {.gateway = options.gateway,
-                                          .gateway_ca_file = options.gateway_ca_file}));
+                                          .gateway_ca_file = options.gateway_ca_file,
+                                          .cert_file = options.cert_file,
+                                          .key_file = options.key_file}));
   return std::unique_ptr<Uplink>(new Uplink(std::move(client),
                                             Assignee{EntityType::kPnGw, entity, user},
                                             options.pairing_code, std::move(key_file), clock));

@@ -32,6 +32,10 @@ struct UplinkOptions {
   std::string gateway_ca_file;  // for tls:
   std::string user_id;        // the user the uplink key is for
   std::string pairing_code;   // when the upstream gateway admits by pairing code
+  // A device certificate (SAN urn:cpns:entity:<own gw_id>) and its key, when
+  // the upstream gateway admits by certificate; tls: only.
+  std::string cert_file;
+  std::string key_file;
 };
 
 // What may be shown of the uplink key: never its bytes.

@@ -26,9 +26,6 @@ namespace cpns::pki {
 namespace {
 
 
-// Debian's abseil has its own string_view type, which StrCat needs.
-constexpr absl::string_view kUriPrefix(kGatewayUriPrefix.data(), kGatewayUriPrefix.size());
-
 // Names `what` and the most recent OpenSSL error; clears the error queue.
 absl::Status OpenSslError(const std::string& what) {
   const unsigned long err = ERR_peek_last_error();
@@ -165,8 +162,8 @@ absl::StatusOr<KeyAndCert> Issue(const Profile& profile, const KeyAndCert* issue
   return KeyAndCert{std::move(key), std::move(cert)};
 }
 
-Profile CaProfile() {
-  return {"cpns dev operator CA",
+Profile CaProfile(std::string common_name) {
+  return {std::move(common_name),
           {{NID_basic_constraints, "critical,CA:TRUE"},
            {NID_key_usage, "critical,keyCertSign,cRLSign"},
            {NID_subject_key_identifier, "hash"}},
@@ -204,6 +201,15 @@ absl::Status WritePair(const std::string& dir, const std::string& base, const Ke
   return status;
 }
 
+// An id that becomes part of a file name must stay inside out_dir.
+absl::Status CheckFileNameSafe(absl::string_view field, const std::string& raw) {
+  if (raw.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " \"", raw, "\" contains '/', which cannot be used in a file name"));
+  }
+  return absl::OkStatus();
+}
+
 // Everything is checked before any key is generated or file written.
 absl::StatusOr<std::vector<GatewayId>> ValidateOptions(const DevPkiOptions& options) {
   if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir is empty");
@@ -215,12 +221,12 @@ absl::StatusOr<std::vector<GatewayId>> ValidateOptions(const DevPkiOptions& opti
   std::vector<GatewayId> ids;
   for (const std::string& raw : options.gateway_ids) {
     CPNS_ASSIGN_OR_RETURN(GatewayId id, GatewayId::Parse(raw));
-    // The id becomes part of a file name; keep it inside out_dir.
-    if (raw.find('/') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("gw_id \"", raw, "\" contains '/', which cannot be used in a file name"));
-    }
+    CPNS_RETURN_IF_ERROR(CheckFileNameSafe("gw_id", raw));
     ids.push_back(std::move(id));
+  }
+  for (const std::string& raw : options.device_ids) {
+    CPNS_RETURN_IF_ERROR(EntityId::Parse(raw).status());
+    CPNS_RETURN_IF_ERROR(CheckFileNameSafe("entity_id", raw));
   }
   return ids;
 }
@@ -232,7 +238,7 @@ absl::Status WriteDevelopmentPki(const DevPkiOptions& options) {
   CPNS_RETURN_IF_ERROR(EnsureDirectory(options.out_dir, 0700));
   const std::string& dir = options.out_dir;
   const int days = options.validity_days;
-  CPNS_ASSIGN_OR_RETURN(KeyAndCert ca, Issue(CaProfile(), nullptr, days));
+  CPNS_ASSIGN_OR_RETURN(KeyAndCert ca, Issue(CaProfile("cpns dev operator CA"), nullptr, days));
   CPNS_RETURN_IF_ERROR(WritePair(dir, "ca", ca));
   const Profile server = LeafProfile(options.server_name, "serverAuth",
                                      {{GEN_DNS, options.server_name},
@@ -244,11 +250,22 @@ absl::Status WriteDevelopmentPki(const DevPkiOptions& options) {
   for (const GatewayId& id : gateway_ids) {
     const Profile gateway = LeafProfile(absl::StrCat("cpns gateway ", id.value()),
                                         "clientAuth,serverAuth",
-                                        {{GEN_URI, absl::StrCat(kUriPrefix, id.value())},
+                                        {{GEN_URI, absl::StrCat(kGatewayUriPrefix, id.value())},
                                          {GEN_DNS, "localhost"},
                                          {GEN_IPADD, "127.0.0.1"}});
     CPNS_ASSIGN_OR_RETURN(KeyAndCert gateway_kc, Issue(gateway, &ca, days));
     CPNS_RETURN_IF_ERROR(WritePair(dir, absl::StrCat("gw-", id.value()), gateway_kc));
+  }
+  if (options.device_ids.empty()) return absl::OkStatus();
+  // Devices come from their maker, not from the operator: their own CA.
+  CPNS_ASSIGN_OR_RETURN(KeyAndCert device_ca,
+                        Issue(CaProfile("cpns dev device maker CA"), nullptr, days));
+  CPNS_RETURN_IF_ERROR(WritePair(dir, "device-ca", device_ca));
+  for (const std::string& id : options.device_ids) {
+    const Profile device = LeafProfile(absl::StrCat("cpns device ", id), "clientAuth",
+                                       {{GEN_URI, absl::StrCat(kEntityUriPrefix, id)}});
+    CPNS_ASSIGN_OR_RETURN(KeyAndCert device_kc, Issue(device, &device_ca, days));
+    CPNS_RETURN_IF_ERROR(WritePair(dir, absl::StrCat("device-", id), device_kc));
   }
   return absl::OkStatus();
 }

@@ -51,20 +51,27 @@ PkeyPtr LoadKey(const std::string& path) {
   return PkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
-// Verifies `leaf` against `ca` for `purpose` (X509_PURPOSE_SSL_SERVER/CLIENT).
-bool Verifies(X509* ca, X509* leaf, int purpose) {
+// The result of verifying `leaf` against `ca` alone for `purpose`
+// (X509_PURPOSE_SSL_SERVER/CLIENT): X509_V_OK or the X509_V_ERR_ code; -1 if
+// the check could not be set up.
+int VerifyResult(X509* ca, X509* leaf, int purpose) {
   StorePtr store(X509_STORE_new());
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (store == nullptr || ctx == nullptr || X509_STORE_add_cert(store.get(), ca) != 1 ||
       X509_STORE_CTX_init(ctx.get(), store.get(), leaf, nullptr) != 1 ||
       X509_STORE_CTX_set_purpose(ctx.get(), purpose) != 1) {
-    return false;
+    return -1;
   }
-  const bool ok = X509_verify_cert(ctx.get()) == 1;
-  if (!ok) {
-    ADD_FAILURE() << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
+  X509_verify_cert(ctx.get());
+  return X509_STORE_CTX_get_error(ctx.get());
+}
+
+bool Verifies(X509* ca, X509* leaf, int purpose) {
+  const int result = VerifyResult(ca, leaf, purpose);
+  if (result != X509_V_OK) {
+    ADD_FAILURE() << (result < 0 ? "setup failed" : X509_verify_cert_error_string(result));
   }
-  return ok;
+  return result == X509_V_OK;
 }
 
 class DevPkiTest : public ::testing::Test {
@@ -74,6 +81,7 @@ class DevPkiTest : public ::testing::Test {
     options_.out_dir = dir_;
     options_.server_name = "cpns.example.test";
     options_.gateway_ids = {"gw-01", "gw.two"};
+    options_.device_ids = {"headset-42"};
     ASSERT_TRUE(WriteDevelopmentPki(options_).ok());
     ca_ = LoadCert(dir_ + "/ca.crt");
     ASSERT_NE(ca_, nullptr);
@@ -131,8 +139,30 @@ TEST_F(DevPkiTest, GatewayCertificatesVerifyAndCarryTheirIds) {
   }
 }
 
+TEST_F(DevPkiTest, DeviceCertificatesComeFromTheirOwnMakerCa) {
+  X509Ptr device_ca = LoadCert(dir_ + "/device-ca.crt");
+  X509Ptr device = LoadCert(dir_ + "/device-headset-42.crt");
+  ASSERT_NE(device_ca, nullptr);
+  ASSERT_NE(device, nullptr);
+  EXPECT_TRUE(Verifies(device_ca.get(), device.get(), X509_PURPOSE_SSL_CLIENT));
+  // The operator CA does not vouch for devices, nor the maker CA for gateways.
+  EXPECT_EQ(VerifyResult(ca_.get(), device.get(), X509_PURPOSE_SSL_CLIENT),
+            X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+  X509Ptr gateway = LoadCert(dir_ + "/gw-gw-01.crt");
+  EXPECT_EQ(VerifyResult(device_ca.get(), gateway.get(), X509_PURPOSE_SSL_CLIENT),
+            X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+  EXPECT_EQ(X509_check_purpose(device.get(), X509_PURPOSE_SSL_SERVER, 0), 0);
+  const std::string pem = ReadOrEmpty(dir_ + "/device-headset-42.crt");
+  absl::StatusOr<EntityId> entity = wire::EntityIdFromCertificatePem(pem);
+  ASSERT_TRUE(entity.ok()) << entity.status();
+  EXPECT_EQ(entity->value(), "headset-42");
+  EXPECT_FALSE(wire::GatewayIdFromCertificatePem(pem).ok()) << "a device is not a gateway";
+  EXPECT_FALSE(wire::EntityIdFromCertificatePem(ReadOrEmpty(dir_ + "/gw-gw-01.crt")).ok());
+}
+
 TEST_F(DevPkiTest, EachKeyMatchesItsCertificate) {
-  for (const std::string base : {"ca", "server", "gw-gw-01", "gw-gw.two"}) {
+  for (const std::string base :
+       {"ca", "server", "gw-gw-01", "gw-gw.two", "device-ca", "device-headset-42"}) {
     X509Ptr cert = LoadCert(dir_ + "/" + base + ".crt");
     PkeyPtr key = LoadKey(dir_ + "/" + base + ".key");
     ASSERT_NE(cert, nullptr) << base;
@@ -165,6 +195,16 @@ TEST(DevPkiValidationTest, GatewayIdWithSlashIsInvalidArgument) {
   absl::Status status = WriteDevelopmentPki(options);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("gw_id"));
+}
+
+TEST(DevPkiValidationTest, BadDeviceIdIsInvalidArgument) {
+  for (const std::string bad : {"bad id", "../escape"}) {
+    DevPkiOptions options{MakeTempDir() + "/pki", "cpns.example.test", {"gw-01"}, {bad}};
+    absl::Status status = WriteDevelopmentPki(options);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(status.message(), HasSubstr("entity_id")) << bad;
+    EXPECT_EQ(ModeOf(options.out_dir), 0u) << "nothing is written for bad options";
+  }
 }
 
 TEST(DevPkiValidationTest, EmptyServerNameIsInvalidArgument) {

@@ -20,9 +20,6 @@ namespace cpns::wire {
 namespace {
 
 
-// Debian's abseil has its own string_view type, which StrCat needs.
-constexpr absl::string_view kUriPrefix(kGatewayUriPrefix.data(), kGatewayUriPrefix.size());
-
 // The most recent OpenSSL error as text; clears the thread's error queue.
 std::string TakeOpenSslError() {
   const unsigned long err = ERR_peek_last_error();
@@ -47,8 +44,8 @@ absl::StatusOr<X509Ptr> ParsePem(absl::string_view pem) {
   return cert;
 }
 
-// Every SAN URI that starts with kGatewayUriPrefix, with the prefix removed.
-std::vector<absl::string_view> GatewayUriIds(const GENERAL_NAMES* names) {
+// Every SAN URI that starts with `prefix`, with the prefix removed.
+std::vector<absl::string_view> UriIds(const GENERAL_NAMES* names, absl::string_view prefix) {
   std::vector<absl::string_view> ids;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
@@ -56,14 +53,15 @@ std::vector<absl::string_view> GatewayUriIds(const GENERAL_NAMES* names) {
     const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
     absl::string_view text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
                           static_cast<size_t>(ASN1_STRING_length(uri)));
-    if (absl::StartsWith(text, kGatewayUriPrefix)) ids.push_back(text.substr(kGatewayUriPrefix.size()));
+    if (absl::StartsWith(text, prefix)) ids.push_back(text.substr(prefix.size()));
   }
   return ids;
 }
 
-}  // namespace
-
-absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(absl::string_view pem) {
+// The identifier carried by the one SAN URI of `pem` that starts with
+// `prefix`, parsed as an Id (GatewayId, EntityId).
+template <typename Id>
+absl::StatusOr<Id> IdFromCertificatePem(absl::string_view pem, absl::string_view prefix) {
   absl::StatusOr<X509Ptr> cert = ParsePem(pem);
   if (!cert.ok()) return cert.status();
   int critical = 0;
@@ -73,23 +71,32 @@ absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(absl::string_view pem) {
     // -1: no SAN extension; -2: more than one; otherwise it did not decode.
     ERR_clear_error();
     return absl::PermissionDeniedError(absl::StrCat(
-        "certificate has no usable subjectAltName extension, so no ", kUriPrefix, " URI"));
+        "certificate has no usable subjectAltName extension, so no ", prefix, " URI"));
   }
-  const std::vector<absl::string_view> ids = GatewayUriIds(names.get());
+  const std::vector<absl::string_view> ids = UriIds(names.get(), prefix);
   if (ids.empty()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("certificate carries no ", kUriPrefix, " URI"));
+    return absl::PermissionDeniedError(absl::StrCat("certificate carries no ", prefix, " URI"));
   }
   if (ids.size() > 1) {
     return absl::PermissionDeniedError(absl::StrCat("certificate carries ", ids.size(), " ",
-                                                    kUriPrefix, " URIs; exactly one is allowed"));
+                                                    prefix, " URIs; exactly one is allowed"));
   }
-  absl::StatusOr<GatewayId> id = GatewayId::Parse(ids.front());
+  absl::StatusOr<Id> id = Id::Parse(ids.front());
   if (!id.ok()) {
-    return absl::PermissionDeniedError(absl::StrCat("certificate ", kUriPrefix,
-                                                    " URI is invalid: ", id.status().message()));
+    return absl::PermissionDeniedError(
+        absl::StrCat("certificate ", prefix, " URI is invalid: ", id.status().message()));
   }
   return id;
+}
+
+}  // namespace
+
+absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(absl::string_view pem) {
+  return IdFromCertificatePem<GatewayId>(pem, kGatewayUriPrefix);
+}
+
+absl::StatusOr<EntityId> EntityIdFromCertificatePem(absl::string_view pem) {
+  return IdFromCertificatePem<EntityId>(pem, kEntityUriPrefix);
 }
 
 }  // namespace cpns::wire

@@ -1,7 +1,8 @@
-// The gateway identity carried in an X.509 certificate.
+// The identities carried in X.509 certificates (PROTOCOL 2.3, 2.4).
 //
 // A CPNS gateway certificate has exactly one SAN URI of the form
-// "urn:cpns:gw:<gw_id>", where <gw_id> is a valid GatewayId. Thread-safe.
+// "urn:cpns:gw:<gw_id>", where <gw_id> is a valid GatewayId; a device
+// certificate exactly one "urn:cpns:entity:<entity_id>". Thread-safe.
 #ifndef CPNS_WIRE_PEER_IDENTITY_H_
 #define CPNS_WIRE_PEER_IDENTITY_H_
 
@@ -17,6 +18,9 @@ namespace cpns::wire {
 // certificate carries no "urn:cpns:gw:" URI, more than one, or one whose
 // id is not a valid GatewayId (the message says which).
 absl::StatusOr<GatewayId> GatewayIdFromCertificatePem(absl::string_view pem);
+
+// The same for a device certificate's "urn:cpns:entity:" URI.
+absl::StatusOr<EntityId> EntityIdFromCertificatePem(absl::string_view pem);
 
 }  // namespace cpns::wire
 

@@ -104,6 +104,30 @@ TEST(PeerIdentityTest, EmptyGatewayIdIsPermissionDenied) {
             absl::StatusCode::kPermissionDenied);
 }
 
+TEST(PeerIdentityTest, OneEntityUriGivesTheDeviceEntityId) {
+  const std::string pem = SelfSignedPem("DNS:x,URI:urn:cpns:entity:headset-42,URI:urn:cpns:gw:g");
+  ASSERT_FALSE(pem.empty());
+  absl::StatusOr<EntityId> id = EntityIdFromCertificatePem(pem);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->value(), "headset-42");
+}
+
+TEST(PeerIdentityTest, DeviceCertificateRulesMatchTheGatewayOnes) {
+  const struct {
+    const char* san;
+    const char* why;
+  } cases[] = {{"URI:urn:cpns:gw:g", "no urn:cpns:entity: URI"},
+               {"URI:urn:cpns:entity:a,URI:urn:cpns:entity:b", "exactly one"},
+               {"URI:urn:cpns:entity:bad id", "entity_id"}};
+  for (const auto& c : cases) {
+    const std::string pem = SelfSignedPem(c.san);
+    ASSERT_FALSE(pem.empty());
+    absl::Status status = EntityIdFromCertificatePem(pem).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << c.san;
+    EXPECT_THAT(status.message(), HasSubstr(c.why)) << c.san;
+  }
+}
+
 TEST(PeerIdentityTest, GarbagePemIsInvalidArgument) {
   EXPECT_EQ(GatewayIdFromCertificatePem("not a certificate").status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -25,6 +25,15 @@ absl::StatusOr<std::string> ReadPem(absl::string_view what, const std::string& p
   return pem;
 }
 
+// The PEM of the peer's verified client certificate.
+absl::StatusOr<absl::string_view> PeerCertificatePem(const grpc::AuthContext& auth) {
+  const std::vector<grpc::string_ref> pem = auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (!auth.IsPeerAuthenticated() || pem.empty()) {
+    return absl::UnauthenticatedError("the peer presented no verified client certificate");
+  }
+  return absl::string_view(pem.front().data(), pem.front().size());
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
@@ -61,11 +70,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 }
 
 absl::StatusOr<GatewayId> PeerGatewayId(const grpc::AuthContext& auth) {
-  const std::vector<grpc::string_ref> pem = auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-  if (!auth.IsPeerAuthenticated() || pem.empty()) {
-    return absl::UnauthenticatedError("the peer presented no verified client certificate");
-  }
-  return GatewayIdFromCertificatePem(absl::string_view(pem.front().data(), pem.front().size()));
+  CPNS_ASSIGN_OR_RETURN(absl::string_view pem, PeerCertificatePem(auth));
+  return GatewayIdFromCertificatePem(pem);
+}
+
+absl::StatusOr<EntityId> PeerEntityId(const grpc::AuthContext& auth) {
+  CPNS_ASSIGN_OR_RETURN(absl::string_view pem, PeerCertificatePem(auth));
+  return EntityIdFromCertificatePem(pem);
 }
 
 }  // namespace cpns::wire

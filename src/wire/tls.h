@@ -1,7 +1,8 @@
 // TLS material for gRPC, loaded from PEM files. Thread-safe functions.
 //
 // The WAN (CPNS Server <-> PN GW) is mutual TLS only; the PN-side TCP
-// listener of a gateway is server-authenticated TLS. Private keys are read
+// listener of a gateway is server-authenticated TLS, and asks for a device
+// certificate when the gateway admits devices by certificate. Private keys are read
 // into wiping buffers; gRPC keeps its own copy for the life of the credentials.
 #ifndef CPNS_WIRE_TLS_H_
 #define CPNS_WIRE_TLS_H_
@@ -48,6 +49,12 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 // urn:cpns:gw: SAN URI). Unauthenticated if the peer presented no certificate;
 // PermissionDenied if the certificate carries no valid gateway identity.
 absl::StatusOr<GatewayId> PeerGatewayId(const grpc::AuthContext& auth);
+
+// The entity id of an authenticated TLS peer's device certificate (its
+// urn:cpns:entity: SAN URI). Unauthenticated if the peer presented no
+// verified certificate (a Unix-socket peer never does); PermissionDenied if
+// the certificate carries no valid entity identity.
+absl::StatusOr<EntityId> PeerEntityId(const grpc::AuthContext& auth);
 
 }  // namespace cpns::wire
 

@@ -1,6 +1,6 @@
 // Who may get a key from a gateway, with the real programs: pairing codes
-// (the default), the open mode, the owner's limits, and the owner's record
-// and status.
+// (the default), device certificates, the open mode, the owner's limits, and
+// the owner's record and status.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -145,6 +145,77 @@ TEST_F(AdmissionTest, OpenIsOnlyForUnixSockets) {
        Pki("server.crt"), "--pn-key", Pki("server.key"), "--admission", "open"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("--admission open is allowed only when every --pn-listen is a unix:"));
+}
+
+// Certificate admission: a device certificate from the trusted maker CA, on
+// the TLS listener, for its own entity only.
+TEST_F(AdmissionTest, DeviceCertificatesFromTheTrustedMakerOnlyAndForTheirOwnEntity) {
+  server_ = StartServer();
+  gw_ = StartGateway("gw-A", server_.address, "",
+                     {"--admission", "certificate", "--device-ca", Pki("device-ca.crt"),
+                      "--pn-listen", "tls:127.0.0.1:0", "--pn-cert", Pki("gw-gw-A.crt"),
+                      "--pn-key", Pki("gw-gw-A.key")});
+  const std::string tls = TlsAddress(gw_);
+  ASSERT_FALSE(tls.empty());
+  auto with_cert = [&](const std::string& entity, const std::string& cert_base) {
+    return Request(tls, entity, "alice",
+                   {"--gateway-ca", Pki("ca.crt"), "--cert", cert_base + ".crt", "--key",
+                    cert_base + ".key"});
+  };
+  const RunResult ok = with_cert("headset-42", Pki("device-headset-42"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err << gw_.process->log();
+  EXPECT_EQ(json::parse(ok.out)["entity_id"], "headset-42");
+
+  const RunResult other = with_cert("watch-7", Pki("device-headset-42"));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.err, HasSubstr("PERMISSION_DENIED: the device certificate is for entity "
+                                   "headset-42; it cannot request a key for entity watch-7"));
+  const RunResult no_cert = Request(tls, "headset-42", "alice", {"--gateway-ca", Pki("ca.crt")});
+  EXPECT_EQ(no_cert.exit_code, 1);
+  EXPECT_THAT(no_cert.err, HasSubstr("PERMISSION_DENIED: this gateway admits devices by their "
+                                     "device certificate"));
+  const RunResult unix_socket = Request(gw_.address, "headset-42", "alice");
+  EXPECT_THAT(unix_socket.err, HasSubstr("PERMISSION_DENIED: this gateway admits devices by"));
+  // A gateway certificate from the operator CA is not a device certificate.
+  EXPECT_NE(with_cert("headset-42", Pki("gw-gw-B")).exit_code, 0);
+
+  // The same entity, certified by a maker CA the gateway does not trust.
+  const std::string other_pki = dir_ + "/other-maker";
+  const RunResult made = RunProgram({Program("cpns-keytool"), "pki", "init", "--out", other_pki,
+                                     "--server-name", "x.test", "--gateway", "gw-A", "--device",
+                                     "headset-42"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const RunResult untrusted = with_cert("headset-42", other_pki + "/device-headset-42");
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_THAT(untrusted.err, HasSubstr("cpns-pne: UNAVAILABLE"));
+  EXPECT_EQ(untrusted.out, "");
+
+  // The gateway goes on serving, and its owner sees how each was admitted.
+  EXPECT_EQ(with_cert("watch-7", Pki("device-watch-7")).exit_code, 0);
+  const json records = OwnerJson({"assignments", "list"});
+  ASSERT_EQ(records.size(), 2u);
+  for (const json& r : records) EXPECT_EQ(r["admitted_by"], "certificate");
+  EXPECT_EQ(OwnerJson({"status"})["admission"], "certificate");
+}
+
+TEST_F(AdmissionTest, CertificateAdmissionNeedsADeviceCaAndATlsListener) {
+  auto serve = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        Program("cpns-gw"), "serve", "--gw-id", "gw-A", "--server", "127.0.0.1:1",
+        "--server-ca", Pki("ca.crt"), "--cert", Pki("gw-gw-A.crt"), "--key", Pki("gw-gw-A.key"),
+        "--state-dir", StateDir("gw-A"), "--pn-listen", "unix:" + dir_ + "/gw.sock"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProgram(argv);
+  };
+  const RunResult no_ca = serve({"--admission", "certificate"});
+  EXPECT_EQ(no_ca.exit_code, 1);
+  EXPECT_THAT(no_ca.err, HasSubstr("--admission certificate needs --device-ca"));
+  const RunResult no_tls = serve({"--admission", "certificate", "--device-ca", Pki("device-ca.crt")});
+  EXPECT_EQ(no_tls.exit_code, 1);
+  EXPECT_THAT(no_tls.err, HasSubstr("--admission certificate needs a tls: --pn-listen"));
+  const RunResult stray = serve({"--device-ca", Pki("device-ca.crt")});
+  EXPECT_EQ(stray.exit_code, 1);
+  EXPECT_THAT(stray.err, HasSubstr("--device-ca is used only with --admission certificate"));
 }
 
 TEST_F(AdmissionTest, TheOwnerSeesEveryAssignmentAndTheStatus) {

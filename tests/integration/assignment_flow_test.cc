@@ -183,16 +183,13 @@ TEST_F(FlowTest, PnTlsListenerServesWithTheGatewayCertificate) {
                                      "--json"});
   ASSERT_EQ(pair.exit_code, 0) << pair.err;
   const std::string code = nlohmann::json::parse(pair.out)["code"];
-  // The ready file lists the bound TLS port: "tls_port N".
-  const size_t at = gw.ready.find("tls_port ");
-  ASSERT_NE(at, std::string::npos) << gw.ready;
-  const std::string port = gw.ready.substr(at + 9, gw.ready.find('\n', at) - at - 9);
-  const RunResult r = Request("tls:127.0.0.1:" + port, "tv", "alice",
+  const std::string tls = TlsAddress(gw);
+  ASSERT_FALSE(tls.empty());
+  const RunResult r = Request(tls, "tv", "alice",
                               {"--gateway-ca", Pki("ca.crt"), "--pairing-code", code});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // Without the right CA the assignee refuses the gateway.
-  const RunResult untrusted = Request("tls:127.0.0.1:" + port, "tv", "alice",
-                                      {"--gateway-ca", Pki("gw-gw-B.crt")});
+  const RunResult untrusted = Request(tls, "tv", "alice", {"--gateway-ca", Pki("gw-gw-B.crt")});
   EXPECT_NE(untrusted.exit_code, 0);
 }
 

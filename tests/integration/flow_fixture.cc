@@ -14,7 +14,8 @@ void FlowTest::SetUpTestSuite() {
   pki_dir_ = MakeTempDir("pki") + "/pki";
   std::vector<std::string> argv = {Program("cpns-keytool"), "pki", "init", "--out", pki_dir_,
                                    "--server-name", "cpns-server.test", "--gateway", "gw-A",
-                                   "--gateway", "gw-B"};
+                                   "--gateway", "gw-B", "--device", "headset-42",
+                                   "--device", "watch-7", "--device", "gw-B"};
   for (int i = 0; i < kNumberedGateways; ++i) {
     argv.insert(argv.end(), {"--gateway", absl::StrFormat("gw-%02d", i)});
   }
@@ -67,6 +68,14 @@ FlowTest::Daemon FlowTest::StartGateway(const std::string& gw_id, const std::str
   auto p = std::make_unique<Process>(argv, absl::StrCat(dir_, "/gw", n, ".log"));
   EXPECT_TRUE(WaitForFile(ready)) << p->log();
   return Daemon{std::move(p), "unix:" + sock, ReadFileOrEmpty(ready)};
+}
+
+std::string FlowTest::TlsAddress(const Daemon& gateway) {
+  const size_t at = gateway.ready.find("tls_port ");
+  EXPECT_NE(at, std::string::npos) << "no tls_port in the ready file: " << gateway.ready;
+  if (at == std::string::npos) return "";
+  const size_t start = at + 9;
+  return "tls:127.0.0.1:" + gateway.ready.substr(start, gateway.ready.find('\n', start) - start);
 }
 
 RunResult FlowTest::Request(const std::string& gateway, const std::string& entity_id,

@@ -1,5 +1,6 @@
 // A CPNS deployment for one test: a development PKI (made once per suite by
-// cpns-keytool), a cpns-server on 127.0.0.1 port 0 with a fresh SQLite file,
+// cpns-keytool, with device certificates for the entities headset-42,
+// watch-7 and gw-B from a device maker CA), a cpns-server on 127.0.0.1 port 0 with a fresh SQLite file,
 // and cpns-gw daemons on Unix sockets in the test's own directory.
 #ifndef CPNS_TESTS_INTEGRATION_FLOW_FIXTURE_H_
 #define CPNS_TESTS_INTEGRATION_FLOW_FIXTURE_H_
@@ -29,6 +30,9 @@ class FlowTest : public ::testing::Test {
   };
 
   static std::string Pki(const std::string& file) { return pki_dir_ + "/" + file; }
+  // "tls:127.0.0.1:PORT" of a gateway's first tls: listener, from its ready
+  // file ("tls_port N"); empty (and a test failure) when it has none.
+  static std::string TlsAddress(const Daemon& gateway);
 
   // A cpns-server on db_ with the extra flags (e.g. --kek-file).
   Daemon StartServer(std::vector<std::string> extra = {});

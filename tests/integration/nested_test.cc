@@ -76,5 +76,31 @@ TEST_F(NestedTest, GatewayBIsAnAssigneeOfAAndAnIntermediateForItsOwnPnes) {
               HasSubstr("cpns-gateway-first-seed-sealed 1"));
 }
 
+// The upstream gateway admits by certificate: B presents a device
+// certificate for the entity gw-B on A's TLS listener instead of a code.
+TEST_F(NestedTest, GatewayBPresentsADeviceCertificateToA) {
+  Daemon server = StartServer();
+  Daemon a = StartGateway("gw-A", server.address, "",
+                          {"--admission", "certificate", "--device-ca", Pki("device-ca.crt"),
+                           "--pn-listen", "tls:127.0.0.1:0", "--pn-cert", Pki("gw-gw-A.crt"),
+                           "--pn-key", Pki("gw-gw-A.key")});
+  const std::string a_tls = TlsAddress(a);
+  ASSERT_FALSE(a_tls.empty());
+  Daemon b = StartGateway("gw-B", server.address, "",
+                          {"--uplink-gateway", a_tls, "--uplink-gateway-ca", Pki("ca.crt"),
+                           "--uplink-user-id", "alice", "--uplink-cert",
+                           Pki("device-gw-B.crt"), "--uplink-key", Pki("device-gw-B.key")});
+  const auto uplink = assignee::LoadAssignment(StateDir("gw-B") + "/uplink.key");
+  ASSERT_TRUE(uplink.ok()) << uplink.status() << b.process->log() << a.process->log();
+  EXPECT_EQ(uplink->gw_id.value(), "gw-A");
+  EXPECT_EQ(uplink->assignee.entity_id.value(), "gw-B");
+  const json a_records = json::parse(RunProgram({Program("cpns-gw"), "assignments", "list",
+                                                 "--state-dir", StateDir("gw-A"), "--json"})
+                                         .out);
+  ASSERT_EQ(a_records.size(), 1u);
+  EXPECT_EQ(a_records[0]["admitted_by"], "certificate");
+  EXPECT_EQ(a_records[0]["entity_type"], "PNGW");
+}
+
 }  // namespace
 }  // namespace cpns::testing

@@ -32,6 +32,10 @@ struct EUKeyClientOptions {
   std::string gateway;         // unix:PATH or tls:HOST:PORT
   std::string gateway_ca_file; // required for tls:
   std::string gateway_name;    // TLS name to verify; empty: the host
+  // The device certificate and its key (PEM), for a gateway that admits
+  // devices by certificate; tls: only.
+  std::string cert_file;
+  std::string key_file;
 };
 
 class EUKeyClient {

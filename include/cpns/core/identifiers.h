@@ -62,6 +62,9 @@ struct Assignee {
 
 // The SAN URI prefix that carries a gateway identity in its certificate.
 inline constexpr absl::string_view kGatewayUriPrefix = "urn:cpns:gw:";
+// The SAN URI prefix that carries an entity id in a device certificate, issued
+// by a device maker's CA (PROTOCOL 2.4).
+inline constexpr absl::string_view kEntityUriPrefix = "urn:cpns:entity:";
 
 }  // namespace cpns
 
