@@ -126,9 +126,16 @@ TEST_F(LifecycleTest, RotationGatewayRefreshOldKeyValidUntilRetired) {
       EXPECT_THAT(std::string(e["actor"]), HasSubstr("admin:"));
       EXPECT_EQ(e["seed_epoch"], 1);
     }
-    // Never a secret: no 64-hex-digit run (a seed or key) in any detail.
-    EXPECT_FALSE(std::string(e["detail"]).find("second_seed") != std::string::npos);
   }
+  // Never a secret: no 64-hex-digit run (a seed or key) anywhere in the audit
+  // (no key was revoked here, so not even a fingerprint), and in particular
+  // not the old key's 2nd seed or EUKey.
+  const std::string dump = audit.dump();
+  EXPECT_THAT(dump, ::testing::Not(::testing::ContainsRegex("[0-9a-fA-F]{64}")));
+  const auto old_assignment = assignee::LoadAssignment(old_key);
+  ASSERT_TRUE(old_assignment.ok()) << old_assignment.status();
+  EXPECT_EQ(dump.find(HexEncode(old_assignment->second_seed.RevealSecret())), std::string::npos);
+  EXPECT_EQ(dump.find(HexEncode(old_assignment->eukey.RevealSecret())), std::string::npos);
 }
 
 TEST_F(LifecycleTest, TheGatewayRenewsItsSeedBeforeItExpires) {
