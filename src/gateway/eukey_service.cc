@@ -49,9 +49,6 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
     return wire::ToGrpcStatus(status);
   }
   ++issued_;
-  spdlog::info("EUKey assigned: {} {} user {} epoch {} not_after {}", request->entity_id(),
-               cpns::v1::EntityType_Name(request->entity_type()), request->user_id(),
-               response->seed_epoch(), response->not_after());
   return grpc::Status::OK;
 }
 
@@ -91,13 +88,19 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
   response.set_user_id(assignee.user_id.value());
   // The owner's record, written before the key leaves: an assignment that is
   // not recorded is not made.
-  return state_.RecordAssignment({.at = clock_.Now(),
-                                  .assignee = assignee,
-                                  .seed_epoch = seed.seed_epoch,
-                                  .second_seed_fingerprint = SecondSeedFingerprint(second),
-                                  .not_after = not_after,
-                                  .admitted_by = std::move(admitted_by),
-                                  .peer = peer.address});
+  CPNS_RETURN_IF_ERROR(state_.RecordAssignment({.at = clock_.Now(),
+                                                .assignee = assignee,
+                                                .seed_epoch = seed.seed_epoch,
+                                                .second_seed_fingerprint =
+                                                    SecondSeedFingerprint(second),
+                                                .not_after = not_after,
+                                                .admitted_by = admitted_by,
+                                                .peer = peer.address}));
+  // The decision, never the key.
+  spdlog::info("EUKey assigned: {} {} user {} epoch {} not_after {}, admitted by {} from {}",
+               assignee.entity_id.value(), EntityTypeName(assignee.entity_type),
+               assignee.user_id.value(), seed.seed_epoch, not_after, admitted_by, peer.address);
+  return absl::OkStatus();
 }
 
 }  // namespace cpns::gateway

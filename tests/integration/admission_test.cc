@@ -196,6 +196,14 @@ TEST_F(AdmissionTest, DeviceCertificatesFromTheTrustedMakerOnlyAndForTheirOwnEnt
   ASSERT_EQ(records.size(), 2u);
   for (const json& r : records) EXPECT_EQ(r["admitted_by"], "certificate");
   EXPECT_EQ(OwnerJson({"status"})["admission"], "certificate");
+  // Each decision is logged, never the key.
+  const std::string log = gw_.process->log();
+  EXPECT_THAT(log, HasSubstr("EUKey assigned: headset-42 PNE user alice epoch 1"));
+  EXPECT_THAT(log, HasSubstr("admitted by certificate"));
+  EXPECT_THAT(log, HasSubstr("refused: PERMISSION_DENIED: the device certificate is for entity"));
+  const std::string eukey = json::parse(ok.out)["eukey"];
+  ASSERT_EQ(eukey.size(), 64u);
+  EXPECT_EQ(log.find(eukey), std::string::npos);
 }
 
 TEST_F(AdmissionTest, CertificateAdmissionNeedsADeviceCaAndATlsListener) {
