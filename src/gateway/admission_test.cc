@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "gateway/pairing_code.h"
 #include "gateway/state_db.h"
@@ -174,6 +177,41 @@ TEST_F(StateTest, CertificateAdmissionTakesTheEntityFromTheCertificate) {
   // The owner's limits still apply to certified devices.
   EXPECT_TRUE(absl::IsPermissionDenied(
       cert.Admit(Who("tv", "bob"), "", Certified("ipv4:10.0.0.1:4", "tv")).status()));
+}
+
+// A code is accepted once even when many requests race for it, through one
+// Admission and through a second connection to the same file (as the owner's
+// `cpns-gw pair add` process and the daemon share it). Run under TSan too.
+TEST_F(StateTest, ACodeRacedForByManyRequestsIsAcceptedOnce) {
+  std::unique_ptr<GatewayStateDb> other = std::move(*GatewayStateDb::Open(dir_, clock_));
+  Admission a({.mode = AdmissionMode::kPairing, .per_peer_per_minute = 0,
+               .per_entity_per_minute = 0, .wrong_codes_before_throttle = 1000},
+              *state_, clock_);
+  Admission b({.mode = AdmissionMode::kPairing, .per_peer_per_minute = 0,
+               .per_entity_per_minute = 0, .wrong_codes_before_throttle = 1000},
+              *other, clock_);
+  for (int round = 0; round < 5; ++round) {
+    const SecretBytes code = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
+    const std::string typed(code.RevealSecret());
+    std::atomic<int> admitted{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        Admission& admission = t % 2 == 0 ? a : b;
+        absl::StatusOr<std::string> r =
+            admission.Admit(Who("tv", "bob"), typed, At("ipv4:10.0.0.1:" + std::to_string(t)));
+        if (r.ok()) {
+          ++admitted;
+        } else if (absl::IsPermissionDenied(r.status())) {
+          ++refused;
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(admitted.load(), 1) << "round " << round;
+    EXPECT_EQ(refused.load(), 7) << "round " << round;
+  }
+  EXPECT_EQ(*state_->PendingPairingCodes(), 0);
 }
 
 TEST(AdmissionModeTest, NamesRoundTrip) {
