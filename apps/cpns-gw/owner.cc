@@ -113,8 +113,8 @@ int Status(const OwnerFlags& f) {
                       : std::string("not held"))
               << "\n";
   }
-  for (const auto& [code, n] : status["refusals"].items()) {
-    std::cout << "refused " << code << ": " << n << "\n";
+  for (const auto& [reason, n] : status["refusals"].items()) {
+    std::cout << "refused (" << reason << "): " << n << "\n";
   }
   return 0;
 }

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/optional.h"
 
 namespace cpns::gateway {
 namespace {
@@ -41,11 +43,33 @@ void Sweep(std::map<std::string, std::vector<absl::Time>>& windows, absl::Time n
   }
 }
 
+constexpr absl::string_view kReasonPayload = "type.cpns.dev/gateway.refusal-reason";
+
+// `status` tagged with `reason` for RefusalReason.
+absl::Status Tagged(absl::Status status, absl::string_view reason) {
+  status.SetPayload(kReasonPayload, absl::Cord(reason));
+  return status;
+}
+
 std::string RetryIn(absl::Duration d) {
   return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(d) + 1), " s");
 }
 
 }  // namespace
+
+std::string RefusalReason(const absl::Status& status) {
+  if (absl::optional<absl::Cord> tag = status.GetPayload(kReasonPayload); tag.has_value()) {
+    return std::string(*tag);
+  }
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return "invalid-request";
+    case absl::StatusCode::kUnavailable:
+      return "no-seed";
+    default:
+      return absl::StatusCodeToString(status.code());
+  }
+}
 
 absl::StatusOr<AdmissionMode> ParseAdmissionMode(absl::string_view text) {
   if (text == "pairing") return AdmissionMode::kPairing;
@@ -72,45 +96,53 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
                                              const PeerInfo& peer) {
   if (!policy_.allowed_users.empty() &&
       !policy_.allowed_users.contains(assignee.user_id.value())) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "user ", assignee.user_id.value(), " is not allowed on this gateway; its owner allows: ",
-        absl::StrJoin(policy_.allowed_users, ", ")));
+    return Tagged(absl::PermissionDeniedError(absl::StrCat(
+                      "user ", assignee.user_id.value(),
+                      " is not allowed on this gateway; its owner allows: ",
+                      absl::StrJoin(policy_.allowed_users, ", "))),
+                  "user-not-allowed");
   }
   if (!policy_.allowed_entity_types.empty() &&
       !policy_.allowed_entity_types.contains(assignee.entity_type)) {
-    return absl::PermissionDeniedError(absl::StrCat("entity type ",
-                                                    EntityTypeName(assignee.entity_type),
-                                                    " is not allowed on this gateway"));
+    return Tagged(absl::PermissionDeniedError(absl::StrCat(
+                      "entity type ", EntityTypeName(assignee.entity_type),
+                      " is not allowed on this gateway")),
+                  "entity-type-not-allowed");
   }
   const std::string peer_key = PeerKey(peer.address);
   {
     MutexLock lock(&mu_);
     if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
         !s.ok()) {
-      return s;
+      return Tagged(s, "rate-limited-peer");
     }
     const std::string entity_key = absl::StrCat(EntityTypeName(assignee.entity_type), "/",
                                                 assignee.entity_id.value());
     if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute,
                            absl::StrCat("entity ", assignee.entity_id.value()));
         !s.ok()) {
-      return s;
+      return Tagged(s, "rate-limited-entity");
     }
     if (policy_.mode == AdmissionMode::kPairing) {
-      if (auto s = CheckPairingThrottle(peer_key); !s.ok()) return s;
+      if (auto s = CheckPairingThrottle(peer_key); !s.ok()) {
+        return Tagged(s, "wrong-codes-throttled");
+      }
     }
   }
   if (policy_.mode == AdmissionMode::kOpen) return std::string("open");
   if (policy_.mode == AdmissionMode::kCertificate) return CheckCertificate(assignee, peer);
   if (pairing_code.empty()) {
-    return absl::PermissionDeniedError(
-        "this gateway admits devices with a pairing code: ask its owner for one "
-        "(cpns-gw pair add) and send it with the request (cpns-pne request --pairing-code)");
+    return Tagged(absl::PermissionDeniedError(
+                      "this gateway admits devices with a pairing code: ask its owner for one "
+                      "(cpns-gw pair add) and send it with the request (cpns-pne request "
+                      "--pairing-code)"),
+                  "no-pairing-code");
   }
   absl::Status consumed = state_.ConsumePairingCode(pairing_code, assignee);
   if (absl::IsPermissionDenied(consumed) || absl::IsInvalidArgument(consumed)) {
     MutexLock lock(&mu_);
     wrong_codes_[peer_key].push_back(clock_.Now());
+    return Tagged(consumed, "wrong-pairing-code");
   }
   if (!consumed.ok()) return consumed;
   return std::string("pairing-code");
@@ -123,15 +155,18 @@ absl::StatusOr<std::string> Admission::CheckCertificate(const Assignee& assignee
     if (!absl::IsUnauthenticated(peer.certified_entity.status())) {
       why = absl::StrCat(" (yours is not usable: ", peer.certified_entity.status().message(), ")");
     }
-    return absl::PermissionDeniedError(absl::StrCat(
-        "this gateway admits devices by their device certificate: connect to its TLS listener "
-        "with the certificate your device's maker issued (cpns-pne request --cert --key)",
-        why));
+    return Tagged(absl::PermissionDeniedError(absl::StrCat(
+                      "this gateway admits devices by their device certificate: connect to its "
+                      "TLS listener with the certificate your device's maker issued (cpns-pne "
+                      "request --cert --key)",
+                      why)),
+                  "no-device-certificate");
   }
   if (*peer.certified_entity != assignee.entity_id) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "the device certificate is for entity ", peer.certified_entity->value(),
-        "; it cannot request a key for entity ", assignee.entity_id.value()));
+    return Tagged(absl::PermissionDeniedError(absl::StrCat(
+                      "the device certificate is for entity ", peer.certified_entity->value(),
+                      "; it cannot request a key for entity ", assignee.entity_id.value())),
+                  "certificate-for-other-entity");
   }
   return std::string("certificate");
 }

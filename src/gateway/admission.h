@@ -16,7 +16,8 @@
 // and a rate limit per peer and per entity (requests per minute).
 //
 // Refusals: PERMISSION_DENIED (not admitted: says what to do) or
-// RESOURCE_EXHAUSTED (throttled: says when to retry). Thread-safe.
+// RESOURCE_EXHAUSTED (throttled: says when to retry), each tagged with a
+// short reason for the owner's counters (RefusalReason). Thread-safe.
 #ifndef CPNS_GATEWAY_ADMISSION_H_
 #define CPNS_GATEWAY_ADMISSION_H_
 
@@ -40,6 +41,15 @@ enum class AdmissionMode { kPairing, kCertificate, kOpen };
 // otherwise.
 absl::StatusOr<AdmissionMode> ParseAdmissionMode(absl::string_view text);
 absl::string_view AdmissionModeName(AdmissionMode mode);
+
+// The reason of a refusal, for the owner's status: the tag admission put on
+// the status ("no-pairing-code", "wrong-pairing-code", "wrong-codes-throttled",
+// "no-device-certificate", "certificate-for-other-entity",
+// "user-not-allowed", "entity-type-not-allowed", "rate-limited-peer",
+// "rate-limited-entity"); otherwise one derived from the code:
+// "invalid-request" (INVALID_ARGUMENT), "no-seed" (UNAVAILABLE, the only
+// other refusal an assignment meets before the key), or the code's name.
+std::string RefusalReason(const absl::Status& status);
 
 struct AdmissionPolicy {
   AdmissionMode mode = AdmissionMode::kPairing;

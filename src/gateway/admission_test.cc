@@ -122,26 +122,36 @@ TEST_F(StateTest, AdmissionAppliesPolicyLimitsAndThrottle) {
   Admission open({.mode = AdmissionMode::kOpen, .allowed_users = {"alice"},
                   .per_peer_per_minute = 3, .per_entity_per_minute = 2},
                  *state_, clock_);
-  EXPECT_TRUE(absl::IsPermissionDenied(open.Admit(Who("tv", "bob"), "", At("unix:")).status()));
+  const absl::Status bob = open.Admit(Who("tv", "bob"), "", At("unix:")).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(bob));
+  EXPECT_EQ(RefusalReason(bob), "user-not-allowed");
   EXPECT_EQ(*open.Admit(Who("tv", "alice"), "", At("ipv4:10.0.0.1:1000")), "open");
   EXPECT_TRUE(open.Admit(Who("tv", "alice"), "", At("ipv4:10.0.0.1:1001")).ok());
-  EXPECT_TRUE(absl::IsResourceExhausted(
-      open.Admit(Who("tv", "alice"), "", At("ipv4:10.0.0.2:1")).status()));
+  const absl::Status per_entity = open.Admit(Who("tv", "alice"), "", At("ipv4:10.0.0.2:1")).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(per_entity));
+  EXPECT_EQ(RefusalReason(per_entity), "rate-limited-entity");
   // Another port of the same address is the same peer.
   EXPECT_TRUE(open.Admit(Who("radio", "alice"), "", At("ipv4:10.0.0.1:1002")).ok());
-  EXPECT_TRUE(absl::IsResourceExhausted(
-      open.Admit(Who("lamp", "alice"), "", At("ipv4:10.0.0.1:1003")).status()));
+  const absl::Status per_peer = open.Admit(Who("lamp", "alice"), "", At("ipv4:10.0.0.1:1003")).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(per_peer));
+  EXPECT_EQ(RefusalReason(per_peer), "rate-limited-peer");
   clock_.Advance(absl::Minutes(1));
   EXPECT_TRUE(open.Admit(Who("lamp", "alice"), "", At("ipv4:10.0.0.1:1004")).ok());
 
   Admission pairing({.mode = AdmissionMode::kPairing}, *state_, clock_);
-  EXPECT_TRUE(absl::IsPermissionDenied(pairing.Admit(Who("tv", "bob"), "", At("unix:")).status()));
+  const absl::Status no_code = pairing.Admit(Who("tv", "bob"), "", At("unix:")).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(no_code));
+  EXPECT_EQ(RefusalReason(no_code), "no-pairing-code");
   const SecretBytes code = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
   for (int i = 0; i < 5; ++i) {
-    EXPECT_FALSE(pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At("unix:")).ok());
+    const absl::Status wrong = pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At("unix:")).status();
+    EXPECT_TRUE(absl::IsPermissionDenied(wrong));
+    EXPECT_EQ(RefusalReason(wrong), "wrong-pairing-code");
   }
-  EXPECT_TRUE(absl::IsResourceExhausted(
-      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("unix:")).status()));
+  const absl::Status throttled =
+      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("unix:")).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(throttled));
+  EXPECT_EQ(RefusalReason(throttled), "wrong-codes-throttled");
   clock_.Advance(absl::Minutes(10));
   EXPECT_TRUE(absl::IsPermissionDenied(
       pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("unix:")).status()))
@@ -156,6 +166,7 @@ TEST_F(StateTest, CertificateAdmissionTakesTheEntityFromTheCertificate) {
   // No certificate (a Unix socket, or a TLS peer that presented none).
   const absl::Status none = cert.Admit(Who("tv", "alice"), "", At("unix:")).status();
   EXPECT_TRUE(absl::IsPermissionDenied(none));
+  EXPECT_EQ(RefusalReason(none), "no-device-certificate");
   EXPECT_NE(none.message().find("device certificate"), absl::string_view::npos) << none;
   // A certificate without a usable entity URI: the reason is passed on.
   PeerInfo unusable{.address = "ipv4:10.0.0.1:1",
@@ -168,6 +179,7 @@ TEST_F(StateTest, CertificateAdmissionTakesTheEntityFromTheCertificate) {
       cert.Admit(Who("radio", "alice"), "", Certified("ipv4:10.0.0.1:2", "tv")).status();
   EXPECT_TRUE(absl::IsPermissionDenied(other));
   EXPECT_NE(other.message().find("certificate is for entity tv"), absl::string_view::npos);
+  EXPECT_EQ(RefusalReason(other), "certificate-for-other-entity");
   // A pairing code does not stand in for the certificate.
   const SecretBytes code = *state_->AddPairingCode(Who("radio", "alice"), absl::Minutes(10));
   EXPECT_TRUE(absl::IsPermissionDenied(
@@ -212,6 +224,12 @@ TEST_F(StateTest, ACodeRacedForByManyRequestsIsAcceptedOnce) {
     EXPECT_EQ(refused.load(), 7) << "round " << round;
   }
   EXPECT_EQ(*state_->PendingPairingCodes(), 0);
+}
+
+TEST(RefusalReasonTest, UntaggedStatusesAreNamedByTheirCode) {
+  EXPECT_EQ(RefusalReason(absl::InvalidArgumentError("entity_id is empty")), "invalid-request");
+  EXPECT_EQ(RefusalReason(absl::UnavailableError("no seed")), "no-seed");
+  EXPECT_EQ(RefusalReason(absl::InternalError("x")), "INTERNAL");
 }
 
 TEST(AdmissionModeTest, NamesRoundTrip) {

@@ -54,7 +54,7 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
 
 void EUKeyServiceImpl::CountRefusal(const absl::Status& status) {
   MutexLock lock(&mu_);
-  ++refusals_[absl::StatusCodeToString(status.code())];
+  ++refusals_[RefusalReason(status)];
 }
 
 std::map<std::string, uint64_t> EUKeyServiceImpl::refusals() const {

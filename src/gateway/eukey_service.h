@@ -41,7 +41,7 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
                            cpns::v1::EUKeyAssignmentResponse* response) override;
 
   uint64_t assignments_issued() const { return issued_.load(); }
-  // Refused requests since start, by status code name.
+  // Refused requests since start, by reason (RefusalReason).
   std::map<std::string, uint64_t> refusals() const;
 
  private:

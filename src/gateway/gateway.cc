@@ -195,7 +195,7 @@ absl::Status Gateway::WriteStatus() {
     }
   }
   nlohmann::json refusals = nlohmann::json::object();
-  for (const auto& [code, n] : service_->refusals()) refusals[code] = n;
+  for (const auto& [reason, n] : service_->refusals()) refusals[reason] = n;
   status["refusals"] = refusals;
   return state_->WriteStatus(status.dump());
 }

@@ -251,7 +251,7 @@ TEST_F(AdmissionTest, TheOwnerSeesEveryAssignmentAndTheStatus) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(status["assignments_issued"], 1);
-  EXPECT_EQ(status["refusals"]["PERMISSION_DENIED"], 1);
+  EXPECT_EQ(status["refusals"]["no-pairing-code"], 1);
   EXPECT_EQ(status["seed"]["held"], true);
   EXPECT_EQ(status["seed"]["seed_epoch"], 1);
   EXPECT_EQ(status["admission"], "pairing");
