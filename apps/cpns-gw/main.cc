@@ -5,6 +5,8 @@
 //                 [--admission pairing|certificate|open] [--device-ca F]
 //                 [--allow-user U]... [--allow-entity-type T]...
 //   cpns-gw pair add --state-dir DIR --entity-type PNE --entity-id ID --user-id ID [--ttl 10m]
+//   cpns-gw pair list --state-dir DIR [--json]
+//   cpns-gw pair cancel --state-dir DIR --entity-type PNE --entity-id ID --user-id ID
 //   cpns-gw status --state-dir DIR [--json]
 //   cpns-gw assignments list --state-dir DIR [--json]
 #include <spdlog/spdlog.h>
@@ -187,6 +189,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(cpns::cli::Duration("--ttl"));
   pair_add->add_flag("--json", w.json, "Print JSON (field `code`)");
+  CLI::App* pair_list = pair->add_subcommand("list", "The pending codes: for whom, until when");
+  state_dir(pair_list);
+  pair_list->add_flag("--json", w.json, "Print JSON");
+  CLI::App* pair_cancel =
+      pair->add_subcommand("cancel", "Withdraw the pending codes of one entity and user");
+  state_dir(pair_cancel);
+  pair_cancel->add_option("--entity-type", w.entity_type, "PNE or PNGW")->capture_default_str();
+  pair_cancel->add_option("--entity-id", w.entity_id, "The entity")->required();
+  pair_cancel->add_option("--user-id", w.user_id, "The user")->required();
   CLI::App* status = app.add_subcommand("status", "What the running gateway reports");
   state_dir(status);
   status->add_flag("--json", w.json, "Print JSON");
@@ -198,6 +209,8 @@ int main(int argc, char** argv) {
 
   if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
   if (pair_add->parsed()) return cpns::gw_cli::PairAdd(w);
+  if (pair_list->parsed()) return cpns::gw_cli::PairList(w);
+  if (pair_cancel->parsed()) return cpns::gw_cli::PairCancel(w);
   if (status->parsed()) return cpns::gw_cli::Status(w);
   if (list->parsed()) return cpns::gw_cli::AssignmentsList(w);
   return Serve(f);

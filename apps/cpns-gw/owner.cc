@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cli.h"
+#include "core/status_macros.h"
 #include "cpns/core/clock.h"
 #include "cpns/core/hex.h"
 #include "gateway/state_db.h"
@@ -32,22 +33,72 @@ absl::StatusOr<std::unique_ptr<gateway::GatewayStateDb>> OpenState(const std::st
   return gateway::GatewayStateDb::Open(dir, clock);
 }
 
+// The entity and user named by --entity-type, --entity-id and --user-id.
+absl::StatusOr<Assignee> Holder(const OwnerFlags& f) {
+  CPNS_ASSIGN_OR_RETURN(EntityType type, ParseEntityType(f.entity_type));
+  CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(f.entity_id));
+  CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(f.user_id));
+  return Assignee{type, std::move(entity), std::move(user)};
+}
+
 }  // namespace
 
+int PairList(const OwnerFlags& f) {
+  RealClock clock;
+  auto state = OpenState(f.state_dir, clock);
+  if (!state.ok()) return Fail(state.status());
+  auto pending = (*state)->ListPendingPairingCodes();
+  if (!pending.ok()) return Fail(pending.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const gateway::PendingPairingCode& p : *pending) {
+    const std::string type(EntityTypeName(p.assignee.entity_type));
+    if (f.json) {
+      out.push_back({{"entity_type", type},
+                     {"entity_id", p.assignee.entity_id.value()},
+                     {"user_id", p.assignee.user_id.value()},
+                     {"created_at", absl::ToUnixSeconds(p.created_at)},
+                     {"expires_at", absl::ToUnixSeconds(p.expires_at)}});
+    } else {
+      std::cout << type << " " << p.assignee.entity_id.value() << " (user "
+                << p.assignee.user_id.value() << "): made " << Utc(p.created_at)
+                << ", valid until " << Utc(p.expires_at) << "\n";
+    }
+  }
+  if (f.json) {
+    std::cout << out.dump(2) << "\n";
+  } else if (pending->empty()) {
+    std::cout << "no pending pairing codes\n";
+  }
+  return 0;
+}
+
+int PairCancel(const OwnerFlags& f) {
+  auto holder = Holder(f);
+  if (!holder.ok()) return Fail(holder.status());
+  RealClock clock;
+  auto state = OpenState(f.state_dir, clock);
+  if (!state.ok()) return Fail(state.status());
+  auto cancelled = (*state)->CancelPairingCodes(*holder);
+  if (!cancelled.ok()) return Fail(cancelled.status());
+  if (*cancelled == 0) {
+    return Fail(absl::NotFoundError(absl::StrCat("no pending pairing code for ", f.entity_type,
+                                                 " ", f.entity_id, " (user ", f.user_id, ")")));
+  }
+  std::cout << "cancelled " << *cancelled << " pending pairing code(s) for " << f.entity_type
+            << " " << f.entity_id << " (user " << f.user_id << ")\n";
+  return 0;
+}
+
 int PairAdd(const OwnerFlags& f) {
-  auto type = ParseEntityType(f.entity_type);
-  if (!type.ok()) return Fail(type.status());
-  auto entity = EntityId::Parse(f.entity_id);
-  if (!entity.ok()) return Fail(entity.status());
-  auto user = UserId::Parse(f.user_id);
-  if (!user.ok()) return Fail(user.status());
+  auto holder = Holder(f);
+  if (!holder.ok()) return Fail(holder.status());
   auto ttl = cli::ParseDuration("--ttl", f.ttl);
   if (!ttl.ok()) return Fail(ttl.status());
   RealClock clock;
   ::umask(0077);
   auto state = OpenState(f.state_dir, clock);
   if (!state.ok()) return Fail(state.status());
-  auto code = (*state)->AddPairingCode({*type, *entity, *user}, *ttl);
+  auto code = (*state)->AddPairingCode(*holder, *ttl);
   if (!code.ok()) return Fail(code.status());
   const absl::Time expires = clock.Now() + *ttl;
   if (f.json) {

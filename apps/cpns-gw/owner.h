@@ -1,5 +1,5 @@
 // cpns-gw's commands for the gateway's owner, run beside the daemon on its
-// state directory: pair add, status, assignments list.
+// state directory: pair add|list|cancel, status, assignments list.
 #ifndef CPNS_APPS_CPNS_GW_OWNER_H_
 #define CPNS_APPS_CPNS_GW_OWNER_H_
 
@@ -15,6 +15,8 @@ struct OwnerFlags {
 };
 
 int PairAdd(const OwnerFlags& f);
+int PairList(const OwnerFlags& f);
+int PairCancel(const OwnerFlags& f);
 int Status(const OwnerFlags& f);
 int AssignmentsList(const OwnerFlags& f);
 

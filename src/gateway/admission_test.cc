@@ -80,6 +80,29 @@ TEST_F(StateTest, ACodeIsAcceptedOnceForItsHolderUntilItExpires) {
   EXPECT_FALSE(state_->AddPairingCode(Who("a", "b"), absl::ZeroDuration()).ok());
 }
 
+TEST_F(StateTest, TheOwnerListsAndCancelsPendingCodes) {
+  const SecretBytes tv = *state_->AddPairingCode(Who("tv", "alice"), absl::Minutes(10));
+  clock_.Advance(absl::Seconds(1));
+  const SecretBytes radio = *state_->AddPairingCode(Who("radio", "bob"), absl::Minutes(5));
+  const SecretBytes used = *state_->AddPairingCode(Who("lamp", "bob"), absl::Minutes(5));
+  ASSERT_TRUE(state_->ConsumePairingCode(used.RevealSecret(), Who("lamp", "bob")).ok());
+  auto pending = *state_->ListPendingPairingCodes();
+  ASSERT_EQ(pending.size(), 2u) << "used codes are not pending";
+  EXPECT_EQ(pending[0].assignee.entity_id.value(), "tv");
+  EXPECT_EQ(pending[0].expires_at, absl::FromUnixSeconds(1'800'000'000 + 600));
+  EXPECT_EQ(pending[1].assignee.user_id.value(), "bob");
+  EXPECT_EQ(pending[1].created_at, absl::FromUnixSeconds(1'800'000'001));
+
+  EXPECT_EQ(*state_->CancelPairingCodes(Who("tv", "bob")), 0) << "another user's holder";
+  EXPECT_EQ(*state_->CancelPairingCodes(Who("tv", "alice")), 1);
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      state_->ConsumePairingCode(tv.RevealSecret(), Who("tv", "alice"))))
+      << "a cancelled code no longer works";
+  EXPECT_EQ(*state_->CancelPairingCodes(Who("lamp", "bob")), 0) << "a used code stays recorded";
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_TRUE(state_->ListPendingPairingCodes()->empty()) << "expired codes are not pending";
+}
+
 TEST_F(StateTest, TheFileHoldsNoCodeAndIsPrivate) {
   const SecretBytes code = *state_->AddPairingCode(Who("headset", "alice"), absl::Minutes(10));
   state_.reset();

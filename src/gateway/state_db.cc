@@ -155,6 +155,35 @@ absl::StatusOr<int> GatewayStateDb::PendingPairingCodes() {
   return row ? static_cast<int>(q.Int(0)) : 0;
 }
 
+absl::StatusOr<std::vector<PendingPairingCode>> GatewayStateDb::ListPendingPairingCodes() {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
+      "SELECT created_at, expires_at, entity_type, entity_id, user_id FROM pairing_codes "
+      "WHERE used_at IS NULL AND expires_at > ? ORDER BY created_at, rowid"));
+  q.Bind(1, absl::ToUnixSeconds(clock_.Now()));
+  std::vector<PendingPairingCode> out;
+  for (;;) {
+    CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    CPNS_ASSIGN_OR_RETURN(Assignee assignee, ReadAssignee(q, 2));
+    out.push_back({std::move(assignee), absl::FromUnixSeconds(q.Int(0)),
+                   absl::FromUnixSeconds(q.Int(1))});
+  }
+  return out;
+}
+
+absl::StatusOr<int> GatewayStateDb::CancelPairingCodes(const Assignee& assignee) {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement del, Statement::Prepare(db_,
+      "DELETE FROM pairing_codes WHERE used_at IS NULL AND entity_type = ? AND entity_id = ? "
+      "AND user_id = ?"));
+  del.Bind(1, EntityTypeName(assignee.entity_type));
+  del.Bind(2, assignee.entity_id.value());
+  del.Bind(3, assignee.user_id.value());
+  CPNS_RETURN_IF_ERROR(del.Step().status());
+  return sqlite3_changes(db_);
+}
+
 absl::Status GatewayStateDb::RecordAssignment(const AssignmentRecord& r) {
   MutexLock lock(&mu_);
   CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,

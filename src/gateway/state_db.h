@@ -38,6 +38,13 @@ struct AssignmentRecord {
   std::string peer;         // the gRPC peer address
 };
 
+// A pairing code not yet used nor expired: who it is for, never the code.
+struct PendingPairingCode {
+  Assignee assignee;
+  absl::Time created_at;
+  absl::Time expires_at;
+};
+
 class GatewayStateDb {
  public:
   // Opens (creating when missing, mode 0600) <state_dir>/gateway.db. `clock`
@@ -57,6 +64,10 @@ class GatewayStateDb {
   absl::Status ConsumePairingCode(absl::string_view typed, const Assignee& assignee);
   // How many codes are pending (unused, unexpired).
   absl::StatusOr<int> PendingPairingCodes();
+  // The pending codes, oldest first.
+  absl::StatusOr<std::vector<PendingPairingCode>> ListPendingPairingCodes();
+  // Withdraws every pending code made for `assignee`; returns how many.
+  absl::StatusOr<int> CancelPairingCodes(const Assignee& assignee);
 
   absl::Status RecordAssignment(const AssignmentRecord& record);
   // Records with id > after_id, oldest first, at most `limit`.

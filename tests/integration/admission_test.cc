@@ -118,6 +118,31 @@ TEST_F(AdmissionTest, WrongCodesAreThrottled) {
   EXPECT_THAT(malformed.err, HasSubstr("RESOURCE_EXHAUSTED"));
 }
 
+TEST_F(AdmissionTest, TheOwnerListsAndCancelsPendingCodes) {
+  StartPairing();
+  const std::string code = PairAdd("headset", "alice");
+  PairAdd("watch", "bob");
+  const json pending = OwnerJson({"pair", "list"});
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0]["entity_id"], "headset");
+  EXPECT_EQ(pending[0]["user_id"], "alice");
+  EXPECT_EQ(pending.dump().find(code), std::string::npos) << "never the code";
+  const RunResult cancel = RunProgram({Program("cpns-gw"), "pair", "cancel", "--state-dir",
+                                       StateDir("gw-A"), "--entity-id", "headset", "--user-id",
+                                       "alice"});
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_THAT(cancel.out, HasSubstr("cancelled 1 pending pairing code"));
+  const RunResult r = RequestWithCode("headset", "alice", code);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid"));
+  ASSERT_EQ(OwnerJson({"pair", "list"}).size(), 1u);
+  const RunResult again = RunProgram({Program("cpns-gw"), "pair", "cancel", "--state-dir",
+                                      StateDir("gw-A"), "--entity-id", "headset", "--user-id",
+                                      "alice"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("NOT_FOUND: no pending pairing code for PNE headset"));
+}
+
 TEST_F(AdmissionTest, TheOwnersLimitsApply) {
   server_ = StartServer();
   gw_ = StartGateway("gw-A", server_.address, "",
