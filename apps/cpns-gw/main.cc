@@ -160,17 +160,23 @@ int main(int argc, char** argv) {
   serve->add_option("--seal-key-file", o.seal_key_file,
                     "Gateway key that seals the seed file at rest (created 0600 when missing; keep "
                     "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
-  serve->add_option("--uplink-gateway", o.uplink.gateway,
-                    "Also be an assignee (PNGW) of this gateway: unix:PATH or tls:HOST:PORT");
+  CLI::Option* uplink =
+      serve->add_option("--uplink-gateway", o.uplink.gateway,
+                        "Also be an assignee (PNGW) of this gateway: unix:PATH or tls:HOST:PORT");
+  // The other --uplink-* flags mean nothing without it: say so, not ignore them.
   serve->add_option("--uplink-gateway-ca", o.uplink.gateway_ca_file,
-                    "CA of the upstream gateway (tls: only)");
-  serve->add_option("--uplink-user-id", o.uplink.user_id, "The user of the uplink EUKey");
+                    "CA of the upstream gateway (tls: only)")
+      ->needs(uplink);
+  serve->add_option("--uplink-user-id", o.uplink.user_id, "The user of the uplink EUKey")
+      ->needs(uplink);
   serve->add_option("--uplink-pairing-code", o.uplink.pairing_code,
-                    "Pairing code from the upstream gateway's owner");
+                    "Pairing code from the upstream gateway's owner")
+      ->needs(uplink);
   serve->add_option("--uplink-cert", o.uplink.cert_file,
                     "Device certificate for an upstream gateway that admits by certificate "
-                    "(SAN urn:cpns:entity:<this gw-id>)");
-  serve->add_option("--uplink-key", o.uplink.key_file, "Its private key");
+                    "(SAN urn:cpns:entity:<this gw-id>)")
+      ->needs(uplink);
+  serve->add_option("--uplink-key", o.uplink.key_file, "Its private key")->needs(uplink);
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 

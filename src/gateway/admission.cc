@@ -110,16 +110,20 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
                   "entity-type-not-allowed");
   }
   const std::string peer_key = PeerKey(peer.address);
+  const std::string entity_key =
+      absl::StrCat(EntityTypeName(assignee.entity_type), "/", assignee.entity_id.value());
+  const std::string entity_what = absl::StrCat("entity ", assignee.entity_id.value());
   {
     MutexLock lock(&mu_);
-    if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
+    if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer",
+                           /*charge=*/true);
         !s.ok()) {
       return Tagged(s, "rate-limited-peer");
     }
-    const std::string entity_key = absl::StrCat(EntityTypeName(assignee.entity_type), "/",
-                                                assignee.entity_id.value());
-    if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute,
-                           absl::StrCat("entity ", assignee.entity_id.value()));
+    // Only admitted requests count against an entity (charged below): a peer
+    // that cannot prove it is the entity must not use up the entity's quota.
+    if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute, entity_what,
+                           /*charge=*/false);
         !s.ok()) {
       return Tagged(s, "rate-limited-entity");
     }
@@ -129,6 +133,21 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
       }
     }
   }
+  absl::StatusOr<std::string> admitted = Authenticate(assignee, pairing_code, peer, peer_key);
+  if (admitted.ok() && policy_.per_entity_per_minute > 0) {
+    MutexLock lock(&mu_);
+    // Requests for one entity racing past the check above are each charged;
+    // the window then holds a few more than the limit and the next requests
+    // wait longer. Nothing is admitted without a charge.
+    per_entity_[entity_key].push_back(clock_.Now());
+  }
+  return admitted;
+}
+
+absl::StatusOr<std::string> Admission::Authenticate(const Assignee& assignee,
+                                                     absl::string_view pairing_code,
+                                                     const PeerInfo& peer,
+                                                     const std::string& peer_key) {
   if (policy_.mode == AdmissionMode::kOpen) return std::string("open");
   if (policy_.mode == AdmissionMode::kCertificate) return CheckCertificate(assignee, peer);
   if (pairing_code.empty()) {
@@ -172,7 +191,8 @@ absl::StatusOr<std::string> Admission::CheckCertificate(const Assignee& assignee
 }
 
 absl::Status Admission::CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,
-                                  const std::string& key, int limit, absl::string_view what) {
+                                  const std::string& key, int limit, absl::string_view what,
+                                  bool charge) {
   if (limit <= 0) return absl::OkStatus();
   const absl::Time now = clock_.Now();
   Sweep(windows, now, kRateWindow);
@@ -183,7 +203,7 @@ absl::Status Admission::CheckRate(std::map<std::string, std::vector<absl::Time>>
         "too many requests from ", what, " (at most ", limit, " a minute); retry in ",
         RetryIn(times.front() + kRateWindow - now)));
   }
-  times.push_back(now);
+  if (charge) times.push_back(now);
   return absl::OkStatus();
 }
 

@@ -56,7 +56,7 @@ struct AdmissionPolicy {
   std::set<std::string> allowed_users;        // empty: any user
   std::set<EntityType> allowed_entity_types;  // empty: any type
   int per_peer_per_minute = 60;               // requests; 0: unlimited
-  int per_entity_per_minute = 10;
+  int per_entity_per_minute = 10;             // admitted requests; 0: unlimited
   int wrong_codes_before_throttle = 5;        // per peer, per 10 minutes
 };
 
@@ -84,10 +84,17 @@ class Admission {
   const AdmissionPolicy& policy() const { return policy_; }
 
  private:
-  // A sliding one-minute window of request times per key.
+  // A sliding one-minute window of request times per key: refuses when
+  // `limit` (> 0) requests are already in the window, else records this one
+  // if `charge`.
   absl::Status CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,
-                         const std::string& key, int limit, absl::string_view what)
+                         const std::string& key, int limit, absl::string_view what, bool charge)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The mode's proof: a pairing code (consumed), a device certificate, or
+  // none (open).
+  absl::StatusOr<std::string> Authenticate(const Assignee& assignee,
+                                           absl::string_view pairing_code, const PeerInfo& peer,
+                                           const std::string& peer_key);
   // Certificate mode: the peer's device certificate names this entity.
   static absl::StatusOr<std::string> CheckCertificate(const Assignee& assignee,
                                                       const PeerInfo& peer);

@@ -203,15 +203,52 @@ TEST_F(StateTest, CertificateAdmissionTakesTheEntityFromTheCertificate) {
   EXPECT_TRUE(absl::IsPermissionDenied(other));
   EXPECT_NE(other.message().find("certificate is for entity tv"), absl::string_view::npos);
   EXPECT_EQ(RefusalReason(other), "certificate-for-other-entity");
-  // A pairing code does not stand in for the certificate.
+  // A pairing code does not stand in for the certificate, and is not used up.
   const SecretBytes code = *state_->AddPairingCode(Who("radio", "alice"), absl::Minutes(10));
-  EXPECT_TRUE(absl::IsPermissionDenied(
-      cert.Admit(Who("radio", "alice"), code.RevealSecret(), At("unix:")).status()));
+  const absl::Status code_instead =
+      cert.Admit(Who("radio", "alice"), code.RevealSecret(), At("ipv4:10.0.0.9:1")).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(code_instead));
+  EXPECT_EQ(RefusalReason(code_instead), "no-device-certificate");
+  EXPECT_EQ(state_->ListPendingPairingCodes()->size(), 1u);
   EXPECT_EQ(*cert.Admit(Who("tv", "alice"), "", Certified("ipv4:10.0.0.1:3", "tv")),
             "certificate");
   // The owner's limits still apply to certified devices.
   EXPECT_TRUE(absl::IsPermissionDenied(
       cert.Admit(Who("tv", "bob"), "", Certified("ipv4:10.0.0.1:4", "tv")).status()));
+}
+
+// Refused requests do not use up an entity's quota: a peer that cannot prove
+// it is the entity must not lock the real device out by naming it.
+TEST_F(StateTest, OnlyAdmittedRequestsCountAgainstAnEntity) {
+  Admission cert({.mode = AdmissionMode::kCertificate, .per_peer_per_minute = 0,
+                  .per_entity_per_minute = 2},
+                 *state_, clock_);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(RefusalReason(cert.Admit(Who("tv", "alice"), "", At("ipv4:10.6.6.6:1")).status()),
+              "no-device-certificate");
+    EXPECT_EQ(RefusalReason(cert.Admit(Who("tv", "alice"), "",
+                                       Certified("ipv4:10.6.6.6:2", "radio"))
+                                .status()),
+              "certificate-for-other-entity");
+  }
+  EXPECT_TRUE(cert.Admit(Who("tv", "alice"), "", Certified("ipv4:10.0.0.1:1", "tv")).ok());
+  EXPECT_TRUE(cert.Admit(Who("tv", "alice"), "", Certified("ipv4:10.0.0.1:2", "tv")).ok());
+  // The admitted ones do count.
+  const absl::Status third =
+      cert.Admit(Who("tv", "alice"), "", Certified("ipv4:10.0.0.1:3", "tv")).status();
+  EXPECT_EQ(RefusalReason(third), "rate-limited-entity");
+
+  Admission pairing({.mode = AdmissionMode::kPairing, .per_peer_per_minute = 0,
+                     .per_entity_per_minute = 1, .wrong_codes_before_throttle = 1000},
+                    *state_, clock_);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(RefusalReason(
+                  pairing.Admit(Who("lamp", "alice"), "ZZZZZ-ZZZZZ", At("unix:")).status()),
+              "wrong-pairing-code");
+  }
+  const SecretBytes code = *state_->AddPairingCode(Who("lamp", "alice"), absl::Minutes(10));
+  EXPECT_EQ(*pairing.Admit(Who("lamp", "alice"), code.RevealSecret(), At("unix:")),
+            "pairing-code");
 }
 
 // A code is accepted once even when many requests race for it, through one

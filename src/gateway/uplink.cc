@@ -13,15 +13,22 @@ namespace cpns::gateway {
 absl::StatusOr<std::unique_ptr<Uplink>> Uplink::Create(const UplinkOptions& options,
                                                        const GatewayId& own_id,
                                                        std::string key_file, const Clock& clock) {
-  CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(options.user_id));
+  // The assignee library names its own flags (--gateway, --cert, ...); the
+  // operator typed --uplink-*.
+  auto in_uplink = [](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat("--uplink-*: ", s.message()));
+  };
+  absl::StatusOr<UserId> user = UserId::Parse(options.user_id);
+  if (!user.ok()) return in_uplink(user.status());
   CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(own_id.value()));
-  CPNS_ASSIGN_OR_RETURN(auto client, assignee::EUKeyClient::Create(
-                                         {.gateway = options.gateway,
-                                          .gateway_ca_file = options.gateway_ca_file,
-                                          .cert_file = options.cert_file,
-                                          .key_file = options.key_file}));
-  return std::unique_ptr<Uplink>(new Uplink(std::move(client),
-                                            Assignee{EntityType::kPnGw, entity, user},
+  absl::StatusOr<std::unique_ptr<assignee::EUKeyClient>> client =
+      assignee::EUKeyClient::Create({.gateway = options.gateway,
+                                     .gateway_ca_file = options.gateway_ca_file,
+                                     .cert_file = options.cert_file,
+                                     .key_file = options.key_file});
+  if (!client.ok()) return in_uplink(client.status());
+  return std::unique_ptr<Uplink>(new Uplink(std::move(*client),
+                                            Assignee{EntityType::kPnGw, entity, *user},
                                             options.pairing_code, std::move(key_file), clock));
 }
 

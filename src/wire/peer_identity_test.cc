@@ -116,7 +116,8 @@ TEST(PeerIdentityTest, DeviceCertificateRulesMatchTheGatewayOnes) {
   const struct {
     const char* san;
     const char* why;
-  } cases[] = {{"URI:urn:cpns:gw:g", "no urn:cpns:entity: URI"},
+  } cases[] = {{"", "no usable subjectAltName extension, so no urn:cpns:entity: URI"},
+               {"URI:urn:cpns:gw:g", "no urn:cpns:entity: URI"},
                {"URI:urn:cpns:entity:a,URI:urn:cpns:entity:b", "exactly one"},
                {"URI:urn:cpns:entity:bad id", "entity_id"}};
   for (const auto& c : cases) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -200,9 +201,14 @@ TEST_F(AdmissionTest, DeviceCertificatesFromTheTrustedMakerOnlyAndForTheirOwnEnt
   EXPECT_THAT(no_cert.err, HasSubstr("PERMISSION_DENIED: this gateway admits devices by their "
                                      "device certificate"));
   const RunResult unix_socket = Request(gw_.address, "headset-42", "alice");
+  EXPECT_EQ(unix_socket.exit_code, 1);
   EXPECT_THAT(unix_socket.err, HasSubstr("PERMISSION_DENIED: this gateway admits devices by"));
-  // A gateway certificate from the operator CA is not a device certificate.
-  EXPECT_NE(with_cert("headset-42", Pki("gw-gw-B")).exit_code, 0);
+  // A gateway certificate from the operator CA is not a device certificate:
+  // the operator CA is not a maker CA, so the handshake fails.
+  const RunResult gw_cert = with_cert("gw-B", Pki("gw-gw-B"));
+  EXPECT_EQ(gw_cert.exit_code, 1);
+  EXPECT_THAT(gw_cert.err, HasSubstr("cpns-pne: UNAVAILABLE"));
+  EXPECT_EQ(gw_cert.out, "");
 
   // The same entity, certified by a maker CA the gateway does not trust.
   const std::string other_pki = dir_ + "/other-maker";
@@ -231,6 +237,38 @@ TEST_F(AdmissionTest, DeviceCertificatesFromTheTrustedMakerOnlyAndForTheirOwnEnt
   EXPECT_EQ(log.find(eukey), std::string::npos);
 }
 
+// Even when the owner trusts the operator CA as a maker CA too, a gateway
+// certificate names no entity and admits nobody.
+TEST_F(AdmissionTest, ACertificateWithoutAnEntityUriAdmitsNobody) {
+  const std::string both = dir_ + "/makers.pem";
+  {
+    std::ofstream out(both);
+    out << ReadFileOrEmpty(Pki("device-ca.crt")) << ReadFileOrEmpty(Pki("ca.crt"));
+  }
+  server_ = StartServer();
+  gw_ = StartGateway("gw-A", server_.address, "",
+                     {"--admission", "certificate", "--device-ca", both, "--pn-listen",
+                      "tls:127.0.0.1:0", "--pn-cert", Pki("gw-gw-A.crt"), "--pn-key",
+                      Pki("gw-gw-A.key")});
+  const std::string tls = TlsAddress(gw_);
+  ASSERT_FALSE(tls.empty());
+  const RunResult gw_cert = Request(tls, "gw-B", "alice",
+                                    {"--gateway-ca", Pki("ca.crt"), "--cert", Pki("gw-gw-B.crt"), "--key", Pki("gw-gw-B.key")});
+  EXPECT_EQ(gw_cert.exit_code, 1);
+  EXPECT_THAT(gw_cert.err,
+              HasSubstr("PERMISSION_DENIED: this gateway admits devices by their device "
+                        "certificate"));
+  EXPECT_THAT(gw_cert.err, HasSubstr("(yours is not usable: certificate carries no "
+                                     "urn:cpns:entity: URI)"));
+  EXPECT_EQ(gw_cert.out, "");
+  // Both CAs' device certificates still work.
+  const RunResult device = Request(tls, "headset-42", "alice",
+                                   {"--gateway-ca", Pki("ca.crt"), "--cert",
+                                    Pki("device-headset-42.crt"), "--key",
+                                    Pki("device-headset-42.key")});
+  EXPECT_EQ(device.exit_code, 0) << device.err;
+}
+
 TEST_F(AdmissionTest, CertificateAdmissionNeedsADeviceCaAndATlsListener) {
   auto serve = [&](std::vector<std::string> extra) {
     std::vector<std::string> argv = {
@@ -249,6 +287,16 @@ TEST_F(AdmissionTest, CertificateAdmissionNeedsADeviceCaAndATlsListener) {
   const RunResult stray = serve({"--device-ca", Pki("device-ca.crt")});
   EXPECT_EQ(stray.exit_code, 1);
   EXPECT_THAT(stray.err, HasSubstr("--device-ca is used only with --admission certificate"));
+  // The uplink's flags need the uplink, and its errors name them.
+  const RunResult orphan = serve({"--uplink-cert", Pki("device-gw-B.crt")});
+  EXPECT_EQ(orphan.exit_code, 2);
+  EXPECT_THAT(orphan.err, HasSubstr("--uplink-cert requires --uplink-gateway"));
+  const RunResult half = serve({"--uplink-gateway", "tls:127.0.0.1:1", "--uplink-gateway-ca",
+                                Pki("ca.crt"), "--uplink-user-id", "alice", "--uplink-cert",
+                                Pki("device-gw-B.crt")});
+  EXPECT_EQ(half.exit_code, 1);
+  EXPECT_THAT(half.err, HasSubstr("--uplink-*: a device certificate needs both its certificate "
+                                  "file and its key file"));
 }
 
 TEST_F(AdmissionTest, TheOwnerSeesEveryAssignmentAndTheStatus) {
