@@ -33,7 +33,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(absl::string_view fla
       return absl::InvalidArgumentError(absl::StrCat(flag, " ", target, " needs a CA file"));
     }
     if (cert_file.empty() != key_file.empty()) {
-      return absl::InvalidArgumentError("a device certificate needs both its certificate file and its key file");
+      return absl::InvalidArgumentError(
+          "a device certificate needs both its certificate file and its key file");
     }
     CPNS_ASSIGN_OR_RETURN(creds, wire::MakeChannelCredentials(
                                      {.ca_file = ca_file, .cert_file = cert_file,

@@ -115,15 +115,14 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
   const std::string entity_what = absl::StrCat("entity ", assignee.entity_id.value());
   {
     MutexLock lock(&mu_);
-    if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer",
-                           /*charge=*/true);
+    if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
         !s.ok()) {
       return Tagged(s, "rate-limited-peer");
     }
+    Charge(per_peer_, peer_key, policy_.per_peer_per_minute);
     // Only admitted requests count against an entity (charged below): a peer
     // that cannot prove it is the entity must not use up the entity's quota.
-    if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute, entity_what,
-                           /*charge=*/false);
+    if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute, entity_what);
         !s.ok()) {
       return Tagged(s, "rate-limited-entity");
     }
@@ -134,12 +133,12 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
     }
   }
   absl::StatusOr<std::string> admitted = Authenticate(assignee, pairing_code, peer, peer_key);
-  if (admitted.ok() && policy_.per_entity_per_minute > 0) {
+  if (admitted.ok()) {
     MutexLock lock(&mu_);
     // Requests for one entity racing past the check above are each charged;
     // the window then holds a few more than the limit and the next requests
     // wait longer. Nothing is admitted without a charge.
-    per_entity_[entity_key].push_back(clock_.Now());
+    Charge(per_entity_, entity_key, policy_.per_entity_per_minute);
   }
   return admitted;
 }
@@ -191,20 +190,26 @@ absl::StatusOr<std::string> Admission::CheckCertificate(const Assignee& assignee
 }
 
 absl::Status Admission::CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,
-                                  const std::string& key, int limit, absl::string_view what,
-                                  bool charge) {
+                                  const std::string& key, int limit, absl::string_view what) {
   if (limit <= 0) return absl::OkStatus();
   const absl::Time now = clock_.Now();
   Sweep(windows, now, kRateWindow);
-  std::vector<absl::Time>& times = windows[key];
+  // Look, do not insert: only Charge makes entries.
+  const auto it = windows.find(key);
+  if (it == windows.end()) return absl::OkStatus();
+  std::vector<absl::Time>& times = it->second;
   Expire(times, now, kRateWindow);
   if (static_cast<int>(times.size()) >= limit) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "too many requests from ", what, " (at most ", limit, " a minute); retry in ",
         RetryIn(times.front() + kRateWindow - now)));
   }
-  if (charge) times.push_back(now);
   return absl::OkStatus();
+}
+
+void Admission::Charge(std::map<std::string, std::vector<absl::Time>>& windows,
+                       const std::string& key, int limit) {
+  if (limit > 0) windows[key].push_back(clock_.Now());
 }
 
 absl::Status Admission::CheckPairingThrottle(const std::string& peer) {

@@ -85,11 +85,13 @@ class Admission {
 
  private:
   // A sliding one-minute window of request times per key: refuses when
-  // `limit` (> 0) requests are already in the window, else records this one
-  // if `charge`.
+  // `limit` (> 0) requests are already in the window.
   absl::Status CheckRate(std::map<std::string, std::vector<absl::Time>>& windows,
-                         const std::string& key, int limit, absl::string_view what, bool charge)
+                         const std::string& key, int limit, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a request in the key's window (nothing when `limit` is 0: unlimited).
+  void Charge(std::map<std::string, std::vector<absl::Time>>& windows, const std::string& key,
+              int limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The mode's proof: a pairing code (consumed), a device certificate, or
   // none (open).
   absl::StatusOr<std::string> Authenticate(const Assignee& assignee,
