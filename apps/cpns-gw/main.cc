@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/cli.h"
+#include "common/daemon.h"
 #include "core/logging.h"
 #include "core/process.h"
 #include "cpns/core/clock.h"
@@ -38,6 +39,7 @@ struct Flags {
   std::string admission = "pairing";
   std::vector<std::string> allow_users, allow_entity_types;
   cpns::gw_cli::OwnerFlags owner;
+  cpns::cli::ConnectionFlags connections;
 };
 
 // A number in [lo, hi], as a usage error otherwise. (CLI::Range lets NaN through.)
@@ -73,6 +75,11 @@ int Serve(Flags& f) {
     if (!type.ok()) return cpns::cli::Fail(kProgram, type.status());
     f.options.admission.allowed_entity_types.insert(*type);
   }
+  auto limits = cpns::cli::ConnectionLimitsFor(f.connections,
+                                               static_cast<int>(f.options.pn_listen.size()));
+  if (!limits.ok()) return cpns::cli::Fail(kProgram, limits.status());
+  f.options.connections = *limits;
+  f.options.on_fatal = cpns::cli::StopOnFatalFault();
   // Files and sockets are private unless widened on purpose (sockets: 0660).
   ::umask(0077);
   cpns::RealClock clock;
@@ -91,7 +98,7 @@ int Serve(Flags& f) {
   spdlog::info("signal {}: shutting down", sig);
   (*gw)->Shutdown(absl::Seconds(5));
   spdlog::info("stopped");
-  return 0;
+  return cpns::cli::ExitCodeAfter(sig);
 }
 
 }  // namespace
@@ -149,6 +156,7 @@ int main(int argc, char** argv) {
   serve->add_option("--allow-user", f.allow_users, "Only these users (repeatable; default any)");
   serve->add_option("--allow-entity-type", f.allow_entity_types,
                     "Only these entity types, PNE or PNGW (repeatable; default any)");
+  cpns::cli::AddConnectionFlags(*serve, f.connections);
   serve->add_option("--rate-limit-per-peer", o.admission.per_peer_per_minute,
                     "Requests a minute from one peer (0: unlimited)")
       ->capture_default_str()

@@ -61,6 +61,8 @@ int Serve(const Flags& f) {
   absl::StatusOr<absl::Duration> seed_lifetime =
       cli::ParseDuration("--seed-lifetime", f.seed_lifetime);
   if (!seed_lifetime.ok()) return Fail(seed_lifetime.status());
+  absl::StatusOr<wire::ConnectionLimits> limits = cli::ConnectionLimitsFor(f.connections, 1);
+  if (!limits.ok()) return Fail(limits.status());
   RealClock clock;
   // The embedded SQLite store migrates itself; a shared PostgreSQL database
   // is migrated on purpose, with `cpns-server migrate`.
@@ -71,7 +73,9 @@ int Serve(const Flags& f) {
       {.listen = f.listen,
        .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,
                .client_cert = wire::ClientCertPolicy::kOptional},
-       .seed_lifetime = *seed_lifetime},
+       .seed_lifetime = *seed_lifetime,
+       .connections = *limits,
+       .on_fatal = cli::StopOnFatalFault()},
       **store, clock);
   if (!server.ok()) return Fail(server.status());
   const std::string bound =
@@ -85,7 +89,7 @@ int Serve(const Flags& f) {
   spdlog::info("signal {}: shutting down", sig);
   (*server)->Shutdown(absl::Seconds(5));
   spdlog::info("stopped");
-  return 0;
+  return cli::ExitCodeAfter(sig);
 }
 
 int Init(const Flags& f) {

@@ -2,6 +2,7 @@
 #ifndef CPNS_APPS_CPNS_SERVER_COMMANDS_H_
 #define CPNS_APPS_CPNS_SERVER_COMMANDS_H_
 
+#include "common/daemon.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ struct Flags {
   std::string new_kek_file;
   bool json = false;
   std::string seed_lifetime = "365d";
+  cli::ConnectionFlags connections;
   // Lifecycle commands.
   std::string gw_id, reason, lifetime = "365d", action;
   uint32_t epoch = 0;

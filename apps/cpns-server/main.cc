@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(cpns::cli::Duration("--seed-lifetime"));
   serve->add_option("--ready-file", f.ready_file, "Write the bound HOST:PORT here once serving");
+  cpns::cli::AddConnectionFlags(*serve, f.connections);
   cpns::cli::AddLogLevel(*serve, f.log_level);
 
   CLI::App* init = app.add_subcommand("init", "Create a new KEK file (mode 0600)");

@@ -1,6 +1,8 @@
 #include "core/process.h"
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/file_util.h"
 
@@ -13,6 +15,7 @@ sigset_t TerminationSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, kFatalFaultSignal);
   return set;
 }
 
@@ -25,10 +28,26 @@ void BlockTerminationSignals() {
 
 int WaitForTerminationSignal() {
   const sigset_t set = TerminationSignals();
-  int sig = 0;
-  while (sigwait(&set, &sig) != 0) {
+  while (true) {
+    siginfo_t info;
+    const int sig = sigwaitinfo(&set, &info);
+    if (sig < 0) continue;  // EINTR
+    if (sig == kFatalFaultSignal && info.si_pid != getpid()) continue;
+    return sig;
   }
-  return sig;
+}
+
+void RaiseFatalFault() { kill(getpid(), kFatalFaultSignal); }
+
+long RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? 1L << 20 : static_cast<long>(limit.rlim_cur);
 }
 
 absl::Status WriteReadyFile(const std::string& path, const std::string& contents) {

@@ -3,6 +3,8 @@
 #ifndef CPNS_CORE_PROCESS_H_
 #define CPNS_CORE_PROCESS_H_
 
+#include <signal.h>
+
 #include <string>
 
 #include "absl/status/status.h"
@@ -13,8 +15,22 @@ namespace cpns {
 // creates afterwards. Call first thing in main(), before any thread exists.
 void BlockTerminationSignals();
 
-// Waits for one of the blocked signals and returns its number.
+// Waits for one of the blocked signals and returns its number:
+// kFatalFaultSignal when a part of this process called RaiseFatalFault()
+// (the same signal sent by another process is ignored).
 int WaitForTerminationSignal();
+
+// For a part of a daemon that cannot go on (a listener that cannot accept
+// any more, a corrupt store): wakes WaitForTerminationSignal() with
+// kFatalFaultSignal, so the daemon stops and exits non-zero and its
+// supervisor restarts it, rather than lingering alive and useless.
+// Async-signal-safe; callable from any thread.
+inline constexpr int kFatalFaultSignal = SIGUSR2;
+void RaiseFatalFault();
+
+// Raises the soft limit on open descriptors to the hard limit and returns
+// the soft limit now in force.
+long RaiseDescriptorLimit();
 
 // Writes `contents` to `path` atomically (mode 0644); a no-op for an empty path.
 absl::Status WriteReadyFile(const std::string& path, const std::string& contents);

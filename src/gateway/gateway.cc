@@ -118,14 +118,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
 absl::Status Gateway::Listen(const GatewayOptions& options) {
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
-  std::vector<bool> is_tls;
+  wire::ApplyConnectionLimits(builder, options.connections);
   for (const std::string& text : options.pn_listen) {
     CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--pn-listen", text));
     std::shared_ptr<grpc::ServerCredentials> creds;
     if (endpoint.kind == wire::Endpoint::Kind::kUnix) {
-      // The PN link is secured by the PN technology; locally, by the socket's mode.
+      // The PN link is secured by the PN technology; locally, by the socket's
+      // mode (0660, set by the listener).
       creds = grpc::InsecureServerCredentials();
-      unix_paths_.push_back(endpoint.address);
     } else {
       if (options.pn_cert_file.empty() || options.pn_key_file.empty()) {
         return absl::InvalidArgumentError(
@@ -141,24 +141,19 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
                                         .client_ca_file = options.device_ca_file,
                                         .client_cert = wire::ClientCertPolicy::kOptional}));
     }
-    ports_.push_back(std::make_unique<int>(0));
-    is_tls.push_back(endpoint.kind == wire::Endpoint::Kind::kTls);
-    builder.AddListeningPort(endpoint.GrpcAddress(), creds, ports_.back().get());
+    CPNS_ASSIGN_OR_RETURN(std::unique_ptr<wire::Listener> listener,
+                          wire::Listener::Bind(endpoint, creds, builder, options.connections,
+                                               options.on_fatal));
+    if (endpoint.kind == wire::Endpoint::Kind::kTls) tls_ports_.push_back(listener->port());
+    listeners_.push_back(std::move(listener));
   }
   builder.RegisterService(service_.get());
   builder.RegisterService(auth_relay_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
-    return absl::UnavailableError("cannot bind the --pn-listen addresses (in use? directory missing?)");
+    return absl::UnavailableError("cannot serve on the --pn-listen addresses");
   }
-  for (size_t i = 0; i < ports_.size(); ++i) {
-    if (is_tls[i]) tls_ports_.push_back(*ports_[i]);
-  }
-  for (const std::string& path : unix_paths_) {
-    if (::chmod(path.c_str(), 0660) != 0) {
-      return absl::InternalError(absl::StrCat("cannot chmod 0660 ", path, ": ", std::strerror(errno)));
-    }
-  }
+  for (auto& listener : listeners_) listener->Start();
   return absl::OkStatus();
 }
 
@@ -223,6 +218,7 @@ void Gateway::Shutdown(absl::Duration grace) {
   const bool was_running = status_thread_.joinable();
   if (was_running) status_thread_.join();
   if (refresher_ != nullptr) refresher_->Stop();
+  for (auto& listener : listeners_) listener->Stop();
   wire::StopServer(server_, grace);
   if (was_running) {  // the final counts
     if (absl::Status s = WriteStatus(); !s.ok()) spdlog::warn("gateway status: {}", s.message());

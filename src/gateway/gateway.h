@@ -23,6 +23,7 @@
 #include "gateway/seed_cache.h"
 #include "gateway/seed_refresher.h"
 #include "gateway/uplink.h"
+#include "wire/listener.h"
 
 namespace cpns::gateway {
 
@@ -47,6 +48,11 @@ struct GatewayOptions {
   std::string seal_key_file;
   // This gateway as an assignee (type PNGW) of another gateway; optional.
   UplinkOptions uplink;
+  // Bounds on the connections of each --pn-listen listener.
+  wire::ConnectionLimits connections;
+  // Called (from a listener's thread) when a listener cannot go on; the
+  // daemon must then stop. Empty: the fault is only logged.
+  wire::Listener::FatalHandler on_fatal;
 };
 
 class Gateway {
@@ -81,8 +87,7 @@ class Gateway {
   std::unique_ptr<Uplink> uplink_;  // null: none
   std::unique_ptr<SeedRefresher> refresher_;  // uses cache_: declared after it
   std::unique_ptr<grpc::Server> server_;
-  std::vector<std::string> unix_paths_;
-  std::vector<std::unique_ptr<int>> ports_;
+  std::vector<std::unique_ptr<wire::Listener>> listeners_;
   std::vector<int> tls_ports_;
   std::string gw_id_;
   absl::Duration upstream_timeout_;

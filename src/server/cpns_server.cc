@@ -25,21 +25,25 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
       new CpnsServer(store, std::move(challenge_key), clock, options));
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
-  builder.AddListeningPort(endpoint.GrpcAddress(), creds, &server->port_);
+  wire::ApplyConnectionLimits(builder, options.connections);
+  CPNS_ASSIGN_OR_RETURN(server->listener_, wire::Listener::Bind(endpoint, creds, builder,
+                                                                options.connections,
+                                                                options.on_fatal));
   builder.RegisterService(&server->service_);
   builder.RegisterService(&server->auth_);
   server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
+  if (server->server_ == nullptr) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", endpoint.address,
-        " (address in use, or a certificate and key that do not match?)"));
+        "cannot serve on ", endpoint.address, " (a certificate and key that do not match?)"));
   }
+  server->listener_->Start();
   return server;
 }
 
 CpnsServer::~CpnsServer() { Shutdown(absl::Seconds(5)); }
 
 void CpnsServer::Shutdown(absl::Duration grace) {
+  if (listener_ != nullptr) listener_->Stop();
   wire::StopServer(server_, grace);
 }
 

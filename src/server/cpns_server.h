@@ -16,6 +16,7 @@
 #include "server/challenge.h"
 #include "server/first_seed_service.h"
 #include "storage/seed_store.h"
+#include "wire/listener.h"
 #include "wire/tls.h"
 
 namespace cpns::server {
@@ -25,6 +26,10 @@ struct ServerOptions {
   wire::ServerTlsOptions tls;  // client_ca_file is required: no plaintext WAN
   absl::Duration challenge_lifetime = absl::Seconds(60);
   absl::Duration seed_lifetime = storage::kDefaultSeedLifetime;  // of newly issued 1st seeds
+  wire::ConnectionLimits connections;
+  // Called (from the listener's thread) when the listener cannot go on; the
+  // daemon must then stop. Empty: the fault is only logged.
+  wire::Listener::FatalHandler on_fatal;
 };
 
 class CpnsServer {
@@ -39,7 +44,7 @@ class CpnsServer {
                                                            const Clock& clock);
   ~CpnsServer();
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   void Shutdown(absl::Duration grace);
 
  private:
@@ -52,8 +57,8 @@ class CpnsServer {
   FirstSeedServiceImpl service_;
   ChallengeCodec challenges_;
   AuthServiceImpl auth_;
+  std::unique_ptr<wire::Listener> listener_;
   std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
 };
 
 }  // namespace cpns::server

@@ -36,6 +36,7 @@ FlowTest::Daemon FlowTest::StartServer(std::vector<std::string> extra) {
                                    Pki("server.key"), "--client-ca", Pki("ca.crt"),
                                    "--ready-file", ready};
   argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.begin(), launcher_.begin(), launcher_.end());
   auto p = std::make_unique<Process>(argv, absl::StrCat(dir_, "/server", n, ".log"));
   EXPECT_TRUE(WaitForFile(ready)) << p->log();
   const std::string contents = ReadFileOrEmpty(ready);
@@ -65,6 +66,7 @@ FlowTest::Daemon FlowTest::StartGateway(const std::string& gw_id, const std::str
   if (!has("--rate-limit-per-peer")) argv.insert(argv.end(), {"--rate-limit-per-peer", "0"});
   if (!has("--rate-limit-per-entity")) argv.insert(argv.end(), {"--rate-limit-per-entity", "0"});
   argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.begin(), launcher_.begin(), launcher_.end());
   auto p = std::make_unique<Process>(argv, absl::StrCat(dir_, "/gw", n, ".log"));
   EXPECT_TRUE(WaitForFile(ready)) << p->log();
   return Daemon{std::move(p), "unix:" + sock, ReadFileOrEmpty(ready)};

@@ -44,6 +44,10 @@ class FlowTest : public ::testing::Test {
   nlohmann::json SeedsList();
   std::string StateDir(const std::string& gw_id) { return dir_ + "/state-" + gw_id; }
 
+  // Put before every daemon's argv: e.g. a shell that lowers `ulimit -n`
+  // and execs the daemon (same pid).
+  std::vector<std::string> launcher_;
+
   static std::string pki_dir_;
   std::string dir_;
   std::string db_;

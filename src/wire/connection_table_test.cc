@@ -1,0 +1,82 @@
+#include "wire/connection_table.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "wire/listener.h"
+
+namespace cpns::wire {
+namespace {
+
+struct Pair {
+  int a = -1, b = -1;
+  Pair() {
+    int fds[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    a = fds[0];
+    b = fds[1];
+  }
+  ~Pair() {
+    if (a >= 0) close(a);
+    if (b >= 0) close(b);
+  }
+};
+
+TEST(ConnectionTableTest, CountsPerPeerUntilTheDescriptorIsClosed) {
+  ConnectionTable table;
+  Pair one, two;
+  table.Add(one.a, *ConnectionTable::InodeOf(one.a), "10.0.0.1");
+  table.Add(two.a, *ConnectionTable::InodeOf(two.a), "10.0.0.1");
+  table.Add(two.b, *ConnectionTable::InodeOf(two.b), "uid:1000");
+  table.Sweep();
+  EXPECT_EQ(table.size(), 3);
+  EXPECT_EQ(table.CountFor("10.0.0.1"), 2);
+  EXPECT_EQ(table.CountFor("uid:1000"), 1);
+  EXPECT_EQ(table.CountFor("10.0.0.2"), 0);
+
+  close(one.a);
+  one.a = -1;
+  table.Sweep();
+  EXPECT_EQ(table.size(), 2);
+  EXPECT_EQ(table.CountFor("10.0.0.1"), 1);
+}
+
+TEST(ConnectionTableTest, ADescriptorNumberReusedForAnotherSocketIsAnotherConnection) {
+  ConnectionTable table;
+  Pair first, second;
+  const int fd = first.a;
+  table.Add(fd, *ConnectionTable::InodeOf(fd), "peer");
+  // gRPC closed it and the number now names another socket.
+  ASSERT_EQ(dup2(second.a, fd), fd);
+  table.Sweep();
+  EXPECT_EQ(table.size(), 0);
+  EXPECT_EQ(table.CountFor("peer"), 0);
+  // Added again under the same number: replaces, never double counts.
+  table.Add(fd, *ConnectionTable::InodeOf(fd), "peer");
+  table.Add(fd, *ConnectionTable::InodeOf(fd), "other");
+  EXPECT_EQ(table.size(), 1);
+  EXPECT_EQ(table.CountFor("peer"), 0);
+  EXPECT_EQ(table.CountFor("other"), 1);
+}
+
+TEST(FitToDescriptorLimitTest, LowersTheBoundToWhatTheLimitHolds) {
+  const ConnectionLimits wanted{.max_connections = 512, .max_connections_per_peer = 64};
+  absl::StatusOr<ConnectionLimits> fitted = FitToDescriptorLimit(wanted, 2, 256);
+  ASSERT_TRUE(fitted.ok());
+  EXPECT_EQ(fitted->max_connections, (256 - kReservedDescriptors) / 2);
+  EXPECT_EQ(fitted->max_connections_per_peer, 64);
+  EXPECT_EQ(FitToDescriptorLimit(wanted, 1, 1 << 20)->max_connections, 512);
+  EXPECT_EQ(FitToDescriptorLimit(wanted, 1, 100)->max_connections_per_peer, 36);
+  absl::StatusOr<ConnectionLimits> none = FitToDescriptorLimit(wanted, 4, 80);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(none.status().message().find("ulimit -n"), absl::string_view::npos);
+}
+
+TEST(HandshakeTimeoutTest, IsTheIdleTimeoutAtMostTwentySeconds) {
+  EXPECT_EQ(HandshakeTimeout(absl::Seconds(2)), absl::Seconds(2));
+  EXPECT_EQ(HandshakeTimeout(absl::Minutes(2)), absl::Seconds(20));
+}
+
+}  // namespace
+}  // namespace cpns::wire

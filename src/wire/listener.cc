@@ -1,0 +1,364 @@
+#include "wire/listener.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
+#include "wire/connection_table.h"
+
+namespace cpns::wire {
+namespace {
+
+constexpr int kBacklog = 1024;
+// How often the accept thread wakes with nothing to accept: to forget closed
+// connections and to check that a Unix socket file is still ours.
+constexpr int kTickMillis = 500;
+// After accept4 fails for want of descriptors or memory: first wait, cap.
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+// Refusals and descriptor shortages are logged at most this often.
+constexpr absl::Duration kLogEvery = absl::Seconds(10);
+
+std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", std::strerror(errno)); }
+
+struct Bound {
+  int fd = -1;
+  int port = 0;
+  std::string unix_path;
+  ino_t unix_inode = 0;  // of the socket file, to notice it removed or replaced
+};
+
+absl::StatusOr<Bound> BindUnix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unix:", path, ": a socket path must be 1 to ", sizeof(addr.sun_path) - 1,
+                     " bytes"));
+  }
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " exists and is not a socket; not replacing it"));
+    }
+    ::unlink(path.c_str());  // a stale socket of an earlier run
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  Bound b{.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), .unix_path = path};
+  if (b.fd < 0) return absl::UnavailableError(Errno("socket"));
+  // Mode 0660 before listen(): nobody can connect in between.
+  if (::bind(b.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::chmod(path.c_str(), 0660) != 0 || ::stat(path.c_str(), &st) != 0 ||
+      ::listen(b.fd, kBacklog) != 0) {
+    absl::Status error = absl::UnavailableError(Errno(absl::StrCat("cannot listen on unix:", path)));
+    ::close(b.fd);
+    return error;
+  }
+  b.unix_inode = st.st_ino;
+  return b;
+}
+
+absl::StatusOr<Bound> BindTcp(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  std::string host = address.substr(0, colon);
+  const std::string port = address.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resolve ", address, ": ", gai_strerror(rc)));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
+  std::string last_error = "no address";
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    Bound b{.fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
+    if (b.fd < 0) continue;
+    const int one = 1, zero = 0;
+    ::setsockopt(b.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ai->ai_family == AF_INET6) ::setsockopt(b.fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    sockaddr_storage local{};
+    socklen_t len = sizeof(local);
+    if (::bind(b.fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(b.fd, kBacklog) == 0 &&
+        ::getsockname(b.fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+      b.port = ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                                 : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+      return b;
+    }
+    last_error = std::strerror(errno);
+    ::close(b.fd);
+  }
+  return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", last_error));
+}
+
+// The peer a connection counts against: its address without the port, or
+// the uid of the process that connected to a Unix socket.
+std::string PeerOf(int fd, const sockaddr_storage& addr) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  switch (addr.ss_family) {
+    case AF_INET:
+      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, text, sizeof(text));
+      return text;
+    case AF_INET6:
+      ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, text,
+                  sizeof(text));
+      return text;
+    case AF_UNIX: {
+      ucred cred{};
+      socklen_t len = sizeof(cred);
+      if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        return absl::StrCat("uid:", cred.uid);
+      }
+      return "uid:?";
+    }
+    default:
+      return "?";
+  }
+}
+
+}  // namespace
+
+class Listener::Impl {
+ public:
+  Impl(Bound bound, std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
+       const ConnectionLimits& limits, FatalHandler on_fatal, std::string name)
+      : bound_(std::move(bound)),
+        acceptor_(std::move(acceptor)),
+        limits_(limits),
+        on_fatal_(std::move(on_fatal)),
+        name_(std::move(name)),
+        wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+  ~Impl() {
+    Stop();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  int port() const { return bound_.port; }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  void Stop() {
+    if (stopped_.exchange(true)) return;
+    const uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof(one));
+    if (thread_.joinable()) thread_.join();
+    ::close(bound_.fd);
+    if (!bound_.unix_path.empty()) {
+      struct stat st;
+      if (::stat(bound_.unix_path.c_str(), &st) == 0 && st.st_ino == bound_.unix_inode) {
+        ::unlink(bound_.unix_path.c_str());
+      }
+    }
+  }
+
+ private:
+  void Run();
+  // false when the accept thread must stop (asked to, or a fatal fault).
+  bool WaitReadable(int timeout_ms);
+  bool AcceptOne();
+  bool CheckUnixSocketFile();
+  void Fatal(absl::Status status);
+  void Handover(int fd, const std::string& peer);
+  void NoteRefusal(const std::string& why);
+
+  Bound bound_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  const ConnectionLimits limits_;
+  FatalHandler on_fatal_;
+  const std::string name_;
+  const int wake_fd_;
+  std::atomic<bool> stopped_{false};
+  std::thread thread_;
+
+  // Owned by the accept thread.
+  ConnectionTable table_;
+  absl::Duration backoff_ = absl::ZeroDuration();
+  absl::Time last_log_ = absl::InfinitePast();
+  int refusals_since_log_ = 0;
+};
+
+void Listener::Impl::Run() {
+  absl::Time next_check = absl::Now();
+  while (true) {
+    if (absl::Now() >= next_check) {
+      table_.Sweep();
+      if (!CheckUnixSocketFile()) return;
+      next_check = absl::Now() + absl::Milliseconds(kTickMillis);
+    }
+    if (!WaitReadable(kTickMillis)) return;
+    if (!AcceptOne()) return;
+  }
+}
+
+bool Listener::Impl::WaitReadable(int timeout_ms) {
+  pollfd fds[2] = {{.fd = bound_.fd, .events = POLLIN}, {.fd = wake_fd_, .events = POLLIN}};
+  const int n = ::poll(fds, 2, timeout_ms);
+  if (stopped_.load()) return false;
+  if (n < 0 && errno != EINTR) {
+    Fatal(absl::InternalError(Errno("poll on the listening socket")));
+    return false;
+  }
+  if (n > 0 && (fds[0].revents & (POLLERR | POLLNVAL)) != 0) {
+    Fatal(absl::InternalError("the listening socket failed"));
+    return false;
+  }
+  return true;
+}
+
+bool Listener::Impl::AcceptOne() {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  const int fd = ::accept4(bound_.fd, reinterpret_cast<sockaddr*>(&addr), &len,
+                           SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) {
+    switch (errno) {
+      case EAGAIN: case EINTR: case ECONNABORTED: case EPROTO: case EPERM:
+        return true;
+      case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM: {
+        // Out of descriptors or memory: connections already held must close
+        // first. Wait (not spin) and try again; the pending connections stay
+        // in the kernel's queue meanwhile.
+        backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
+        NoteRefusal(Errno("accept4"));
+        table_.Sweep();
+        pollfd wake = {.fd = wake_fd_, .events = POLLIN};
+        ::poll(&wake, 1, static_cast<int>(absl::ToInt64Milliseconds(backoff_)));
+        return !stopped_.load();
+      }
+      default:
+        Fatal(absl::InternalError(Errno("accept4")));
+        return false;
+    }
+  }
+  backoff_ = absl::ZeroDuration();
+  const std::string peer = PeerOf(fd, addr);
+  if (table_.size() >= limits_.max_connections || table_.CountFor(peer) >= limits_.max_connections_per_peer) {
+    table_.Sweep();  // some may have closed since the last look
+  }
+  if (table_.size() >= limits_.max_connections) {
+    ::close(fd);
+    NoteRefusal(absl::StrCat("at its limit of ", limits_.max_connections, " connections"));
+  } else if (table_.CountFor(peer) >= limits_.max_connections_per_peer) {
+    ::close(fd);
+    NoteRefusal(absl::StrCat(peer, " at its limit of ", limits_.max_connections_per_peer,
+                             " connections"));
+  } else {
+    Handover(fd, peer);
+  }
+  return true;
+}
+
+void Listener::Impl::Handover(int fd, const std::string& peer) {
+  absl::StatusOr<ino_t> inode = ConnectionTable::InodeOf(fd);
+  if (!inode.ok()) {
+    ::close(fd);
+    return;
+  }
+  // Recorded before the hand-over: gRPC may close the descriptor at once.
+  table_.Add(fd, *inode, peer);
+  grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters params;
+  params.listener_fd = bound_.fd;
+  params.fd = fd;
+  acceptor_->HandleNewConnection(&params);  // gRPC owns fd from here on
+}
+
+bool Listener::Impl::CheckUnixSocketFile() {
+  if (bound_.unix_path.empty()) return true;
+  struct stat st;
+  if (::stat(bound_.unix_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+      st.st_ino == bound_.unix_inode) {
+    return true;
+  }
+  Fatal(absl::UnavailableError(absl::StrCat(
+      "the socket file ", bound_.unix_path,
+      " was removed or replaced: no client can reach this listener any more")));
+  return false;
+}
+
+void Listener::Impl::Fatal(absl::Status status) {
+  status = absl::Status(status.code(), absl::StrCat(name_, ": ", status.message()));
+  spdlog::critical("listener {}", std::string(status.message()));
+  if (on_fatal_) on_fatal_(status);
+}
+
+void Listener::Impl::NoteRefusal(const std::string& why) {
+  ++refusals_since_log_;
+  const absl::Time now = absl::Now();
+  if (now - last_log_ < kLogEvery) return;
+  spdlog::warn("listener {}: {} connection(s) refused or delayed in the last {}s; latest: {}", name_,
+               refusals_since_log_,
+               last_log_ == absl::InfinitePast() ? 0 : absl::ToInt64Seconds(now - last_log_), why);
+  last_log_ = now;
+  refusals_since_log_ = 0;
+}
+
+absl::Duration HandshakeTimeout(absl::Duration idle_timeout) {
+  return std::min(idle_timeout, absl::Seconds(20));
+}
+
+void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits& limits) {
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(limits.idle_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(HandshakeTimeout(limits.idle_timeout))));
+}
+
+absl::StatusOr<ConnectionLimits> FitToDescriptorLimit(const ConnectionLimits& limits,
+                                                      int listeners, long fd_limit) {
+  ConnectionLimits fitted = limits;
+  const long room = (fd_limit - kReservedDescriptors) / std::max(listeners, 1);
+  if (room < 8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the descriptor limit (", fd_limit, ") leaves fewer than 8 connections per listener; raise it "
+        "(ulimit -n, LimitNOFILE=)"));
+  }
+  fitted.max_connections = static_cast<int>(std::min<long>(limits.max_connections, room));
+  fitted.max_connections_per_peer = std::min(fitted.max_connections_per_peer, fitted.max_connections);
+  return fitted;
+}
+
+absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(
+    const Endpoint& endpoint, std::shared_ptr<grpc::ServerCredentials> creds,
+    grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal) {
+  absl::StatusOr<Bound> bound = endpoint.kind == Endpoint::Kind::kUnix ? BindUnix(endpoint.address)
+                                                                      : BindTcp(endpoint.address);
+  if (!bound.ok()) return bound.status();
+  auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, std::move(creds));
+  std::string name = endpoint.kind == Endpoint::Kind::kUnix
+                         ? absl::StrCat("unix:", endpoint.address)
+                         : absl::StrCat(endpoint.address.substr(0, endpoint.address.rfind(':')), ":",
+                                        bound->port);
+  return std::unique_ptr<Listener>(new Listener(std::make_unique<Impl>(
+      *std::move(bound), std::move(acceptor), limits, std::move(on_fatal), std::move(name))));
+}
+
+Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Listener::~Listener() = default;
+int Listener::port() const { return impl_->port(); }
+void Listener::Start() { impl_->Start(); }
+void Listener::Stop() { impl_->Stop(); }
+
+}  // namespace cpns::wire
