@@ -25,7 +25,7 @@ void AddConnectionFlags(CLI::App& serve, ConnectionFlags& flags) {
 }
 
 absl::StatusOr<wire::ConnectionLimits> ConnectionLimitsFor(const ConnectionFlags& flags,
-                                                           int listeners) {
+                                                           const std::vector<std::string>& listen) {
   absl::StatusOr<absl::Duration> idle = ParseDuration("--idle-timeout", flags.idle_timeout);
   if (!idle.ok()) return idle.status();
   const long fd_limit = RaiseDescriptorLimit();
@@ -33,7 +33,7 @@ absl::StatusOr<wire::ConnectionLimits> ConnectionLimitsFor(const ConnectionFlags
                                       .max_connections_per_peer = flags.max_connections_per_peer,
                                       .idle_timeout = *idle};
   absl::StatusOr<wire::ConnectionLimits> fitted =
-      wire::FitToDescriptorLimit(wanted, listeners, fd_limit);
+      wire::FitToDescriptorLimit(wanted, wire::DescriptorsPerConnection(listen), fd_limit);
   if (fitted.ok() && fitted->max_connections < wanted.max_connections) {
     spdlog::warn("--max-connections lowered from {} to {} per listener to fit the descriptor "
                  "limit of {} (raise LimitNOFILE= / ulimit -n to allow more)",

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -23,11 +24,11 @@ struct ConnectionFlags {
 // Adds --idle-timeout, --max-connections and --max-connections-per-peer.
 void AddConnectionFlags(CLI::App& serve, ConnectionFlags& flags);
 
-// Raises the descriptor limit to its hard limit and returns the listeners'
-// bounds, lowered (with a warning) where `listeners` listeners at their
-// bounds would not fit in it.
+// Raises the descriptor limit to its hard limit and returns the bounds of
+// the listeners on `listen`, lowered (with a warning) where they would not
+// all fit in it at their bounds.
 absl::StatusOr<wire::ConnectionLimits> ConnectionLimitsFor(const ConnectionFlags& flags,
-                                                           int listeners);
+                                                           const std::vector<std::string>& listen);
 
 // The handler a daemon gives its listeners: logs nothing more (the listener
 // has) and wakes the main thread with kFatalFaultSignal.

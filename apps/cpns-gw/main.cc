@@ -75,8 +75,7 @@ int Serve(Flags& f) {
     if (!type.ok()) return cpns::cli::Fail(kProgram, type.status());
     f.options.admission.allowed_entity_types.insert(*type);
   }
-  auto limits = cpns::cli::ConnectionLimitsFor(f.connections,
-                                               static_cast<int>(f.options.pn_listen.size()));
+  auto limits = cpns::cli::ConnectionLimitsFor(f.connections, f.options.pn_listen);
   if (!limits.ok()) return cpns::cli::Fail(kProgram, limits.status());
   f.options.connections = *limits;
   f.options.on_fatal = cpns::cli::StopOnFatalFault();

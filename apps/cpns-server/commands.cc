@@ -61,7 +61,7 @@ int Serve(const Flags& f) {
   absl::StatusOr<absl::Duration> seed_lifetime =
       cli::ParseDuration("--seed-lifetime", f.seed_lifetime);
   if (!seed_lifetime.ok()) return Fail(seed_lifetime.status());
-  absl::StatusOr<wire::ConnectionLimits> limits = cli::ConnectionLimitsFor(f.connections, 1);
+  absl::StatusOr<wire::ConnectionLimits> limits = cli::ConnectionLimitsFor(f.connections, {f.listen});
   if (!limits.ok()) return Fail(limits.status());
   RealClock clock;
   // The embedded SQLite store migrates itself; a shared PostgreSQL database

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/optional.h"
+#include "wire/unix_peer_relay.h"
 
 namespace cpns::gateway {
 namespace {
@@ -23,14 +24,8 @@ void Expire(std::vector<absl::Time>& times, absl::Time now, absl::Duration windo
 
 // The rate-limit key of a gRPC peer: its address without the port
 // ("ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7"), so a client cannot escape the
-// limit by reconnecting. All Unix-socket clients share one key.
-std::string PeerKey(absl::string_view peer) {
-  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
-    const size_t colon = peer.rfind(':');
-    if (colon > 4) return std::string(peer.substr(0, colon));
-  }
-  return std::string(peer);
-}
+// limit by reconnecting; on a Unix socket, the user that connected ("uid:1000").
+std::string PeerKey(absl::string_view peer) { return wire::PeerKey(peer); }
 
 // Forgets keys with no recent entries once a map grows, so that many peers
 // or entities over time do not grow memory without bound.

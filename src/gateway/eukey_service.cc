@@ -10,6 +10,7 @@
 #include "cpns/core/kdf.h"
 #include "cpns/core/random.h"
 #include "wire/messages.h"
+#include "wire/unix_peer_relay.h"
 #include "wire/status.h"
 #include "wire/tls.h"
 
@@ -36,7 +37,7 @@ int64_t EUKeyServiceImpl::NotAfter(absl::Time seed_expires_at) const {
 grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
-  PeerInfo peer{.address = context->peer()};
+  PeerInfo peer{.address = wire::PeerName(context->peer())};
   if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
     peer.certified_entity = wire::PeerEntityId(*auth);
   }
@@ -44,7 +45,7 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                peer, *response);
   if (!status.ok()) {
     CountRefusal(status);
-    spdlog::warn("EUKey Assignment Request from {} refused: {}: {}", context->peer(),
+    spdlog::warn("EUKey Assignment Request from {} refused: {}: {}", peer.address,
                  absl::StatusCodeToString(status.code()), status.message());
     return wire::ToGrpcStatus(status);
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "wire/listener.h"
+#include "wire/unix_peer_relay.h"
 
 namespace cpns::wire {
 namespace {
@@ -62,6 +63,8 @@ TEST(ConnectionTableTest, ADescriptorNumberReusedForAnotherSocketIsAnotherConnec
 
 TEST(FitToDescriptorLimitTest, LowersTheBoundToWhatTheLimitHolds) {
   const ConnectionLimits wanted{.max_connections = 512, .max_connections_per_peer = 64};
+  EXPECT_EQ(DescriptorsPerConnection({"unix:/run/gw.sock", "tls:127.0.0.1:0"}), 4);
+  EXPECT_EQ(DescriptorsPerConnection({"127.0.0.1:7443"}), 1);
   absl::StatusOr<ConnectionLimits> fitted = FitToDescriptorLimit(wanted, 2, 256);
   ASSERT_TRUE(fitted.ok());
   EXPECT_EQ(fitted->max_connections, (256 - kReservedDescriptors) / 2);
@@ -76,6 +79,18 @@ TEST(FitToDescriptorLimitTest, LowersTheBoundToWhatTheLimitHolds) {
 TEST(HandshakeTimeoutTest, IsTheIdleTimeoutAtMostTwentySeconds) {
   EXPECT_EQ(HandshakeTimeout(absl::Seconds(2)), absl::Seconds(2));
   EXPECT_EQ(HandshakeTimeout(absl::Minutes(2)), absl::Seconds(20));
+}
+
+TEST(PeerKeyTest, IsTheAddressWithoutItsPortOrTheUser) {
+  EXPECT_EQ(PeerKey("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7");
+  EXPECT_EQ(PeerKey("ipv6:[::1]:443"), "ipv6:[::1]");
+  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.1000.0badc0de.17"), "uid:1000");
+  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.0.0badc0de.3"), "uid:0");
+  // Not a name the relay makes: left as it is, never taken for a user.
+  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.x.1"), "unix-abstract:cpns.uid.x.1");
+  EXPECT_EQ(PeerKey("unix:"), "unix:");
+  EXPECT_EQ(PeerName("unix-abstract:cpns.uid.1000.0badc0de.17"), "uid:1000");
+  EXPECT_EQ(PeerName("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7:51234");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
 #include "wire/connection_table.h"
+#include "wire/unix_peer_relay.h"
 
 namespace cpns::wire {
 namespace {
@@ -138,9 +139,11 @@ std::string PeerOf(int fd, const sockaddr_storage& addr) {
 
 class Listener::Impl {
  public:
-  Impl(Bound bound, std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
+  Impl(Bound bound, std::unique_ptr<UnixPeerRelay> relay,
+       std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
        const ConnectionLimits& limits, FatalHandler on_fatal, std::string name)
       : bound_(std::move(bound)),
+        relay_(std::move(relay)),
         acceptor_(std::move(acceptor)),
         limits_(limits),
         on_fatal_(std::move(on_fatal)),
@@ -163,6 +166,7 @@ class Listener::Impl {
     const uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof(one));
     if (thread_.joinable()) thread_.join();
+    if (relay_ != nullptr) relay_->Stop();
     ::close(bound_.fd);
     if (!bound_.unix_path.empty()) {
       struct stat st;
@@ -183,6 +187,7 @@ class Listener::Impl {
   void NoteRefusal(const std::string& why);
 
   Bound bound_;
+  std::unique_ptr<UnixPeerRelay> relay_;  // Unix sockets only
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
   const ConnectionLimits limits_;
   FatalHandler on_fatal_;
@@ -263,6 +268,19 @@ bool Listener::Impl::AcceptOne() {
     ::close(fd);
     NoteRefusal(absl::StrCat(peer, " at its limit of ", limits_.max_connections_per_peer,
                              " connections"));
+  } else if (relay_ != nullptr) {
+    ucred cred{};
+    socklen_t cred_len = sizeof(cred);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
+      ::close(fd);
+      return true;
+    }
+    absl::StatusOr<int> relayed = relay_->Adopt(fd, cred.uid);
+    if (relayed.ok()) {
+      Handover(*relayed, peer);
+    } else {
+      NoteRefusal(std::string(relayed.status().message()));
+    }
   } else {
     Handover(fd, peer);
   }
@@ -325,10 +343,22 @@ void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits&
       static_cast<int>(absl::ToInt64Milliseconds(HandshakeTimeout(limits.idle_timeout))));
 }
 
+int DescriptorsPerConnection(const std::vector<std::string>& listen) {
+  int total = 0;
+  for (const std::string& text : listen) {
+    absl::StatusOr<Endpoint> endpoint = ParseEndpoint("--listen", text);
+    total += endpoint.ok() && endpoint->kind == Endpoint::Kind::kUnix
+                 ? kDescriptorsPerRelayedConnection
+                 : 1;
+  }
+  return total;
+}
+
 absl::StatusOr<ConnectionLimits> FitToDescriptorLimit(const ConnectionLimits& limits,
-                                                      int listeners, long fd_limit) {
+                                                      int descriptors_per_connection,
+                                                      long fd_limit) {
   ConnectionLimits fitted = limits;
-  const long room = (fd_limit - kReservedDescriptors) / std::max(listeners, 1);
+  const long room = (fd_limit - kReservedDescriptors) / std::max(descriptors_per_connection, 1);
   if (room < 8) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the descriptor limit (", fd_limit, ") leaves fewer than 8 connections per listener; raise it "
@@ -345,6 +375,12 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(
   absl::StatusOr<Bound> bound = endpoint.kind == Endpoint::Kind::kUnix ? BindUnix(endpoint.address)
                                                                       : BindTcp(endpoint.address);
   if (!bound.ok()) return bound.status();
+  std::unique_ptr<UnixPeerRelay> relay;
+  if (endpoint.kind == Endpoint::Kind::kUnix) {
+    absl::StatusOr<std::unique_ptr<UnixPeerRelay>> created = UnixPeerRelay::Create();
+    if (!created.ok()) return created.status();
+    relay = *std::move(created);
+  }
   auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, std::move(creds));
   std::string name = endpoint.kind == Endpoint::Kind::kUnix
@@ -352,7 +388,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(
                          : absl::StrCat(endpoint.address.substr(0, endpoint.address.rfind(':')), ":",
                                         bound->port);
   return std::unique_ptr<Listener>(new Listener(std::make_unique<Impl>(
-      *std::move(bound), std::move(acceptor), limits, std::move(on_fatal), std::move(name))));
+      *std::move(bound), std::move(relay), std::move(acceptor), limits, std::move(on_fatal), std::move(name))));
 }
 
 Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

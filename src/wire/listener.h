@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,11 +53,18 @@ absl::Duration HandshakeTimeout(absl::Duration idle_timeout);
 // Sets the idle and handshake timeouts on `builder`.
 void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits& limits);
 
-// `limits` with max_connections lowered so that `listeners` listeners at
-// their cap, plus kReservedDescriptors, fit in `fd_limit` descriptors.
-// InvalidArgument when not even 8 connections per listener fit.
+// The descriptors one connection to each of `listen` ("unix:PATH",
+// "tls:HOST:PORT", "HOST:PORT") holds, added up: 1 for TCP, 3 for a Unix
+// socket (see unix_peer_relay.h).
+int DescriptorsPerConnection(const std::vector<std::string>& listen);
+
+// `limits` with max_connections lowered so that every listener at its cap
+// (`descriptors_per_connection` as DescriptorsPerConnection gives it), plus
+// kReservedDescriptors, fits in `fd_limit` descriptors. InvalidArgument when
+// not even 8 connections per listener fit.
 absl::StatusOr<ConnectionLimits> FitToDescriptorLimit(const ConnectionLimits& limits,
-                                                      int listeners, long fd_limit);
+                                                      int descriptors_per_connection,
+                                                      long fd_limit);
 
 class Listener {
  public:

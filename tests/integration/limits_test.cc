@@ -9,11 +9,13 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <functional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -204,6 +206,39 @@ TEST_F(LimitsTest, GatewayExitsNonZeroWhenItsSocketFileIsRemoved) {
   EXPECT_EQ(gw.process->Terminate(), 1) << gw.process->log();
   EXPECT_NE(gw.process->log().find("was removed or replaced"), std::string::npos)
       << gw.process->log();
+}
+
+// On a Unix socket the peer is the user that connected (SO_PEERCRED): one
+// local user's burst uses up its own budget, not another's, and the owner's
+// record names the users.
+TEST_F(LimitsTest, OnAUnixSocketEachUserIsItsOwnPeer) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address, "", {"--rate-limit-per-peer", "2"});
+  // Let another user reach the socket (the daemon makes it 0660).
+  const std::string path = gw.address.substr(5);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0666), 0);
+  auto as_nobody = [&](const std::string& entity) {
+    return RunProgram({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                       Program("cpns-pne"), "request", "--gateway", gw.address, "--entity-type",
+                       "PNE", "--entity-id", entity, "--user-id", "bob", "--timeout", "10s"});
+  };
+
+  EXPECT_EQ(Request(gw.address, "headset-42", "alice").exit_code, 0);
+  EXPECT_EQ(Request(gw.address, "watch-7", "alice").exit_code, 0);
+  const RunResult third = Request(gw.address, "headset-43", "alice");
+  EXPECT_EQ(third.exit_code, 1);
+  EXPECT_NE(third.err.find("RESOURCE_EXHAUSTED"), std::string::npos) << third.err;
+
+  const RunResult other_user = as_nobody("headset-44");
+  EXPECT_EQ(other_user.exit_code, 0) << other_user.err;
+
+  const RunResult record = RunProgram({Program("cpns-gw"), "assignments", "list", "--state-dir",
+                                       StateDir("gw-A"), "--json"});
+  ASSERT_EQ(record.exit_code, 0) << record.err;
+  std::set<std::string> peers;
+  for (const auto& row : nlohmann::json::parse(record.out)) peers.insert(row.at("peer"));
+  EXPECT_EQ(peers, (std::set<std::string>{"uid:0", "uid:65534"})) << record.out;
 }
 
 }  // namespace

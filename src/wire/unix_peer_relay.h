@@ -1,0 +1,65 @@
+// UnixPeerRelay: makes the user who connected to a Unix socket the peer that
+// gRPC reports for the connection.
+//
+// gRPC names a Unix socket peer by the address the client bound, usually
+// none, so every local client would be one peer ("unix:") and one of them
+// could use up everyone's rate limits. For each accepted connection the
+// relay opens a socket bound to the abstract name "cpns.uid.<uid>.<n>" (uid
+// from SO_PEERCRED), connects it to a private abstract listener of this
+// process and hands the other end to gRPC, whose peer is then
+// "unix-abstract:cpns.uid.<uid>.<n>"; it copies the bytes between the client
+// and that socket. Only sockets this process connected itself (checked by
+// SO_PEERCRED pid and name) are handed over, so no client can choose the
+// name. PeerKey() turns the peer string into "uid:<uid>".
+//
+// Costs three descriptors per connection (the client's, the relay's, the
+// one gRPC holds). Thread-safe; one relay thread.
+#ifndef CPNS_WIRE_UNIX_PEER_RELAY_H_
+#define CPNS_WIRE_UNIX_PEER_RELAY_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace cpns::wire {
+
+// Descriptors one relayed connection holds.
+inline constexpr int kDescriptorsPerRelayedConnection = 3;
+
+// The peer of a call as logs and records show it: "uid:<uid>" for a relayed
+// Unix socket connection, otherwise the gRPC peer string as it is
+// ("ipv4:10.0.0.7:51234").
+std::string PeerName(absl::string_view grpc_peer);
+
+// The peer to count a call against: PeerName() without the port of a TCP
+// address ("ipv4:10.0.0.7"), so that reconnecting does not make a new peer.
+std::string PeerKey(absl::string_view grpc_peer);
+
+class UnixPeerRelay {
+ public:
+  static absl::StatusOr<std::unique_ptr<UnixPeerRelay>> Create();
+  ~UnixPeerRelay();  // Stop()s
+  UnixPeerRelay(const UnixPeerRelay&) = delete;
+  UnixPeerRelay& operator=(const UnixPeerRelay&) = delete;
+
+  // Takes `client` (an accepted connection from user `uid`) and returns the
+  // descriptor to hand to gRPC. On error `client` is closed.
+  absl::StatusOr<int> Adopt(int client, uid_t uid);
+
+  // Closes every relayed connection and the private listener. Idempotent.
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit UnixPeerRelay(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cpns::wire
+
+#endif  // CPNS_WIRE_UNIX_PEER_RELAY_H_
