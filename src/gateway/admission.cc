@@ -1,5 +1,7 @@
 #include "gateway/admission.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "absl/strings/cord.h"
@@ -7,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/optional.h"
+#include "core/status_macros.h"
 #include "wire/unix_peer_relay.h"
 
 namespace cpns::gateway {
@@ -36,6 +39,18 @@ void Sweep(std::map<std::string, std::vector<absl::Time>>& windows, absl::Time n
     Expire(it->second, now, window);
     it = it->second.empty() ? windows.erase(it) : std::next(it);
   }
+}
+
+// The holder of a pairing code: the entity and user it was made for. '\n'
+// cannot occur in an identifier.
+std::string HolderKey(const Assignee& a) {
+  return absl::StrCat(EntityTypeName(a.entity_type), "\n", a.entity_id.value(), "\n",
+                      a.user_id.value());
+}
+
+std::string HolderName(const Assignee& a) {
+  return absl::StrCat(EntityTypeName(a.entity_type), " ", a.entity_id.value(), " (user ",
+                      a.user_id.value(), ")");
 }
 
 constexpr absl::string_view kReasonPayload = "type.cpns.dev/gateway.refusal-reason";
@@ -110,21 +125,12 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
   const std::string entity_what = absl::StrCat("entity ", assignee.entity_id.value());
   {
     MutexLock lock(&mu_);
-    if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
-        !s.ok()) {
-      return Tagged(s, "rate-limited-peer");
-    }
-    Charge(per_peer_, peer_key, policy_.per_peer_per_minute);
+    CPNS_RETURN_IF_ERROR(ChargePeer(peer_key));
     // Only admitted requests count against an entity (charged below): a peer
     // that cannot prove it is the entity must not use up the entity's quota.
     if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute, entity_what);
         !s.ok()) {
       return Tagged(s, "rate-limited-entity");
-    }
-    if (policy_.mode == AdmissionMode::kPairing) {
-      if (auto s = CheckPairingThrottle(peer_key); !s.ok()) {
-        return Tagged(s, "wrong-codes-throttled");
-      }
     }
   }
   absl::StatusOr<std::string> admitted = Authenticate(assignee, pairing_code, peer, peer_key);
@@ -144,6 +150,26 @@ absl::StatusOr<std::string> Admission::Authenticate(const Assignee& assignee,
                                                      const std::string& peer_key) {
   if (policy_.mode == AdmissionMode::kOpen) return std::string("open");
   if (policy_.mode == AdmissionMode::kCertificate) return CheckCertificate(assignee, peer);
+  return CheckPairingCode(assignee, pairing_code, peer_key);
+}
+
+absl::Status Admission::AdmitRelayed(const PeerInfo& peer) {
+  MutexLock lock(&mu_);
+  return ChargePeer(PeerKey(peer.address));
+}
+
+absl::Status Admission::ChargePeer(const std::string& peer_key) {
+  if (auto s = CheckRate(per_peer_, peer_key, policy_.per_peer_per_minute, "this peer");
+      !s.ok()) {
+    return Tagged(s, "rate-limited-peer");
+  }
+  Charge(per_peer_, peer_key, policy_.per_peer_per_minute);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Admission::CheckPairingCode(const Assignee& assignee,
+                                                         absl::string_view pairing_code,
+                                                         const std::string& peer_key) {
   if (pairing_code.empty()) {
     return Tagged(absl::PermissionDeniedError(
                       "this gateway admits devices with a pairing code: ask its owner for one "
@@ -151,14 +177,78 @@ absl::StatusOr<std::string> Admission::Authenticate(const Assignee& assignee,
                       "--pairing-code)"),
                   "no-pairing-code");
   }
+  MutexLock guessing(&pairing_mu_);
+  {
+    MutexLock lock(&mu_);
+    if (auto s = CheckPairingThrottle(peer_key); !s.ok()) {
+      return Tagged(s, "wrong-codes-throttled");
+    }
+  }
+  // A holder whose codes could not be withdrawn (the store failed) gets no
+  // more guesses: try again, and refuse without looking at the code.
+  if (auto it = wrong_by_holder_.find(HolderKey(assignee));
+      it != wrong_by_holder_.end() && it->second >= HolderBound()) {
+    return Withdraw(assignee, peer_key);
+  }
   absl::Status consumed = state_.ConsumePairingCode(pairing_code, assignee);
-  if (absl::IsPermissionDenied(consumed) || absl::IsInvalidArgument(consumed)) {
+  if (consumed.ok()) {
+    wrong_by_holder_.erase(HolderKey(assignee));
+    return std::string("pairing-code");
+  }
+  if (!absl::IsPermissionDenied(consumed) && !absl::IsInvalidArgument(consumed)) return consumed;
+  {
     MutexLock lock(&mu_);
     wrong_codes_[peer_key].push_back(clock_.Now());
-    return Tagged(consumed, "wrong-pairing-code");
   }
-  if (!consumed.ok()) return consumed;
-  return std::string("pairing-code");
+  // Not shaped like a code: no guess at any code, so nothing against the holder.
+  if (absl::IsInvalidArgument(consumed)) return Tagged(consumed, "wrong-pairing-code");
+  return CountWrongCode(assignee, std::move(consumed), peer_key);
+}
+
+absl::Status Admission::CountWrongCode(const Assignee& assignee, absl::Status wrong,
+                                       const std::string& peer_key) {
+  // A code matches only the holder it names, so a guess is a threat only to a
+  // holder with pending codes; others are not counted (and their counts,
+  // from codes now used, expired or cancelled, are dropped), which also keeps
+  // this map as small as the owner's pending codes. If the store cannot say,
+  // the guess counts.
+  absl::StatusOr<std::vector<PendingPairingCode>> pending = state_.ListPendingPairingCodes();
+  const bool has_pending =
+      !pending.ok() || std::any_of(pending->begin(), pending->end(), [&](const auto& p) {
+        return HolderKey(p.assignee) == HolderKey(assignee);
+      });
+  const std::string holder = HolderKey(assignee);
+  if (!has_pending) {
+    wrong_by_holder_.erase(holder);
+    return Tagged(std::move(wrong), "wrong-pairing-code");
+  }
+  if (++wrong_by_holder_[holder] < HolderBound()) {
+    return Tagged(std::move(wrong), "wrong-pairing-code");
+  }
+  return Withdraw(assignee, peer_key);
+}
+
+absl::Status Admission::Withdraw(const Assignee& assignee, const std::string& peer_key) {
+  const int bound = HolderBound();
+  absl::StatusOr<int> withdrawn = state_.CancelPairingCodes(assignee);
+  if (!withdrawn.ok()) {
+    // The count stays at the bound: the holder gets no guesses until this works.
+    wrong_by_holder_[HolderKey(assignee)] = bound;
+    spdlog::error("cannot withdraw the pending pairing codes of {}: {}", HolderName(assignee),
+                  withdrawn.status().ToString());
+    return Tagged(absl::UnavailableError(
+                      "the gateway's state database failed; retry later (the owner sees the log)"),
+                  "state-db-error");
+  }
+  wrong_by_holder_.erase(HolderKey(assignee));
+  spdlog::warn("withdrew {} pending pairing code(s) of {} after {} wrong codes, the last from {}",
+               *withdrawn, HolderName(assignee), bound, peer_key);
+  return Tagged(absl::PermissionDeniedError(absl::StrCat(
+                    "the pairing code is not valid; after ", bound, " wrong pairing codes for ",
+                    HolderName(assignee),
+                    " its pending codes are withdrawn: ask the gateway's owner for a new one "
+                    "(cpns-gw pair add)")),
+                "pairing-codes-withdrawn");
 }
 
 absl::StatusOr<std::string> Admission::CheckCertificate(const Assignee& assignee,

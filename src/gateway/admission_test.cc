@@ -141,7 +141,7 @@ TEST_F(StateTest, AssignmentsAndStatusAreKept) {
   EXPECT_EQ(*state_->ReadStatus(), "{\"a\":2}");
 }
 
-TEST_F(StateTest, AdmissionAppliesPolicyLimitsAndThrottle) {
+TEST_F(StateTest, AdmissionAppliesPolicyLimits) {
   Admission open({.mode = AdmissionMode::kOpen, .allowed_users = {"alice"},
                   .per_peer_per_minute = 3, .per_entity_per_minute = 2},
                  *state_, clock_);
@@ -165,22 +165,139 @@ TEST_F(StateTest, AdmissionAppliesPolicyLimitsAndThrottle) {
   const absl::Status no_code = pairing.Admit(Who("tv", "bob"), "", At("unix:")).status();
   EXPECT_TRUE(absl::IsPermissionDenied(no_code));
   EXPECT_EQ(RefusalReason(no_code), "no-pairing-code");
-  const SecretBytes code = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
-  for (int i = 0; i < 5; ++i) {
-    const absl::Status wrong = pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At("unix:")).status();
-    EXPECT_TRUE(absl::IsPermissionDenied(wrong));
-    EXPECT_EQ(RefusalReason(wrong), "wrong-pairing-code");
+}
+
+// Wrong codes count against the holder they name (entity type, entity and
+// user), from whichever peer: the 5th withdraws that holder's pending codes,
+// and nobody else's. Another holder's valid code goes on working, from the
+// same peer too (below the per-peer throttle).
+TEST_F(StateTest, WrongCodesForOneHolderWithdrawItsCodesOnly) {
+  Admission pairing({.mode = AdmissionMode::kPairing, .per_peer_per_minute = 0}, *state_, clock_);
+  const SecretBytes tv = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
+  const SecretBytes radio = *state_->AddPairingCode(Who("radio", "alice"), absl::Minutes(10));
+  for (int i = 0; i < 4; ++i) {
+    const std::string peer = i % 2 == 0 ? "uid:1000" : "uid:1001";
+    EXPECT_EQ(RefusalReason(pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At(peer)).status()),
+              "wrong-pairing-code")
+        << i;
   }
-  const absl::Status throttled =
-      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("unix:")).status();
-  EXPECT_TRUE(absl::IsResourceExhausted(throttled));
-  EXPECT_EQ(RefusalReason(throttled), "wrong-codes-throttled");
-  clock_.Advance(absl::Minutes(10));
-  EXPECT_TRUE(absl::IsPermissionDenied(
-      pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("unix:")).status()))
-      << "the code expired meanwhile";
+  // Not shaped like a code: no guess at any code, so not counted.
+  EXPECT_EQ(RefusalReason(pairing.Admit(Who("tv", "bob"), "nope", At("uid:1000")).status()),
+            "wrong-pairing-code");
+  EXPECT_EQ(state_->ListPendingPairingCodes()->size(), 2u);
+  const absl::Status fifth =
+      pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At("uid:1000")).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(fifth)) << fifth;
+  EXPECT_EQ(RefusalReason(fifth), "pairing-codes-withdrawn");
+  EXPECT_NE(fifth.message().find("after 5 wrong pairing codes for PNE tv (user bob)"),
+            absl::string_view::npos)
+      << fifth;
+  const auto pending = *state_->ListPendingPairingCodes();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].assignee.entity_id.value(), "radio");
+  // Another holder's valid code, from the guessing peer itself.
+  EXPECT_EQ(*pairing.Admit(Who("radio", "alice"), radio.RevealSecret(), At("uid:1000")),
+            "pairing-code");
+  // The withdrawn code is gone for good.
+  EXPECT_EQ(RefusalReason(
+                pairing.Admit(Who("tv", "bob"), tv.RevealSecret(), At("uid:1002")).status()),
+            "wrong-pairing-code");
+}
+
+// Below the bound, a holder's valid code is accepted whoever guessed wrong
+// before; the count restarts when the holder pairs, when it has no pending
+// code, and with the codes the owner makes after a withdrawal.
+TEST_F(StateTest, BelowTheBoundAHoldersValidCodeIsAccepted) {
+  Admission pairing({.mode = AdmissionMode::kPairing, .per_peer_per_minute = 0}, *state_, clock_);
+  auto guess = [&](const std::string& peer) {
+    return RefusalReason(pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At(peer)).status());
+  };
+  // Guesses at a holder without pending codes cannot hit anything: not counted.
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(guess("uid:1000"), "wrong-pairing-code");
+  for (int round = 0; round < 2; ++round) {
+    const SecretBytes code = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(guess("uid:1000"), "wrong-pairing-code") << round;
+    EXPECT_EQ(*pairing.Admit(Who("tv", "bob"), code.RevealSecret(), At("uid:1001")),
+              "pairing-code")
+        << round;
+  }
+  // After a withdrawal, a new code has the whole bound again.
+  const SecretBytes burned = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(guess("ipv4:10.0.0.1:1"), "wrong-pairing-code");
+  EXPECT_EQ(guess("ipv4:10.0.0.2:1"), "pairing-codes-withdrawn");
   const SecretBytes fresh = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
-  EXPECT_EQ(*pairing.Admit(Who("tv", "bob"), fresh.RevealSecret(), At("unix:")), "pairing-code");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(guess("ipv4:10.0.0.3:1"), "wrong-pairing-code");
+  EXPECT_EQ(*pairing.Admit(Who("tv", "bob"), fresh.RevealSecret(), At("uid:1000")),
+            "pairing-code");
+}
+
+// Parallel guesses are counted one at a time: exactly one request withdraws
+// the codes, and every other is refused as a wrong code.
+TEST_F(StateTest, ParallelGuessesAreCountedExactly) {
+  Admission pairing({.mode = AdmissionMode::kPairing, .per_peer_per_minute = 0,
+                     .wrong_codes_before_throttle = 1000},
+                    *state_, clock_);
+  const SecretBytes code = *state_->AddPairingCode(Who("tv", "bob"), absl::Minutes(10));
+  std::atomic<int> withdrawn{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      const absl::Status s =
+          pairing.Admit(Who("tv", "bob"), "ZZZZZ-ZZZZZ", At("uid:" + std::to_string(t))).status();
+      if (RefusalReason(s) == "pairing-codes-withdrawn") ++withdrawn;
+      if (RefusalReason(s) == "wrong-pairing-code") ++wrong;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(withdrawn.load(), 1);
+  EXPECT_EQ(wrong.load(), 15);
+  EXPECT_EQ(*state_->PendingPairingCodes(), 0);
+}
+
+// The per-peer throttle is the second limit: a peer spraying wrong codes over
+// many holders must wait, and only that peer.
+TEST_F(StateTest, APeerSprayingWrongCodesWaitsAndOnlyThatPeer) {
+  Admission pairing({.mode = AdmissionMode::kPairing, .per_peer_per_minute = 0}, *state_, clock_);
+  for (int i = 0; i < 20; ++i) {
+    const std::string entity = "tv-" + std::to_string(i);
+    (void)*state_->AddPairingCode(Who(entity, "bob"), absl::Minutes(30));
+    EXPECT_EQ(RefusalReason(
+                  pairing.Admit(Who(entity, "bob"), "ZZZZZ-ZZZZZ", At("uid:1000")).status()),
+              "wrong-pairing-code")
+        << i;
+  }
+  const SecretBytes code = *state_->AddPairingCode(Who("radio", "alice"), absl::Minutes(30));
+  const absl::Status throttled =
+      pairing.Admit(Who("radio", "alice"), code.RevealSecret(), At("uid:1000")).status();
+  EXPECT_TRUE(absl::IsResourceExhausted(throttled)) << throttled;
+  EXPECT_EQ(RefusalReason(throttled), "wrong-codes-throttled");
+  EXPECT_EQ(*state_->PendingPairingCodes(), 21) << "a throttled peer's codes are not judged";
+  // Another peer (another local user) is not affected.
+  EXPECT_EQ(*pairing.Admit(Who("radio", "alice"), code.RevealSecret(), At("uid:1001")),
+            "pairing-code");
+  clock_.Advance(absl::Minutes(10));
+  const SecretBytes later = *state_->AddPairingCode(Who("lamp", "alice"), absl::Minutes(30));
+  EXPECT_EQ(*pairing.Admit(Who("lamp", "alice"), later.RevealSecret(), At("uid:1000")),
+            "pairing-code");
+}
+
+// Relayed AuthService calls share the peer's requests per minute with its
+// EUKey requests; peers are opaque keys ("uid:1000" is not "uid:1001").
+TEST_F(StateTest, RelayedCallsCountAgainstTheirPeer) {
+  Admission open({.mode = AdmissionMode::kOpen, .per_peer_per_minute = 3}, *state_, clock_);
+  EXPECT_TRUE(open.AdmitRelayed(At("uid:1000")).ok());
+  EXPECT_TRUE(open.AdmitRelayed(At("uid:1000")).ok());
+  EXPECT_TRUE(open.Admit(Who("tv", "bob"), "", At("uid:1000")).ok());
+  const absl::Status relayed = open.AdmitRelayed(At("uid:1000"));
+  EXPECT_TRUE(absl::IsResourceExhausted(relayed)) << relayed;
+  EXPECT_EQ(RefusalReason(relayed), "rate-limited-peer");
+  EXPECT_EQ(RefusalReason(open.Admit(Who("tv", "bob"), "", At("uid:1000")).status()),
+            "rate-limited-peer");
+  EXPECT_TRUE(open.AdmitRelayed(At("uid:1001")).ok()) << "another peer has its own budget";
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_TRUE(open.AdmitRelayed(At("uid:1000")).ok());
+  Admission unlimited({.mode = AdmissionMode::kOpen, .per_peer_per_minute = 0}, *state_, clock_);
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(unlimited.AdmitRelayed(At("uid:1000")).ok());
 }
 
 TEST_F(StateTest, CertificateAdmissionTakesTheEntityFromTheCertificate) {

@@ -1,8 +1,12 @@
 #include "gateway/auth_relay.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "wire/status.h"
+#include "wire/unix_peer_relay.h"
 
 namespace cpns::gateway {
 
@@ -12,9 +16,20 @@ void AuthRelay::SetDeadline(const grpc::ServerContext& caller, grpc::ClientConte
   upstream.set_deadline(absl::ToChronoTime(deadline));
 }
 
+grpc::Status AuthRelay::Admit(const grpc::ServerContext& caller, const char* method) {
+  // The peer as the EUKey service names it, so both share one budget.
+  const PeerInfo peer{.address = wire::PeerName(caller.peer())};
+  const absl::Status admitted = admission_.AdmitRelayed(peer);
+  if (admitted.ok()) return grpc::Status::OK;
+  spdlog::warn("relayed {} from {} refused: {}: {}", method, peer.address,
+               absl::StatusCodeToString(admitted.code()), std::string(admitted.message()));
+  return wire::ToGrpcStatus(admitted);
+}
+
 grpc::Status AuthRelay::GetChallenge(grpc::ServerContext* context,
                                      const cpns::v1::ChallengeRequest* request,
                                      cpns::v1::ChallengeResponse* response) {
+  if (grpc::Status s = Admit(*context, "GetChallenge"); !s.ok()) return s;
   grpc::ClientContext upstream;
   SetDeadline(*context, upstream);
   return stub_->GetChallenge(&upstream, *request, response);
@@ -23,6 +38,7 @@ grpc::Status AuthRelay::GetChallenge(grpc::ServerContext* context,
 grpc::Status AuthRelay::Authenticate(grpc::ServerContext* context,
                                      const cpns::v1::AuthenticateRequest* request,
                                      cpns::v1::AuthenticateResponse* response) {
+  if (grpc::Status s = Admit(*context, "Authenticate"); !s.ok()) return s;
   grpc::ClientContext upstream;
   SetDeadline(*context, upstream);
   return stub_->Authenticate(&upstream, *request, response);

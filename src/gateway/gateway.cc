@@ -87,8 +87,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   std::unique_ptr<Gateway> gw(new Gateway());
   CPNS_ASSIGN_OR_RETURN(gw->server_channel_, MakeServerChannel(options.server));
   gw->source_ = MakeGrpcFirstSeedSource(gw_id, options.server.server, gw->server_channel_);
-  gw->auth_relay_ =
-      std::make_unique<AuthRelay>(gw->server_channel_, options.policy.upstream_timeout);
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
                                            absl::StrCat(options.state_dir, "/first_seed"), clock);
   CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> seal_key, SealKey(options));
@@ -96,6 +94,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   CPNS_RETURN_IF_ERROR(gw->cache_->LoadSaved());
   CPNS_ASSIGN_OR_RETURN(gw->state_, GatewayStateDb::Open(options.state_dir, clock));
   gw->admission_ = std::make_unique<Admission>(options.admission, *gw->state_, clock);
+  gw->auth_relay_ = std::make_unique<AuthRelay>(gw->server_channel_,
+                                                options.policy.upstream_timeout, *gw->admission_);
   gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
                                                     clock, options.policy);
   if (!options.uplink.gateway.empty()) {

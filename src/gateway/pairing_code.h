@@ -1,9 +1,10 @@
 // Pairing codes: how the owner of a gateway lets one device get one EUKey.
 //
 // A code is 10 symbols of Crockford's base32 (50 bits from the CSPRNG),
-// shown as "XXXXX-XXXXX": long enough that guessing within its lifetime,
-// with wrong attempts throttled, is hopeless; easy to type (no I, L, O, U;
-// case, dashes and spaces are ignored; I and L read as 1, O as 0). The
+// shown as "XXXXX-XXXXX": long enough that guessing, with at most a few
+// wrong attempts per code (Admission withdraws a holder's codes after 5),
+// is hopeless; easy to type (no I, L, O, U; case, dashes and spaces are
+// ignored; I and L read as 1, O as 0). The
 // gateway stores only PairingCodeHash(code). Thread-safe functions.
 #ifndef CPNS_GATEWAY_PAIRING_CODE_H_
 #define CPNS_GATEWAY_PAIRING_CODE_H_

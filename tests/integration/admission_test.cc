@@ -1,7 +1,10 @@
 // Who may get a key from a gateway, with the real programs: pairing codes
-// (the default), device certificates, the open mode, the owner's limits, and
-// the owner's record and status.
+// (the default) and the bounds on wrong ones, device certificates, the open
+// mode, the owner's limits (also on relayed authentication), and the owner's
+// record and status.
 #include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,6 +15,7 @@
 #include "cpns/assignee/key_file.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
+#include "cpns/v1/cpns.grpc.pb.h"
 #include "flow_fixture.h"
 #include "gateway/seed_file.h"
 
@@ -104,19 +108,82 @@ TEST_F(AdmissionTest, AnExpiredCodeIsRefused) {
   EXPECT_THAT(r.err, HasSubstr("the pairing code is not valid"));
 }
 
-TEST_F(AdmissionTest, WrongCodesAreThrottled) {
+// Five wrong codes from one client, all for one holder: that holder's
+// pending code is withdrawn (its owner makes a new one), and the owner's
+// valid code for another holder still works from the same socket.
+TEST_F(AdmissionTest, WrongCodesWithdrawTheirHoldersCodesOnly) {
+  StartPairing();
+  const std::string headset = PairAdd("headset", "alice");
+  const std::string watch = PairAdd("watch", "bob");
+  RunResult wrong;
+  for (int i = 0; i < 5; ++i) {
+    wrong = RequestWithCode("headset", "alice", "AAAAA-AAAAA");
+    EXPECT_EQ(wrong.exit_code, 1) << i;
+    EXPECT_THAT(wrong.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid")) << i;
+  }
+  EXPECT_THAT(wrong.err, HasSubstr("after 5 wrong pairing codes for PNE headset (user alice) "
+                                   "its pending codes are withdrawn"));
+  const RunResult other = RequestWithCode("watch", "bob", watch);
+  EXPECT_EQ(other.exit_code, 0) << other.err;
+  const RunResult withdrawn = RequestWithCode("headset", "alice", headset);
+  EXPECT_EQ(withdrawn.exit_code, 1);
+  EXPECT_THAT(withdrawn.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid"));
+  EXPECT_TRUE(OwnerJson({"pair", "list"}).empty());
+  EXPECT_THAT(gw_.process->log(),
+              HasSubstr("withdrew 1 pending pairing code(s) of PNE headset (user alice) after 5 "
+                        "wrong codes"));
+  const RunResult renewed = RequestWithCode("headset", "alice", PairAdd("headset", "alice"));
+  EXPECT_EQ(renewed.exit_code, 0) << renewed.err;
+}
+
+// The second limit: a client spraying wrong codes over many holders waits.
+TEST_F(AdmissionTest, ASprayOfWrongCodesIsThrottled) {
   StartPairing();
   const std::string code = PairAdd("headset", "alice");
-  for (int i = 0; i < 5; ++i) {
-    const RunResult wrong = RequestWithCode("headset", "alice", "AAAAA-AAAAA");
+  for (int i = 0; i < 20; ++i) {
+    const RunResult wrong = RequestWithCode("thing-" + std::to_string(i), "alice", "AAAAA-AAAAA");
     EXPECT_THAT(wrong.err, HasSubstr("PERMISSION_DENIED")) << i;
   }
-  // Now even the right code waits: a guesser gets 5 tries per 10 minutes.
   const RunResult throttled = RequestWithCode("headset", "alice", code);
   EXPECT_EQ(throttled.exit_code, 1);
-  EXPECT_THAT(throttled.err, HasSubstr("RESOURCE_EXHAUSTED: too many wrong pairing codes"));
-  const RunResult malformed = RequestWithCode("headset", "alice", "not a code!");
-  EXPECT_THAT(malformed.err, HasSubstr("RESOURCE_EXHAUSTED"));
+  EXPECT_THAT(throttled.err, HasSubstr("RESOURCE_EXHAUSTED: too many wrong pairing codes from "
+                                       "this peer; retry in"));
+  EXPECT_EQ(OwnerJson({"pair", "list"}).size(), 1u) << "the code was not judged";
+}
+
+// A local flood of relayed Authenticate calls: the gateway forwards the
+// peer's budget and refuses the rest itself; the server sees only those.
+TEST_F(AdmissionTest, ARelayedFloodIsRefusedBeforeTheServer) {
+  server_ = StartServer();
+  gw_ = StartGateway("gw-A", server_.address, "", {"--rate-limit-per-peer", "10"});
+  auto stub = cpns::v1::AuthService::NewStub(
+      grpc::CreateChannel(gw_.address, grpc::InsecureChannelCredentials()));
+  int forwarded = 0, exhausted = 0;
+  for (int i = 0; i < 40; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    cpns::v1::AuthenticateRequest request;  // judged (and refused) by the server
+    request.set_entity_id("headset");
+    cpns::v1::AuthenticateResponse response;
+    const grpc::Status s = stub->Authenticate(&ctx, request, &response);
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++exhausted;
+      EXPECT_THAT(s.error_message(), HasSubstr("too many requests from this peer (at most 10 a "
+                                               "minute); retry in"));
+    } else {
+      ++forwarded;
+      EXPECT_NE(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    }
+  }
+  EXPECT_EQ(forwarded, 10);
+  EXPECT_EQ(exhausted, 30);
+  const std::string log = server_.process->log();
+  int judged = 0;
+  for (size_t at = 0; (at = log.find("authentication of ", at)) != std::string::npos; ++at) {
+    ++judged;
+  }
+  EXPECT_EQ(judged, 10) << log;
+  EXPECT_THAT(gw_.process->log(), HasSubstr("relayed Authenticate from"));
 }
 
 TEST_F(AdmissionTest, TheOwnerListsAndCancelsPendingCodes) {
