@@ -42,12 +42,13 @@ absl::Status ResultError(pg_conn* conn, const pg_result* r) {
 
 // Waits until the connection's socket is readable or writable, as asked,
 // or `deadline` passes. Interrupted polls are resumed.
-absl::Status WaitSocket(pg_conn* conn, bool read, bool write, absl::Time deadline) {
+absl::Status WaitSocket(pg_conn* conn, bool read, bool write, absl::Time deadline,
+                        absl::string_view who = kWho) {
   pollfd p{PQsocket(conn), static_cast<short>((read ? POLLIN : 0) | (write ? POLLOUT : 0)), 0};
   if (p.fd < 0) return absl::UnavailableError("PostgreSQL connection has no socket");
   for (;;) {
     const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return StoreDeadlineError(kWho);
+    if (left <= absl::ZeroDuration()) return StoreDeadlineError(who);
     const double ms = std::ceil(absl::ToDoubleMilliseconds(left));
     const int rc = poll(&p, 1, static_cast<int>(std::min(ms, 60'000.0)));
     if (rc > 0) return absl::OkStatus();  // ready, or an error libpq will report
@@ -70,7 +71,8 @@ absl::Status FinishConnect(pg_conn* conn, absl::Time deadline) {
     }
     // The socket may change between polls (several hosts, SSL retry).
     CPNS_RETURN_IF_ERROR(WaitSocket(conn, state == PGRES_POLLING_READING,
-                                    state == PGRES_POLLING_WRITING, deadline));
+                                    state == PGRES_POLLING_WRITING, deadline,
+                                    "PostgreSQL (connecting)"));
     state = PQconnectPoll(conn);
   }
   return absl::OkStatus();

@@ -11,7 +11,8 @@ namespace {
 // absl::Time is trivially destructible: no non-trivial thread-local object.
 thread_local absl::Time current_deadline = absl::InfiniteFuture();
 
-constexpr absl::string_view kDeadlinePayload = "type.cpns/store.deadline";
+// Shows in Status::ToString() as [cpns/store-deadline='passed'].
+constexpr absl::string_view kDeadlinePayload = "cpns/store-deadline";
 
 }  // namespace
 
@@ -37,7 +38,7 @@ absl::Time CurrentStoreDeadline() {
 absl::Status StoreDeadlineError(absl::string_view what) {
   absl::Status s = absl::UnavailableError(
       absl::StrCat(what, " did not answer in time (before the deadline of the call)"));
-  s.SetPayload(kDeadlinePayload, absl::Cord("1"));
+  s.SetPayload(kDeadlinePayload, absl::Cord("passed"));
   return s;
 }
 
