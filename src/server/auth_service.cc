@@ -6,6 +6,7 @@
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
+#include "server/call_deadline.h"
 #include "wire/messages.h"
 #include "wire/status.h"
 #include "wire/tls.h"
@@ -48,7 +49,11 @@ std::string Actor(grpc::ServerContext& context) {
 
 absl::Status StoreUnavailable(const absl::Status& s) {
   spdlog::error("authentication: store: {}", s.ToString());
-  return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
+  return absl::UnavailableError(
+      storage::IsStoreDeadlineMiss(s)
+          ? "the CPNS Server's store is unavailable (the database did not answer in time); "
+            "retry later"
+          : "the CPNS Server's store is unavailable; retry later");
 }
 
 }  // namespace
@@ -65,6 +70,8 @@ grpc::Status AuthServiceImpl::GetChallenge(grpc::ServerContext*, const cpns::v1:
 grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
                                            const cpns::v1::AuthenticateRequest* request,
                                            cpns::v1::AuthenticateResponse* response) {
+  // Bounds the look-up, the challenge's use and the audit of a refusal.
+  const storage::ScopedStoreDeadline store_deadline(StoreDeadlineOf(*context));
   const absl::Status status = Check(*request);
   if (!status.ok()) {
     spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) from {} refused: {}: {}",

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
+#include "server/call_deadline.h"
+#include "storage/store_deadline.h"
 #include "storage/store_rules.h"
 #include "wire/status.h"
 #include "wire/tls.h"
@@ -45,6 +47,11 @@ grpc::Status StoreFailure(absl::string_view rpc, const GatewayId& gw_id, const a
     return wire::ToGrpcStatus(s);
   }
   spdlog::error("{} from gateway {} failed: {}", rpc, gw_id.value(), s.ToString());
+  if (storage::IsStoreDeadlineMiss(s)) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the CPNS Server's store is unavailable (the database did not answer "
+                        "in time); retry later");
+  }
   if (absl::IsUnavailable(s) || absl::IsAborted(s)) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "the CPNS Server's store is unavailable; retry later");
@@ -71,6 +78,7 @@ grpc::Status FirstSeedServiceImpl::RequestFirstSeed(grpc::ServerContext* context
   constexpr absl::string_view kRpc = "1st Seed Request";
   absl::StatusOr<GatewayId> gw = AuthorizedGateway(*context, kRpc, request->gw_id());
   if (!gw.ok()) return wire::ToGrpcStatus(gw.status());
+  const storage::ScopedStoreDeadline store_deadline(StoreDeadlineOf(*context));
   absl::StatusOr<storage::StoredSeed> seed = store_.GetOrCreateActive(
       *gw, {.lifetime = seed_lifetime_,
             .renew_epoch = request->renew_epoch(),
@@ -94,6 +102,7 @@ grpc::Status FirstSeedServiceImpl::GetSeedStatus(grpc::ServerContext* context,
   constexpr absl::string_view kRpc = "Seed status request";
   absl::StatusOr<GatewayId> gw = AuthorizedGateway(*context, kRpc, request->gw_id());
   if (!gw.ok()) return wire::ToGrpcStatus(gw.status());
+  const storage::ScopedStoreDeadline store_deadline(StoreDeadlineOf(*context));
   absl::StatusOr<std::vector<storage::GatewayRecord>> found = store_.ListGateways(*gw);
   if (!found.ok()) return StoreFailure(kRpc, *gw, found.status());
   response->set_gw_id(gw->value());

@@ -2,30 +2,30 @@
 
 #include <libpq-fe.h>
 
-#include "absl/strings/match.h"
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cpns/core/hex.h"
+#include "storage/pg_io.h"
+#include "storage/store_deadline.h"
 
 namespace cpns::storage::pg {
 namespace {
 
-absl::Status ResultError(pg_conn* conn, const pg_result* r) {
-  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string sqlstate = state ? state : "";
-  std::string msg = absl::StrCat("PostgreSQL", sqlstate.empty() ? "" : " " + sqlstate, ": ",
-                                 r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  // Class 08: connection exceptions; 57P0x: shutdown / cannot connect now;
-  // 57014: statement timeout; 53xxx: insufficient resources.
-  if (PQstatus(conn) != CONNECTION_OK || absl::StartsWith(sqlstate, "08") ||
-      absl::StartsWith(sqlstate, "57P") || sqlstate == "57014" ||
-      absl::StartsWith(sqlstate, "53")) {
-    return absl::UnavailableError(msg);
-  }
-  if (sqlstate == "40001" || sqlstate == "40P01") return absl::AbortedError(msg);
-  return absl::InternalError(msg);
+// Dead peers of idle pooled connections (a host gone, a network cut) are
+// noticed by the kernel within about a minute; a frozen database whose
+// kernel still answers is caught by the store deadline instead.
+ConnectDefaults Defaults(const PoolOptions& options) {
+  const int64_t connect_secs = std::max<int64_t>(1, absl::ToInt64Seconds(options.connect_timeout));
+  return {{"connect_timeout", absl::StrCat(connect_secs)},
+          {"tcp_user_timeout", "10000"},
+          {"keepalives", "1"},
+          {"keepalives_idle", "30"},
+          {"keepalives_interval", "10"},
+          {"keepalives_count", "3"}};
 }
 
 }  // namespace
@@ -60,26 +60,15 @@ Connection::~Connection() {
 
 absl::StatusOr<Result> Connection::Exec(absl::string_view sql,
                                         const std::vector<Param>& params) {
-  std::vector<const char*> values;
-  std::vector<int> lengths, formats;
-  for (const Param& p : params) {
-    values.push_back(p.value.data());
-    lengths.push_back(static_cast<int>(p.value.size()));
-    formats.push_back(p.binary ? 1 : 0);
+  if (conn_ == nullptr) {
+    return absl::UnavailableError("PostgreSQL connection was closed after an earlier failure");
   }
-  const std::string query(sql);
-  // Without parameters, PQexec also runs multi-statement scripts (migrations).
-  pg_result* raw =
-      params.empty() ? PQexec(conn_, query.c_str())
-                     : PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()),
-                                    nullptr, values.data(), lengths.data(), formats.data(), 0);
-  const ExecStatusType status = PQresultStatus(raw);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    absl::Status error = ResultError(conn_, raw);
-    PQclear(raw);
-    return error;
+  absl::StatusOr<Result> r = ExecBefore(conn_, std::string(sql), params, CurrentStoreDeadline());
+  // Mid-query or broken: no later statement (a ROLLBACK) may wait on it.
+  if (IsStoreDeadlineMiss(r.status()) || PQstatus(conn_) != CONNECTION_OK) {
+    pool_->Discard(std::exchange(conn_, nullptr));
   }
-  return Result(raw);
+  return r;
 }
 
 Pool::~Pool() {
@@ -87,45 +76,39 @@ Pool::~Pool() {
   for (pg_conn* c : idle_) PQfinish(c);
 }
 
-absl::StatusOr<pg_conn*> Pool::Open() {
-  std::string conninfo = options_.conninfo;
-  if (!absl::StrContains(conninfo, "connect_timeout")) {
-    const int secs = std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout));
-    if (absl::StartsWith(conninfo, "postgres")) {
-      absl::StrAppend(&conninfo, absl::StrContains(conninfo, "?") ? "&" : "?",
-                      "connect_timeout=", secs);
-    } else {
-      absl::StrAppend(&conninfo, " connect_timeout=", secs);
-    }
+absl::StatusOr<pg_conn*> Pool::Open(absl::Time deadline) {
+  const absl::Time connect_by = absl::Now() + options_.connect_timeout;
+  absl::StatusOr<pg_conn*> conn =
+      ConnectBefore(options_.conninfo, Defaults(options_), std::min(deadline, connect_by));
+  if (IsStoreDeadlineMiss(conn.status()) && connect_by < deadline) {
+    return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL within ",
+                                               absl::FormatDuration(options_.connect_timeout)));
   }
-  pg_conn* conn = PQconnectdb(conninfo.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn);
-    PQfinish(conn);
-    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", msg));
-  }
+  if (!conn.ok()) return conn.status();
   const std::string setup = absl::StrCat(
       "SET statement_timeout = ", absl::ToInt64Milliseconds(options_.statement_timeout),
       "; SET bytea_output = 'hex'; SET synchronous_commit = on");
-  pg_result* r = PQexec(conn, setup.c_str());
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  PQclear(r);
-  if (!ok) {
-    std::string msg = PQerrorMessage(conn);
-    PQfinish(conn);
-    return absl::UnavailableError(absl::StrCat("cannot set up PostgreSQL session: ", msg));
+  absl::StatusOr<Result> r = ExecBefore(*conn, setup, {}, deadline);
+  if (!r.ok()) {
+    PQfinish(*conn);
+    if (IsStoreDeadlineMiss(r.status())) return r.status();
+    return absl::UnavailableError(
+        absl::StrCat("cannot set up PostgreSQL session: ", r.status().message()));
   }
-  return conn;
+  return *conn;
 }
 
 absl::StatusOr<Connection> Pool::Acquire() {
+  const absl::Time deadline = CurrentStoreDeadline();
+  if (absl::Now() >= deadline) return StoreDeadlineError("PostgreSQL");
   {
     MutexLock lock(&mu_);
     auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return !idle_.empty() || open_ < options_.max_connections;
     };
-    if (!mu_.AwaitWithDeadline(available, absl::Now() + options_.acquire_timeout)) {
+    const absl::Time busy_until = absl::Now() + options_.acquire_timeout;
+    if (!mu_.AwaitWithDeadline(available, std::min(deadline, busy_until))) {
+      if (deadline < busy_until) return StoreDeadlineError("PostgreSQL (every connection busy)");
       return absl::UnavailableError("all PostgreSQL connections stayed busy");
     }
     if (!idle_.empty()) {
@@ -135,7 +118,7 @@ absl::StatusOr<Connection> Pool::Acquire() {
     }
     ++open_;  // reserve a slot while connecting without the lock
   }
-  absl::StatusOr<pg_conn*> conn = Open();
+  absl::StatusOr<pg_conn*> conn = Open(deadline);
   if (!conn.ok()) {
     MutexLock lock(&mu_);
     --open_;
@@ -155,6 +138,13 @@ void Pool::Release(pg_conn* conn) {
     PQfinish(conn);  // broken or mid-transaction: never reuse
     --open_;
   }
+  mu_.SignalAll();
+}
+
+void Pool::Discard(pg_conn* conn) {
+  PQfinish(conn);  // nonblocking: does not wait on a database that stopped answering
+  MutexLock lock(&mu_);
+  --open_;
   mu_.SignalAll();
 }
 

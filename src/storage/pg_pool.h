@@ -1,8 +1,14 @@
 // A small pool of libpq connections for the PostgreSQL store.
 //
-// Thread-safe. Connections are opened lazily, each with connect_timeout and
-// statement_timeout set, and a connection that failed is closed and reopened
-// on next use, so the store recovers by itself after a database restart.
+// Thread-safe. Connections are opened lazily, each with connect_timeout,
+// TCP keepalives, tcp_user_timeout and statement_timeout set, and a
+// connection that failed is closed and reopened on next use, so the store
+// recovers by itself after a database restart.
+//
+// Every wait (for a free connection, for connecting, for a query's answer)
+// ends by the calling thread's store deadline (storage/store_deadline.h). A
+// connection whose query did not answer in time is closed at once, never
+// returned to the pool: the next call opens a new one.
 #ifndef CPNS_STORAGE_PG_POOL_H_
 #define CPNS_STORAGE_PG_POOL_H_
 
@@ -54,9 +60,11 @@ class Connection {
   Connection& operator=(Connection&&) = delete;
   ~Connection();
 
-  // Unavailable for connection failures and timeouts, Aborted for
-  // serialization failures and deadlocks, Internal otherwise; the message
-  // carries the server's SQLSTATE and text.
+  // Unavailable for connection failures and timeouts (IsStoreDeadlineMiss
+  // when the store deadline passed), Aborted for serialization failures and
+  // deadlocks, Internal otherwise; the message carries the server's SQLSTATE
+  // and text. After a deadline miss or a broken connection, the connection is
+  // closed and every later Exec is Unavailable.
   absl::StatusOr<Result> Exec(absl::string_view sql, const std::vector<Param>& params = {});
 
  private:
@@ -80,13 +88,16 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // A connection, reusing an idle one or opening a new one. Unavailable when
-  // the database cannot be reached or all connections stay busy.
+  // the database cannot be reached or all connections stay busy, by the
+  // store deadline at the latest.
   absl::StatusOr<Connection> Acquire();
 
  private:
   friend class Connection;
   void Release(pg_conn* conn);
-  absl::StatusOr<pg_conn*> Open();
+  // Closes a connection that must not be reused and frees its slot.
+  void Discard(pg_conn* conn);
+  absl::StatusOr<pg_conn*> Open(absl::Time deadline);
 
   const PoolOptions options_;
   Mutex mu_;

@@ -13,6 +13,7 @@
 #include "core/status_macros.h"
 #include "storage/pg_pool.h"
 #include "storage/sealed_seed.h"
+#include "storage/store_deadline.h"
 #include "storage/store_rules.h"
 
 namespace cpns::storage::pg {
@@ -32,11 +33,13 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
 
 // Runs `op` and, if it failed because a pooled connection had died (the
 // database restarted), once more on a fresh connection. Only for reads and
-// for changes that are idempotent: the first attempt may have committed.
+// for changes that are idempotent: the first attempt may have committed. A
+// call that ran out of time is not retried: its deadline has passed.
 template <typename Op>
 auto RetryOnceIfUnavailable(Op op) -> decltype(op()) {
   auto result = op();
-  if (absl::IsUnavailable(StatusOf(result))) result = op();
+  const absl::Status& s = StatusOf(result);
+  if (absl::IsUnavailable(s) && !IsStoreDeadlineMiss(s)) result = op();
   return result;
 }
 

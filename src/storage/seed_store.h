@@ -3,7 +3,9 @@
 // Implementations are thread-safe and safe to share between processes that
 // open the same database: the database's own transactions decide, never a
 // lock held in one process. Every successful return of GetOrCreateActive
-// happens after the seed is durably committed.
+// happens after the seed is durably committed. No call waits for its
+// database past the calling thread's store deadline (store_deadline.h): it
+// fails with Unavailable instead.
 #ifndef CPNS_STORAGE_SEED_STORE_H_
 #define CPNS_STORAGE_SEED_STORE_H_
 

@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
     return absl::UnavailableError(msg);
   }
   std::unique_ptr<SqliteSeedStore> store(new SqliteSeedStore(db, options.keys, clock));
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_handler(db, sqlite::BusyUntilStoreDeadline, nullptr);
   if (!read_only) {
     CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
     CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
