@@ -1,7 +1,7 @@
 // cpns-keytool: offline derivation (integrators, test vectors) and a
 // development PKI.
-//   cpns-keytool derive (--first-seed-file F | --first-seed HEX) --gw-id ID --epoch N --entity-type PNE|PNGW
-//                       --entity-id ID --user-id ID --nonce HEX --not-after UNIX
+//   cpns-keytool derive (--first-seed-file F | --first-seed HEX) --gw-id ID --epoch N
+//                       --entity-type PNE|PNGW --entity-id ID --user-id ID --nonce HEX --not-after UNIX
 //   cpns-keytool pki init --out DIR --server-name NAME --gateway ID [--gateway ID ...]
 //                         [--device ENTITY_ID ...]
 #include <iostream>
