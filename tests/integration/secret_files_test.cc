@@ -3,6 +3,9 @@
 // group or others; core dumps; a certificate that is not its key's.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +132,60 @@ TEST_F(SecretFilesTest, AuthenticateRefusesAKeyFileOthersCanRead) {
                                   "--gateway", "unix:" + dir_ + "/none.sock"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(key_file + " is readable by group or others (mode 0644)"));
+}
+
+// The names in `dir` that look like core files ("core", "core.PID").
+std::vector<std::string> CoreFiles(const std::string& dir) {
+  std::vector<std::string> cores;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return cores;
+  while (const struct dirent* e = readdir(d)) {
+    if (std::string(e->d_name).rfind("core", 0) == 0) cores.push_back(e->d_name);
+  }
+  closedir(d);
+  return cores;
+}
+
+// `argv` started by a shell in `dir` after `ulimit -c unlimited`, as an
+// operator's shell would; the shell execs it, so the pid is the program's.
+std::vector<std::string> InShellAllowingCores(const std::string& dir,
+                                              const std::vector<std::string>& argv) {
+  std::string command = absl::StrCat("cd '", dir, "' && ulimit -c unlimited && exec");
+  for (const std::string& a : argv) absl::StrAppend(&command, " '", a, "'");
+  return {"/bin/sh", "-c", command};
+}
+
+TEST_F(SecretFilesTest, ACrashingGatewayLeavesNoCoreFileEvenUnderUlimitUnlimited) {
+  // Control: a dumpable program crashing the same way leaves a core here;
+  // if this machine sends cores elsewhere, there is nothing to look for.
+  const std::string control_dir = MakeTempDir("core_control");
+  Process control(InShellAllowingCores(control_dir, {"/bin/sleep", "30"}), dir_ + "/sleep.log");
+  const std::string comm = absl::StrCat("/proc/", control.pid(), "/comm");
+  for (int i = 0; i < 500 && ReadFileOrEmpty(comm) != "sleep\n"; ++i) usleep(10000);  // exec'd
+  kill(control.pid(), SIGABRT);
+  ASSERT_TRUE(control.WaitForExit().has_value());
+  const std::vector<std::string> control_cores = CoreFiles(control_dir);
+  for (const std::string& core : control_cores) unlink((control_dir + "/" + core).c_str());
+  if (control_cores.empty()) {
+    GTEST_SKIP() << "this machine writes no core file into the working directory (core_pattern "
+                 << ReadFileOrEmpty("/proc/sys/kernel/core_pattern") << ")";
+  }
+  Daemon server = StartServer();
+  const std::string gw_dir = MakeTempDir("core_gw");
+  const std::string ready = dir_ + "/crash-gw.ready";
+  Process gw(InShellAllowingCores(
+                 gw_dir, {Program("cpns-gw"), "serve", "--gw-id", "gw-A", "--server",
+                          server.address, "--server-ca", Pki("ca.crt"), "--cert",
+                          Pki("gw-gw-A.crt"), "--key", Pki("gw-gw-A.key"), "--state-dir",
+                          StateDir("gw-A"), "--pn-listen", "unix:" + dir_ + "/gw-A.sock",
+                          "--admission", "open", "--ready-file", ready}),
+             dir_ + "/crash-gw.log");
+  ASSERT_TRUE(WaitForFile(ready)) << gw.log();
+  // It holds the 1st seed and has just derived an EUKey.
+  ASSERT_EQ(Request("unix:" + dir_ + "/gw-A.sock", "headset", "alice").exit_code, 0);
+  kill(gw.pid(), SIGABRT);
+  ASSERT_EQ(gw.WaitForExit(), std::optional<int>(-1)) << "killed by the signal";
+  EXPECT_THAT(CoreFiles(gw_dir), ::testing::IsEmpty());
 }
 
 TEST_F(SecretFilesTest, TheDaemonsLeaveNoCoreFile) {
