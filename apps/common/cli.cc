@@ -5,7 +5,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
+#include "core/file_util.h"
 
 namespace cpns::cli {
 
@@ -58,6 +60,12 @@ CLI::Validator Duration(const std::string& flag) {
         return d.ok() ? std::string() : std::string(d.status().message());
       },
       "DURATION");
+}
+
+absl::StatusOr<SecretBytes> ReadSecretFlagFile(absl::string_view flag, const std::string& path) {
+  absl::StatusOr<SecretBytes> contents = ReadSecretFile(path);
+  if (!contents.ok()) return WithContext(flag, contents.status());
+  return SecretBytes::CopyFrom(absl::StripTrailingAsciiWhitespace(contents->RevealSecret()));
 }
 
 int Fail(absl::string_view program, const absl::Status& status) {

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cpns/core/secret_bytes.h"
 
 namespace cpns::cli {
 
@@ -36,6 +37,13 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view flag, absl::strin
 // A CLI11 check that the option is a ParseDuration duration, so a bad value
 // is a usage error (exit 2) like any other bad flag.
 CLI::Validator Duration(const std::string& flag);
+
+// A secret given as a file (--pairing-code-file and the like), so that it is
+// not on the command line, where every user of the machine can read it (ps).
+// The file's contents without trailing whitespace, read under the owner-only
+// rule of ReadSecretFile (a link, another user's file or one open to group
+// or others is refused). Errors name `flag`.
+absl::StatusOr<SecretBytes> ReadSecretFlagFile(absl::string_view flag, const std::string& path);
 
 // Prints "<program>: <CODE>: <message>" to stderr and returns kExitFailure.
 int Fail(absl::string_view program, const absl::Status& status);

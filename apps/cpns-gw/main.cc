@@ -35,6 +35,7 @@ struct Flags {
   std::string upstream_timeout = "10s";
   std::string seed_check_interval = "15m";
   std::string ready_file;
+  std::string uplink_pairing_code_file;
   std::string log_level;
   std::string admission = "pairing";
   std::vector<std::string> allow_users, allow_entity_types;
@@ -79,6 +80,12 @@ int Serve(Flags& f) {
   if (!limits.ok()) return cpns::cli::Fail(kProgram, limits.status());
   f.options.connections = *limits;
   f.options.on_fatal = cpns::cli::StopOnFatalFault();
+  if (!f.uplink_pairing_code_file.empty()) {
+    auto code = cpns::cli::ReadSecretFlagFile("--uplink-pairing-code-file",
+                                              f.uplink_pairing_code_file);
+    if (!code.ok()) return cpns::cli::Fail(kProgram, code.status());
+    f.options.uplink.pairing_code = std::string(code->RevealSecret());
+  }
   // Files and sockets are private unless widened on purpose (sockets: 0660).
   ::umask(0077);
   cpns::RealClock clock;
@@ -104,6 +111,8 @@ int Serve(Flags& f) {
 
 int main(int argc, char** argv) {
   cpns::BlockTerminationSignals();
+  // The 1st seed, EUKeys and pairing codes pass through this process: no core dump.
+  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
   Flags f;
   auto& o = f.options;
   CLI::App app{"cpns-gw: the Intermediate PN GW. Assigns EUKeys to the entities of its PN.",
@@ -176,9 +185,16 @@ int main(int argc, char** argv) {
       ->needs(uplink);
   serve->add_option("--uplink-user-id", o.uplink.user_id, "The user of the uplink EUKey")
       ->needs(uplink);
+  CLI::Option* uplink_code_file =
+      serve->add_option("--uplink-pairing-code-file", f.uplink_pairing_code_file,
+                        "File holding the pairing code from the upstream gateway's owner (the "
+                        "gateway user's alone: mode 0600 or 0400)")
+          ->needs(uplink);
   serve->add_option("--uplink-pairing-code", o.uplink.pairing_code,
-                    "Pairing code from the upstream gateway's owner")
-      ->needs(uplink);
+                    "The code itself; visible to every user of this machine (ps) for as long "
+                    "as the daemon runs: prefer --uplink-pairing-code-file")
+      ->needs(uplink)
+      ->excludes(uplink_code_file);
   serve->add_option("--uplink-cert", o.uplink.cert_file,
                     "Device certificate for an upstream gateway that admits by certificate "
                     "(SAN urn:cpns:entity:<this gw-id>)")

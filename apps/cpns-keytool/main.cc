@@ -1,7 +1,7 @@
 // cpns-keytool: offline derivation (integrators, test vectors) and a
 // development PKI.
-//   cpns-keytool derive --first-seed HEX --gw-id ID --epoch N --entity-type PNE|PNGW
-//                       --entity-id ID --user-id ID --nonce HEX --not-after UNIX
+//   cpns-keytool derive (--first-seed-file F | --first-seed HEX) --gw-id ID --epoch N
+//                       --entity-type PNE|PNGW --entity-id ID --user-id ID --nonce HEX --not-after UNIX
 //   cpns-keytool pki init --out DIR --server-name NAME --gateway ID [--gateway ID ...]
 //                         [--device ENTITY_ID ...]
 #include <iostream>
@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cli.h"
+#include "core/process.h"
 #include "core/status_macros.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
@@ -19,14 +20,26 @@ namespace {
 constexpr const char* kProgram = "cpns-keytool";
 
 struct DeriveFlags {
-  std::string first_seed, gw_id, entity_type, entity_id, user_id, nonce;
+  std::string first_seed, first_seed_file, gw_id, entity_type, entity_id, user_id, nonce;
   std::string challenge, client_nonce;  // optional: also compute the proof
   uint32_t epoch = 0;
   int64_t not_after = 0;
 };
 
+absl::StatusOr<cpns::SecretBytes> FirstSeed(const DeriveFlags& f) {
+  if (!f.first_seed_file.empty()) {
+    CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes hex,
+                          cpns::cli::ReadSecretFlagFile("--first-seed-file", f.first_seed_file));
+    return cpns::HexDecodeSecret("--first-seed-file", hex.RevealSecret());
+  }
+  if (f.first_seed.empty()) {
+    return absl::InvalidArgumentError("give the 1st seed: --first-seed-file F or --first-seed HEX");
+  }
+  return cpns::HexDecodeSecret("--first-seed", f.first_seed);
+}
+
 absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
-  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes first, cpns::HexDecodeSecret("--first-seed", f.first_seed));
+  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes first, FirstSeed(f));
   if (first.size() != cpns::kFirstSeedSize) {
     return absl::InvalidArgumentError(
         absl::StrCat("--first-seed is ", first.size(), " bytes; it must be 32"));
@@ -71,6 +84,8 @@ absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Seeds and the keys of the development PKI pass through this process.
+  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
   DeriveFlags d;
   cpns::pki::DevPkiOptions pki;
   CLI::App app{"cpns-keytool: offline CPNS key derivation and a development PKI.", kProgram};
@@ -78,7 +93,13 @@ int main(int argc, char** argv) {
 
   CLI::App* derive = app.add_subcommand(
       "derive", "Derive the 2nd seed and the EUKey from explicit inputs; prints JSON (secrets!)");
-  derive->add_option("--first-seed", d.first_seed, "1st seed, 64 hex digits")->required();
+  CLI::Option* seed_file =
+      derive->add_option("--first-seed-file", d.first_seed_file,
+                         "File holding the 1st seed, 64 hex digits (yours alone: mode 0600)");
+  derive->add_option("--first-seed", d.first_seed,
+                     "1st seed, 64 hex digits; visible to every user of this machine (ps): "
+                     "prefer --first-seed-file")
+      ->excludes(seed_file);
   derive->add_option("--gw-id", d.gw_id, "Gateway id")->required();
   derive->add_option("--epoch", d.epoch, "seed_epoch (>= 1)")->required();
   derive->add_option("--entity-type", d.entity_type, "PNE or PNGW")->required();

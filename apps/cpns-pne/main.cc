@@ -1,6 +1,7 @@
 // cpns-pne: the assignee client (a PNE, or a PN GW acting as assignee).
 //   cpns-pne request --gateway unix:PATH|tls:HOST:PORT --entity-type PNE --entity-id ID
-//                    --user-id ID [--pairing-code CODE] [--gateway-ca F --cert F --key F]
+//                    --user-id ID [--pairing-code-file F | --pairing-code CODE]
+//                    [--gateway-ca F --cert F --key F]
 //                    [--json] [--save FILE]
 //   cpns-pne authenticate --key-file FILE (--server HOST:PORT --server-ca F | --gateway unix:PATH)
 #include <iostream>
@@ -8,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "common/cli.h"
+#include "core/process.h"
 #include "cpns/assignee/auth_client.h"
 #include "cpns/assignee/eukey_client.h"
 #include "cpns/assignee/key_file.h"
@@ -25,6 +27,7 @@ struct Flags {
   bool show_key = false;
   std::string save;      // request --save FILE
   std::string pairing_code;
+  std::string pairing_code_file;
   std::string key_file;  // authenticate --key-file FILE
   cpns::assignee::AuthClientOptions auth;
   std::string auth_gateway;
@@ -38,6 +41,12 @@ absl::StatusOr<cpns::Assignee> ParseAssignee(const Flags& f) {
   auto user = cpns::UserId::Parse(f.user_id);
   if (!user.ok()) return user.status();
   return cpns::Assignee{*type, *entity, *user};
+}
+
+// The pairing code, from --pairing-code-file or --pairing-code; empty if none.
+absl::StatusOr<cpns::SecretBytes> PairingCode(const Flags& f) {
+  if (f.pairing_code_file.empty()) return cpns::SecretBytes::CopyFrom(f.pairing_code);
+  return cpns::cli::ReadSecretFlagFile("--pairing-code-file", f.pairing_code_file);
 }
 
 void Print(const cpns::assignee::EUKeyAssignment& a, const Flags& f) {
@@ -73,10 +82,11 @@ int Request(const Flags& f) {
   if (!assignee.ok()) return cpns::cli::Fail(kProgram, assignee.status());
   auto timeout = cpns::cli::ParseDuration("--timeout", f.timeout);
   if (!timeout.ok()) return cpns::cli::Fail(kProgram, timeout.status());
+  auto code = PairingCode(f);
+  if (!code.ok()) return cpns::cli::Fail(kProgram, code.status());
   auto client = cpns::assignee::EUKeyClient::Create(f.client);
   if (!client.ok()) return cpns::cli::Fail(kProgram, client.status());
-  auto assignment = (*client)->Request(*assignee, *timeout,
-                                       cpns::SecretBytes::CopyFrom(f.pairing_code));
+  auto assignment = (*client)->Request(*assignee, *timeout, *code);
   if (!assignment.ok()) return cpns::cli::Fail(kProgram, assignment.status());
   if (!f.save.empty()) {
     if (absl::Status s = cpns::assignee::SaveAssignment(f.save, *assignment); !s.ok()) {
@@ -118,6 +128,8 @@ int Authenticate(Flags f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Key files, pairing codes and EUKeys pass through this process: no core dump.
+  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
   Flags f;
   CLI::App app{"cpns-pne: asks an Intermediate PN GW for an EUKey.", kProgram};
   cpns::cli::SetUp(app);
@@ -139,8 +151,15 @@ int main(int argc, char** argv) {
   request->add_flag("--json", f.json, "Print the assignment as JSON, key material included");
   request->add_flag("--show-key", f.show_key, "Print the 2nd seed and the EUKey (hex)");
   request->add_option("--save", f.save, "Keep the assignment in FILE (mode 0600) for authenticate");
-  request->add_option("--pairing-code", f.pairing_code,
-                      "The one-time code the gateway's owner made for this entity and user");
+  CLI::Option* code_file = request->add_option(
+      "--pairing-code-file", f.pairing_code_file,
+      "File holding the one-time code the gateway's owner made for this entity and user "
+      "(yours alone: mode 0600 or 0400)");
+  request
+      ->add_option("--pairing-code", f.pairing_code,
+                   "The code itself; visible to every user of this machine (ps) while the "
+                   "request runs: prefer --pairing-code-file")
+      ->excludes(code_file);
 
   CLI::App* auth = app.add_subcommand(
       "authenticate", "Prove to the CPNS Server that this entity holds its EUKey");

@@ -14,6 +14,8 @@
 int main(int argc, char** argv) {
   using cpns::server_cli::kProgram;
   cpns::BlockTerminationSignals();
+  // KEKs and 1st seeds pass through every subcommand: no core dump.
+  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
   cpns::server_cli::Flags f;
   CLI::App app{"cpns-server: the CPNS Server. Issues and keeps every gateway's 1st seed.",
                kProgram};
@@ -97,7 +99,9 @@ int main(int argc, char** argv) {
   CLI::App* key_revoke = keys->add_subcommand("revoke", "Revoke one EUKey");
   db(key_revoke), reason(key_revoke), json(key_revoke);
   key_revoke->add_option("--key-file", f.key_file, "The assignee's key file (cpns-pne --save)");
-  key_revoke->add_option("--second-seed", f.second_seed, "The key's 2nd seed (64 hex digits)");
+  key_revoke->add_option("--second-seed", f.second_seed,
+                         "The key's 2nd seed (64 hex digits); visible to every user of this "
+                         "machine (ps): prefer --key-file or --fingerprint");
   key_revoke->add_option("--fingerprint", f.fingerprint,
                          "The key's 2nd-seed fingerprint (64 hex digits)");
   key_revoke->add_option("--gw-id", f.gw_id, "Gateway of the key (recorded only)");

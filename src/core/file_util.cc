@@ -1,5 +1,6 @@
 #include "core/file_util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/status_macros.h"
 
 namespace cpns {
 namespace {
@@ -89,9 +91,102 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+namespace {
+
+absl::string_view Access(mode_t mode) {
+  if ((mode & 044) != 0) return "readable";
+  if ((mode & 022) != 0) return "writable";
+  return "accessible";
+}
+
+// What makes `st` (of `path`, from lstat or fstat) unfit to hold a secret.
+absl::Status OwnerOnlyProblem(const struct stat& st, const std::string& path) {
+  if (S_ISLNK(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is a symbolic link; a secret file must be the file itself; remove the link"));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  }
+  if (st.st_uid != ::geteuid()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s belongs to uid %d, not to this process's user (uid %d); chown it",
+                        path, st.st_uid, ::geteuid()));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s is %s by group or others (mode %04o); chmod 600 it", path,
+                        Access(st.st_mode), st.st_mode & 07777));
+  }
+  return absl::OkStatus();
+}
+
+// Opens `path` for reading if it passes OwnerOnlyProblem. The checks are on
+// the opened descriptor, so the file cannot be swapped between check and use;
+// O_NOFOLLOW refuses a link, O_NONBLOCK keeps a planted FIFO from blocking.
+absl::StatusOr<int> OpenOwnerOnly(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno != ELOOP) return ErrnoStatus("cannot open", path, errno);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0) return OwnerOnlyProblem(st, path);
+    return ErrnoStatus("cannot open", path, ELOOP);
+  }
+  Fd owned(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+  CPNS_RETURN_IF_ERROR(OwnerOnlyProblem(st, path));
+  return owned.Release();
+}
+
+}  // namespace
+
+absl::Status WithContext(absl::string_view context, const absl::Status& status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+}
+
+absl::Status CheckOwnerOnlyFile(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+  return OwnerOnlyProblem(st, path);
+}
+
+absl::Status EnsureOwnerOnlyFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    return ErrnoStatus("cannot create", path, errno);
+  }
+  return CheckOwnerOnlyFile(path);
+}
+
+absl::Status CheckPrivateDirectoryContents(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus("cannot list", dir, errno);
+  absl::Status status;
+  while (const struct dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = absl::StrCat(dir, "/", name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;  // removed while we looked
+      status = ErrnoStatus("cannot stat", path, errno);
+      break;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
+    status = OwnerOnlyProblem(st, path);
+    if (!status.ok()) break;
+  }
+  ::closedir(d);
+  return status;
+}
+
 absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus("cannot open", path, errno);
+  CPNS_ASSIGN_OR_RETURN(const int opened, OpenOwnerOnly(path));
+  Fd fd(opened);
   // Reserve the file's size up front, so the string never reallocates and
   // leaves copies of the secret in freed memory.
   struct stat st;
@@ -142,6 +237,10 @@ absl::Status EnsureDirectory(const std::string& path, mode_t mode) {
   if (errno != EEXIST) return ErrnoStatus("cannot create directory", path, errno);
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+  if (S_ISLNK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is a symbolic link; give the directory itself"));
+  }
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
   }
@@ -155,6 +254,12 @@ absl::Status EnsurePrivateDirectory(const std::string& path) {
   if (st.st_uid != ::geteuid()) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, " belongs to another user; it must be this process's own"));
+  }
+  if ((st.st_mode & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is writable by group or others (mode %04o): its files cannot be trusted; check "
+        "them, then chmod 700 it",
+        path, st.st_mode & 07777));
   }
   if ((st.st_mode & 077) != 0 && ::chmod(path.c_str(), 0700) != 0) {
     return absl::FailedPreconditionError(absl::StrFormat(

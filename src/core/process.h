@@ -32,6 +32,14 @@ void RaiseFatalFault();
 // the soft limit now in force.
 long RaiseDescriptorLimit();
 
+// Keeps the secrets this process will hold from leaving through a core dump
+// or another process of the same user: sets the process non-dumpable (no
+// core file; /proc/PID/mem, /environ and ptrace closed to everyone but root)
+// and its core size limit (soft and hard) to 0. Call at the start of every
+// program that reads a secret, before it reads one. Internal naming the call
+// that failed. Thread-safe; idempotent.
+absl::Status HardenProcess();
+
 // Writes `contents` to `path` atomically (mode 0644); a no-op for an empty path.
 absl::Status WriteReadyFile(const std::string& path, const std::string& contents);
 

@@ -4,6 +4,13 @@
 
 #include <utility>
 
+// The bytes live on the ordinary heap, not in pages marked MADV_DONTDUMP: a
+// secret also passes through gRPC, protobuf and OpenSSL buffers that no mark
+// on this type reaches, and a page per secret would cost an mmap and munmap
+// per value on the request path. Core dumps are closed for the whole process
+// instead (HardenProcess in core/process.h: non-dumpable, core limit 0),
+// which every program that holds secrets calls first.
+
 namespace cpns {
 
 SecretBytes::SecretBytes(size_t size) : bytes_(size, 0) {}

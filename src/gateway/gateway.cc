@@ -83,7 +83,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
         "--device-ca is used only with --admission certificate (this gateway admits by ",
         AdmissionModeName(options.admission.mode), ")"));
   }
-  CPNS_RETURN_IF_ERROR(EnsurePrivateDirectory(options.state_dir));
+  // Nothing planted in or loosened under the state directory is trusted.
+  CPNS_RETURN_IF_ERROR(WithContext("gateway state", EnsurePrivateDirectory(options.state_dir)));
+  CPNS_RETURN_IF_ERROR(
+      WithContext("gateway state", CheckPrivateDirectoryContents(options.state_dir)));
   std::unique_ptr<Gateway> gw(new Gateway());
   CPNS_ASSIGN_OR_RETURN(gw->server_channel_, MakeServerChannel(options.server));
   gw->source_ = MakeGrpcFirstSeedSource(gw_id, options.server.server, gw->server_channel_);

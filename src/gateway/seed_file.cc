@@ -10,7 +10,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -154,7 +153,7 @@ absl::Status SaveSeedFile(const std::string& path, const FirstSeed& seed,
 
 absl::StatusOr<SecretBytes> LoadOrCreateSealKey(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) return Errno("stat", path);
     CPNS_ASSIGN_OR_RETURN(SecretBytes key, SecureRandomBytes(kAeadKeySize));
     std::string text = absl::StrCat(HexEncode(key.RevealSecret()), "\n");
@@ -163,14 +162,10 @@ absl::StatusOr<SecretBytes> LoadOrCreateSealKey(const std::string& path) {
     if (!s.ok()) return s;
     return key;
   }
-  if ((st.st_mode & 0077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "gateway key ", path, " is readable by others (mode ", absl::StrFormat("%04o", st.st_mode & 07777),
-        "); chmod 600 it"));
-  }
-  CPNS_ASSIGN_OR_RETURN(SecretBytes contents, ReadSecretFile(path));
+  absl::StatusOr<SecretBytes> contents = ReadSecretFile(path);
+  CPNS_RETURN_IF_ERROR(WithContext("--seal-key-file", contents.status()));
   absl::StatusOr<SecretBytes> key = HexDecodeSecret(
-      "gateway key", absl::StripTrailingAsciiWhitespace(contents.RevealSecret()));
+      "gateway key", absl::StripTrailingAsciiWhitespace(contents->RevealSecret()));
   if (!key.ok() || key->size() != kAeadKeySize) {
     return absl::DataLossError(absl::StrCat("gateway key ", path, " is not 64 hex digits"));
   }

@@ -41,7 +41,8 @@ absl::Status SaveSeedFile(const std::string& path, const FirstSeed& seed,
 
 // The gateway key in `path` (64 hex digits), created from the CSPRNG with
 // mode 0600 when the file does not exist. FailedPrecondition if the file is
-// readable by others; DataLoss if it is malformed.
+// not fit for a secret (ReadSecretFile: a link, another user's, open to group
+// or others); DataLoss if it is malformed.
 absl::StatusOr<SecretBytes> LoadOrCreateSealKey(const std::string& path);
 
 // Removes the file durably (unlink, fsync dir). OK if there is none.

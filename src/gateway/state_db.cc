@@ -1,9 +1,9 @@
 #include "gateway/state_db.h"
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
+#include "core/file_util.h"
 #include "core/sqlite.h"
 #include "core/status_macros.h"
 #include "gateway/pairing_code.h"
@@ -58,17 +58,29 @@ absl::StatusOr<Assignee> ReadAssignee(Statement& q, int first) {
   return Assignee{type, std::move(entity), std::move(user)};
 }
 
+// The database is created here, mode 0600, rather than by SQLite (which
+// would use 0644 less the umask); SQLite gives its -wal and -shm files the
+// database's mode. A link or a file open to others, planted or loosened, is
+// refused, journals included.
+absl::Status CheckDatabaseFiles(const std::string& path) {
+  CPNS_RETURN_IF_ERROR(WithContext("gateway state", EnsureOwnerOnlyFile(path)));
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const absl::Status s = CheckOwnerOnlyFile(absl::StrCat(path, suffix));
+    if (!absl::IsNotFound(s)) CPNS_RETURN_IF_ERROR(WithContext("gateway state", s));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GatewayStateDb>> GatewayStateDb::Open(const std::string& state_dir,
                                                                     const Clock& clock) {
   const std::string path = absl::StrCat(state_dir, "/gateway.db");
-  const mode_t old_mask = ::umask(0077);  // the file and its WAL: the gateway's alone
+  CPNS_RETURN_IF_ERROR(CheckDatabaseFiles(path));
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
-  ::umask(old_mask);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = absl::StrCat("cannot open the gateway state ", path, ": ",
                                    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

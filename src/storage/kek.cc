@@ -10,7 +10,6 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/file_util.h"
@@ -61,17 +60,13 @@ absl::StatusOr<Kek> Kek::FromHex(absl::string_view what, absl::string_view hex) 
 }
 
 absl::StatusOr<Kek> Kek::LoadFile(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
+  absl::StatusOr<SecretBytes> contents = ReadSecretFile(path);
+  if (absl::IsNotFound(contents.status())) {
     return absl::NotFoundError(absl::StrCat("KEK file ", path, " does not exist"));
   }
-  if ((st.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "KEK file %s has mode %04o; it must be 0600 (chmod 600 %s)", path, st.st_mode & 0777, path));
-  }
-  CPNS_ASSIGN_OR_RETURN(SecretBytes contents, ReadSecretFile(path));
+  CPNS_RETURN_IF_ERROR(WithContext("KEK file", contents.status()));
   std::vector<absl::string_view> lines =
-      absl::StrSplit(contents.RevealSecret(), '\n', absl::SkipEmpty());
+      absl::StrSplit(contents->RevealSecret(), '\n', absl::SkipEmpty());
   if (lines.size() != 2 || lines[0] != kFileMagic) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is not a cpns KEK file"));
   }

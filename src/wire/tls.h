@@ -39,7 +39,10 @@ struct ClientTlsOptions {
 };
 
 // NotFound / PermissionDenied naming the file that cannot be read;
-// InvalidArgument for a file that is not PEM.
+// InvalidArgument naming the file for one that is not PEM, a CA file without
+// a certificate, a key file without an (unencrypted) private key, and a
+// certificate and key that do not match: all found here, before any
+// connection is tried.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsOptions& options);
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(

@@ -7,11 +7,14 @@
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "core/file_util.h"
 #include "cpns/assignee/key_file.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
@@ -96,6 +99,25 @@ TEST_F(AdmissionTest, ACodeWorksOnceAndOnlyForItsEntityAndUser) {
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_THAT(again.err, HasSubstr("the pairing code is not valid"));
   EXPECT_THAT(gw_.process->log(), ::testing::Not(HasSubstr(code))) << "codes are never logged";
+}
+
+TEST_F(AdmissionTest, ACodeFromAFileWorksAndOnlyFromAFileOfTheUsersOwn) {
+  StartPairing();
+  const std::string code = PairAdd("headset", "alice");
+  const std::string file = dir_ + "/headset.code";
+  ASSERT_TRUE(WriteFileAtomically(file, code + "\n", 0644).ok());
+  const RunResult loose = Request(gw_.address, "headset", "alice", {"--pairing-code-file", file});
+  EXPECT_EQ(loose.exit_code, 1);
+  EXPECT_THAT(loose.err, HasSubstr("--pairing-code-file: " + file +
+                                   " is readable by group or others (mode 0644)"));
+  const RunResult both = Request(gw_.address, "headset", "alice",
+                                 {"--pairing-code-file", file, "--pairing-code", code});
+  EXPECT_EQ(both.exit_code, 2) << "one or the other";
+  ASSERT_EQ(chmod(file.c_str(), 0600), 0);
+  const RunResult ok = Request(gw_.address, "headset", "alice", {"--pairing-code-file", file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  const RunResult again = RequestWithCode("headset", "alice", code);
+  EXPECT_THAT(again.err, HasSubstr("the pairing code is not valid")) << "the file's code was used";
 }
 
 TEST_F(AdmissionTest, AnExpiredCodeIsRefused) {

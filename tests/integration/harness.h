@@ -49,6 +49,10 @@ class Process {
   // SIGKILL, as a crash would, and waits for the process to go.
   void Kill();
   bool running();
+  // Waits up to `timeout_ms` for the process to exit on its own; its exit
+  // code (-1 if killed by a signal), or nullopt if it is still running.
+  std::optional<int> WaitForExit(int timeout_ms = 20000);
+  pid_t pid() const { return pid_; }
   std::string log() const { return ReadFileOrEmpty(log_path_); }
 
  private:

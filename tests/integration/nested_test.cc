@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cpns/assignee/key_file.h"
+#include "core/file_util.h"
 #include "flow_fixture.h"
 
 namespace cpns::testing {
@@ -24,9 +25,13 @@ TEST_F(NestedTest, GatewayBIsAnAssigneeOfAAndAnIntermediateForItsOwnPnes) {
                                      "gw-B", "--user-id", "alice", "--json"});
   ASSERT_EQ(pair.exit_code, 0) << pair.err;
   const std::string code = json::parse(pair.out)["code"];
+  // The code reaches B in a file of its own, not on its command line.
+  const std::string code_file = dir_ + "/b.code";
+  ASSERT_TRUE(WriteFileAtomically(code_file, code + "\n", 0600).ok());
   Daemon b = StartGateway("gw-B", server.address, "",
                           {"--uplink-gateway", a.address, "--uplink-user-id", "alice",
-                           "--uplink-pairing-code", code, "--seal-key-file", dir_ + "/b.key"});
+                           "--uplink-pairing-code-file", code_file, "--seal-key-file",
+                           dir_ + "/b.key"});
 
   // B as an assignee of A: its uplink key is bound to A's seed, as PNGW gw-B.
   const std::string uplink_file = StateDir("gw-B") + "/uplink.key";

@@ -129,7 +129,8 @@ TEST_F(ServerStoreTest, KekFileMustBePrivateAndIsNeverOverwritten) {
                                       Pki("server.key"), "--client-ca", Pki("ca.crt"),
                                       "--kek-file", kek});
   EXPECT_EQ(serve.exit_code, 1);
-  EXPECT_THAT(serve.err, HasSubstr("mode 0644; it must be 0600"));
+  EXPECT_THAT(serve.err, HasSubstr("KEK file: " + kek +
+                                    " is readable by group or others (mode 0644); chmod 600 it"));
 }
 
 // The procedure of docs/OPERATIONS.md: the server holds both KEKs while
