@@ -1,6 +1,7 @@
 #include "core/process.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include "core/file_util.h"
 
@@ -13,6 +14,7 @@ sigset_t TerminationSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, kFaultSignal);
   return set;
 }
 
@@ -30,6 +32,8 @@ int WaitForTerminationSignal() {
   }
   return sig;
 }
+
+void RaiseFault() { ::kill(::getpid(), kFaultSignal); }
 
 absl::Status WriteReadyFile(const std::string& path, const std::string& contents) {
   if (path.empty()) return absl::OkStatus();

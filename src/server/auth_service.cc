@@ -38,14 +38,6 @@ std::string Loggable(absl::string_view id) {
   return ValidateIdentifier("id", id).ok() ? std::string(id) : "<invalid>";
 }
 
-// Who called, for the audit log: a gateway relaying (its certificate) or an
-// assignee calling directly (its address).
-std::string Actor(grpc::ServerContext& context) {
-  absl::StatusOr<GatewayId> gw = wire::PeerGatewayId(*context.auth_context());
-  if (gw.ok()) return absl::StrCat("gw:", gw->value());
-  return absl::StrCat("peer:", context.peer());
-}
-
 absl::Status StoreUnavailable(const absl::Status& s) {
   spdlog::error("authentication: store: {}", s.ToString());
   return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
@@ -67,12 +59,7 @@ grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
                                            cpns::v1::AuthenticateResponse* response) {
   const absl::Status status = Check(*request);
   if (!status.ok()) {
-    spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) from {} refused: {}: {}",
-                 Loggable(request->entity_id()), Loggable(request->user_id()),
-                 Loggable(request->gw_id()), request->seed_epoch(), context->peer(),
-                 absl::StatusCodeToString(status.code()),
-                 status.message());
-    Audit(*context, *request, status);
+    Refused(*context, *request, status);
     return wire::ToGrpcStatus(status);
   }
   response->set_gw_id(request->gw_id());
@@ -85,17 +72,37 @@ grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-void AuthServiceImpl::Audit(grpc::ServerContext& context,
-                            const cpns::v1::AuthenticateRequest& request,
-                            const absl::Status& refusal) {
+void AuthServiceImpl::Refused(grpc::ServerContext& context,
+                              const cpns::v1::AuthenticateRequest& request,
+                              const absl::Status& refusal) {
+  const std::string code(absl::StatusCodeToString(refusal.code()));
+  absl::StatusOr<GatewayId> relay = wire::PeerGatewayId(*context.auth_context());
+  if (!relay.ok()) {
+    // Anyone can call without a certificate: count, never a row per call.
+    const std::string peer = PeerHost(context.peer());
+    std::string sample = absl::StrCat(code, ": ", refusal.message(), "; gateway ",
+                                      ShortId(request.gw_id()), " epoch ", request.seed_epoch(),
+                                      ", entity ", ShortId(request.entity_id()), " user ",
+                                      ShortId(request.user_id()));
+    if (refusals_.Count(peer, code, sample)) {
+      spdlog::warn("authentication from {} refused: {} (more such refusals from this peer are "
+                   "counted in the audit log, not logged)",
+                   peer, sample);
+    }
+    return;
+  }
+  spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) relayed by gateway {} "
+               "refused: {}: {}",
+               Loggable(request.entity_id()), Loggable(request.user_id()),
+               Loggable(request.gw_id()), request.seed_epoch(), relay->value(), code,
+               refusal.message());
   storage::AuditEvent e;
-  e.actor = Actor(context);
+  e.actor = absl::StrCat("gw:", relay->value());
   e.action = storage::kAuditAuthRefused;
   e.gw_id = Loggable(request.gw_id());
   e.seed_epoch = request.seed_epoch();
-  e.detail = absl::StrCat(absl::StatusCodeToString(refusal.code()), ": ", refusal.message(),
-                          "; entity ", Loggable(request.entity_id()), " user ",
-                          Loggable(request.user_id()));
+  e.detail = absl::StrCat(code, ": ", refusal.message(), "; entity ",
+                          Loggable(request.entity_id()), " user ", Loggable(request.user_id()));
   if (absl::Status s = store_.AppendAudit(e); !s.ok()) {
     spdlog::error("cannot record the refused authentication in the audit log: {}", s.ToString());
   }

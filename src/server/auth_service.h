@@ -8,7 +8,9 @@
 // verify: wrong key or any tampered field; or the EUKey or its seed epoch has
 // expired), PERMISSION_DENIED (the gateway, the epoch or the key is revoked,
 // or the epoch retired). Only a caller whose proof verifies learns about
-// expiry and revocation. Every refusal is recorded in the audit log.
+// expiry and revocation. Every refusal is recorded in the audit log: one row
+// per refusal relayed by an authenticated gateway; refusals of callers
+// without a certificate aggregated by RefusalAudit.
 #ifndef CPNS_SERVER_AUTH_SERVICE_H_
 #define CPNS_SERVER_AUTH_SERVICE_H_
 
@@ -16,6 +18,7 @@
 #include "cpns/core/kdf.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "server/challenge.h"
+#include "server/refusal_audit.h"
 #include "storage/seed_store.h"
 
 namespace cpns::server {
@@ -23,8 +26,9 @@ namespace cpns::server {
 class AuthServiceImpl final : public cpns::v1::AuthService::Service {
  public:
   // All must outlive the service.
-  AuthServiceImpl(storage::SeedStore& store, const ChallengeCodec& challenges, const Clock& clock)
-      : store_(store), challenges_(challenges), clock_(clock) {}
+  AuthServiceImpl(storage::SeedStore& store, const ChallengeCodec& challenges,
+                  RefusalAudit& refusals, const Clock& clock)
+      : store_(store), challenges_(challenges), refusals_(refusals), clock_(clock) {}
 
   grpc::Status GetChallenge(grpc::ServerContext* context, const cpns::v1::ChallengeRequest* request,
                             cpns::v1::ChallengeResponse* response) override;
@@ -37,11 +41,13 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
   // After the proof verified: expiry, retirement and revocation.
   absl::Status CheckStanding(const storage::AuthRecord& found,
                              const AssignmentContext& claimed) const;
-  void Audit(grpc::ServerContext& context, const cpns::v1::AuthenticateRequest& request,
-             const absl::Status& refusal);
+  // Logs and audits a refusal.
+  void Refused(grpc::ServerContext& context, const cpns::v1::AuthenticateRequest& request,
+               const absl::Status& refusal);
 
   storage::SeedStore& store_;
   const ChallengeCodec& challenges_;
+  RefusalAudit& refusals_;
   const Clock& clock_;
 };
 
