@@ -22,6 +22,19 @@ using storage::Backend;
 
 int Fail(const absl::Status& s) { return cli::Fail(kProgram, s); }
 
+// serve's exit code when it stopped because its store is corrupt.
+constexpr int kExitStoreCorrupt = 3;
+
+// From the request that found the store corrupt: the server stops issuing
+// (GuardedStore refuses every further call) and the process ends, so a
+// supervisor restarts it and the next start refuses the store.
+void StopOnCorruptStore(const absl::Status& why) {
+  spdlog::critical("the store is corrupt: {}; refusing every request and shutting down. Run "
+                   "`cpns-server check --db URL`, then restore the database from a backup",
+                   why.ToString());
+  RaiseFault();
+}
+
 }  // namespace
 
 // A home-lab SQLite server given none (and no
@@ -71,7 +84,8 @@ int Serve(const Flags& f) {
       {.listen = f.listen,
        .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,
                .client_cert = wire::ClientCertPolicy::kOptional},
-       .seed_lifetime = *seed_lifetime},
+       .seed_lifetime = *seed_lifetime,
+       .on_store_corrupt = StopOnCorruptStore},
       **store, clock);
   if (!server.ok()) return Fail(server.status());
   const std::string bound =
@@ -82,8 +96,12 @@ int Serve(const Flags& f) {
                bound, url->backend == Backend::kSqlite ? "SQLite" : "PostgreSQL",
                keys->primary().id());
   const int sig = WaitForTerminationSignal();
-  spdlog::info("signal {}: shutting down", sig);
+  if (sig != kFaultSignal) spdlog::info("signal {}: shutting down", sig);
   (*server)->Shutdown(absl::Seconds(5));
+  if (sig == kFaultSignal) {
+    spdlog::critical("stopped: the store is corrupt (exit {})", kExitStoreCorrupt);
+    return kExitStoreCorrupt;
+  }
   spdlog::info("stopped");
   return 0;
 }
