@@ -31,7 +31,7 @@ constexpr int kExitStoreCorrupt = 3;
 void StopOnCorruptStore(const absl::Status& why) {
   spdlog::critical("the store is corrupt: {}; refusing every request and shutting down. Run "
                    "`cpns-server check --db URL`, then restore the database from a backup",
-                   why.ToString());
+                   why.message());
   RaiseFault();
 }
 

@@ -9,8 +9,9 @@
 // expired), PERMISSION_DENIED (the gateway, the epoch or the key is revoked,
 // or the epoch retired). Only a caller whose proof verifies learns about
 // expiry and revocation. Every refusal is recorded in the audit log: one row
-// per refusal relayed by an authenticated gateway; refusals of callers
-// without a certificate aggregated by RefusalAudit.
+// per refusal relayed by a gateway (it has a certificate) or of a caller
+// whose proof verified (it holds a key); the others, which anyone can make,
+// counted by RefusalAudit.
 #ifndef CPNS_SERVER_AUTH_SERVICE_H_
 #define CPNS_SERVER_AUTH_SERVICE_H_
 
@@ -37,13 +38,20 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
                             cpns::v1::AuthenticateResponse* response) override;
 
  private:
-  absl::Status Check(const cpns::v1::AuthenticateRequest& request);
-  // After the proof verified: expiry, retirement and revocation.
-  absl::Status CheckStanding(const storage::AuthRecord& found,
-                             const AssignmentContext& claimed) const;
-  // Logs and audits a refusal.
+  // What a request whose proof of possession verifies has shown.
+  struct Proven {
+    storage::AuthRecord found;
+    AssignmentContext claimed;
+    Challenge challenge;
+  };
+  // Checks 1 to 4 (the fields, the challenge, the stored seed, the proof).
+  absl::StatusOr<Proven> Prove(const cpns::v1::AuthenticateRequest& request);
+  // After the proof verified: the challenge is spent; expiry, retirement and
+  // revocation.
+  absl::Status CheckStanding(const Proven& proven);
+  // Logs and audits a refusal; `proven`: the proof had verified.
   void Refused(grpc::ServerContext& context, const cpns::v1::AuthenticateRequest& request,
-               const absl::Status& refusal);
+               const absl::Status& refusal, bool proven);
 
   storage::SeedStore& store_;
   const ChallengeCodec& challenges_;

@@ -48,7 +48,9 @@ bool RefusalAudit::Count(absl::string_view peer, absl::string_view reason, std::
     // The overflow keys (one per reason) may exceed max_keys by the few
     // status codes there are; nothing an attacker chooses adds more.
   }
-  if (it == tallies_.end()) it = tallies_.emplace(std::move(key), Tally{0, std::move(sample)}).first;
+  if (it == tallies_.end()) {
+    it = tallies_.emplace(std::move(key), Tally{0, std::move(sample)}).first;
+  }
   return ++it->second.count == 1;
 }
 
