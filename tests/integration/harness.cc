@@ -109,6 +109,15 @@ bool Process::running() {
   return true;
 }
 
+std::optional<int> Process::WaitForExit(int timeout_ms) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return exit_code_;
+}
+
 int Process::Terminate(int timeout_ms) {
   if (!running()) return *exit_code_;
   kill(pid_, SIGTERM);

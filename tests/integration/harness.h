@@ -49,6 +49,9 @@ class Process {
   // SIGKILL, as a crash would, and waits for the process to go.
   void Kill();
   bool running();
+  // Waits up to `timeout_ms` for the process to exit by itself; its exit
+  // code (-1 if killed by a signal), or nullopt if it is still running.
+  std::optional<int> WaitForExit(int timeout_ms);
   std::string log() const { return ReadFileOrEmpty(log_path_); }
 
  private:
