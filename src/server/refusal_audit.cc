@@ -20,7 +20,7 @@ void RefusalAudit::Start() {
       {
         MutexLock lock(&mu_);
         const absl::Time next = absl::Now() + options_.interval;
-        auto stopping = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_; };
+        auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
         if (mu_.AwaitWithDeadline(stopping, next)) return;
       }
       Flush().IgnoreError();  // Flush logs what it cannot write

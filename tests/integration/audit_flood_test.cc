@@ -112,7 +112,14 @@ class AuditFloodTest : public FlowTest {
                                          "--before", "2999-01-01T00:00:00Z"});
     EXPECT_EQ(future.exit_code, 1);
     EXPECT_THAT(future.err, HasSubstr("in the future"));
-    EXPECT_EQ(Audit().size(), 2u);
+    // An age and a date: nothing is that old.
+    for (const char* when : {"1d", "2000-01-01"}) {
+      const RunResult none =
+          RunProgram({Program("cpns-server"), "audit", "prune", "--db", db_, "--before", when});
+      EXPECT_EQ(none.exit_code, 0) << none.err;
+      EXPECT_THAT(none.out, HasSubstr("removed 0 audit row(s)")) << when;
+    }
+    EXPECT_EQ(Audit({"--action", "audit.prune"}).size(), 3u);
   }
 };
 
