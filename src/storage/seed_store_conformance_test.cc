@@ -596,6 +596,27 @@ TEST_P(SeedStoreConformanceTest, AnAuditRowKeepsItsCountAndPruneRemovesOnlyOlder
   EXPECT_EQ(Ok(store->PruneAudit(cut, "admin:ops@host")), 0) << "nothing older is left";
 }
 
+TEST_P(SeedStoreConformanceTest, AuditRowsOfSchemaVersion3CountOnceAfterMigration) {
+  const bool sqlite = GetParam().name == "sqlite";
+  std::string sql =
+      "CREATE TABLE cpns_schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at BIGINT NOT NULL);";
+  for (const Migration& m : Migrations()) {
+    if (m.version > 3) break;
+    absl::StrAppend(&sql, sqlite ? m.sqlite_sql : m.postgres_sql,
+                    "INSERT INTO cpns_schema_migrations VALUES (", m.version, ", 'v', 0);");
+  }
+  absl::StrAppend(&sql, "INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail) "
+                        "VALUES (1, 'admin', 'seed.retire', 'gw-a', 1, 'retired');");
+  GetParam().raw_sql(url_, sql);
+  auto store = Open();  // migrates
+  EXPECT_EQ(Ok(store->SchemaVersion()), kLatestSchemaVersion);
+  const std::vector<AuditEvent> rows = Ok(store->ListAudit({}));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].detail, "retired");
+  EXPECT_EQ(rows[0].count, 1);
+}
+
 TEST_P(SeedStoreConformanceTest, CheckSealedNamesEveryRowThatDoesNotOpenUnderTheKeys) {
   {
     auto store = Open();
