@@ -14,6 +14,7 @@
 #include "server/cpns_server.h"
 #include "storage/kek.h"
 #include "storage/open_store.h"
+#include "storage/sqlite_seed_store.h"
 
 namespace cpns::server_cli {
 namespace {
@@ -33,6 +34,18 @@ void StopOnCorruptStore(const absl::Status& why) {
                    "`cpns-server check --db URL`, then restore the database from a backup",
                    why.message());
   RaiseFault();
+}
+
+// A SQLite file found corrupt while serving ends the server (exit 3); its
+// restart must then refuse it, whichever page is bad, not only when the
+// pages read at open are. quick_check reads every page once.
+absl::Status RefuseCorruptSqlite(const storage::StoreUrl& url) {
+  if (url.backend != Backend::kSqlite) return absl::OkStatus();
+  const std::vector<std::string> faults = storage::CheckSqliteFile(url.target, /*quick=*/true);
+  if (faults.empty()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("the SQLite store ", url.target, " is corrupt (",
+                                          faults.front(), "); run cpns-server check --db ",
+                                          url.target, " and restore it from a backup"));
 }
 
 }  // namespace
@@ -80,6 +93,7 @@ int Serve(const Flags& f) {
   auto store = storage::OpenSeedStore(
       f.db, {.keys = &*keys, .migrate = url->backend == Backend::kSqlite}, clock);
   if (!store.ok()) return Fail(store.status());
+  if (absl::Status s = RefuseCorruptSqlite(*url); !s.ok()) return Fail(s);
   auto server = server::CpnsServer::Start(
       {.listen = f.listen,
        .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,

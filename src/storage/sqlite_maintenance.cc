@@ -83,13 +83,16 @@ constexpr const char* kTables[] = {"cpns_schema_migrations", "first_seeds", "ser
                                    "used_challenges", "revoked_gateways", "revoked_keys",
                                    "audit_log"};
 
-// integrity_check's findings (it reports "ok" alone when there are none).
-absl::Status IntegrityCheck(sqlite3* db, std::vector<std::string>& faults) {
-  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db, "PRAGMA integrity_check(100)"));
+// integrity_check's (or quick_check's) findings; it reports "ok" alone when
+// there are none.
+absl::Status IntegrityCheck(sqlite3* db, bool quick, std::vector<std::string>& faults) {
+  const char* pragma = quick ? "quick_check" : "integrity_check";
+  CPNS_ASSIGN_OR_RETURN(Statement q,
+                        Statement::Prepare(db, absl::StrCat("PRAGMA ", pragma, "(100)")));
   for (;;) {
     CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return absl::OkStatus();
-    if (q.Text(0) != "ok") faults.push_back(absl::StrCat("integrity_check: ", q.Text(0)));
+    if (q.Text(0) != "ok") faults.push_back(absl::StrCat(pragma, ": ", q.Text(0)));
   }
 }
 
@@ -106,7 +109,7 @@ absl::Status TablesPresent(sqlite3* db, std::vector<std::string>& faults) {
 
 }  // namespace
 
-std::vector<std::string> CheckSqliteFile(const std::string& path) {
+std::vector<std::string> CheckSqliteFile(const std::string& path, bool quick) {
   sqlite3* db = nullptr;
   std::vector<std::string> faults;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
@@ -116,8 +119,12 @@ std::vector<std::string> CheckSqliteFile(const std::string& path) {
     return faults;
   }
   sqlite3_busy_timeout(db, 5000);
-  if (absl::Status s = IntegrityCheck(db, faults); !s.ok()) faults.push_back(s.ToString());
-  if (absl::Status s = TablesPresent(db, faults); !s.ok()) faults.push_back(s.ToString());
+  if (absl::Status s = IntegrityCheck(db, quick, faults); !s.ok()) {
+    faults.push_back(std::string(s.message()));
+  }
+  if (absl::Status s = TablesPresent(db, faults); !s.ok()) {
+    faults.push_back(std::string(s.message()));
+  }
   sqlite3_close(db);
   return faults;
 }

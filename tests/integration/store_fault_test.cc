@@ -72,6 +72,7 @@ TEST_F(StoreFaultTest, AStoreCorruptedWhileServingFailsTheRequestAndEndsTheServe
   const std::optional<int> restart_code = restart.WaitForExit(10000);
   ASSERT_TRUE(restart_code.has_value()) << "a corrupt store was served again";
   EXPECT_NE(*restart_code, 0);
+  EXPECT_THAT(restart.log(), HasSubstr("DATA_LOSS"));
 }
 
 TEST_F(StoreFaultTest, CheckPassesASoundSqliteStoreAndNamesAGarbageHeader) {
