@@ -33,12 +33,12 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   builder.RegisterService(&server->service_);
   builder.RegisterService(server->auth_.get());
   server->server_ = builder.BuildAndStart();
-  server->refusals_.Start();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", endpoint.address,
         " (address in use, or a certificate and key that do not match?)"));
   }
+  server->refusals_.Start();
   return server;
 }
 
