@@ -28,15 +28,6 @@ using storage::SeedStore;
 
 int Fail(const absl::Status& s) { return cli::Fail(kProgram, s); }
 
-// "admin:<user>@<host>": who made a change, for the audit log.
-std::string AdminActor() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  char host[256] = {};
-  ::gethostname(host, sizeof(host) - 1);
-  return absl::StrCat("admin:", pw != nullptr ? pw->pw_name : absl::StrCat("uid", ::geteuid()),
-                      "@", host);
-}
-
 std::string Utc(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
@@ -128,6 +119,14 @@ absl::StatusOr<std::pair<std::string, std::string>> KeyToRevoke(const Flags& f) 
 }
 
 }  // namespace
+
+std::string AdminActor() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  return absl::StrCat("admin:", pw != nullptr ? pw->pw_name : absl::StrCat("uid", ::geteuid()),
+                      "@", host);
+}
 
 int GatewaysList(const Flags& f, bool one) {
   RealClock clock;
@@ -258,12 +257,14 @@ int AuditList(const Flags& f) {
                      {"action", e.action},
                      {"gw_id", e.gw_id},
                      {"seed_epoch", e.seed_epoch},
-                     {"detail", e.detail}});
+                     {"detail", e.detail},
+                     {"count", e.count}});
     } else {
       std::cout << e.id << "  " << Utc(e.at) << "  " << e.action << "  " << e.actor << "  "
                 << (e.gw_id.empty() ? "-" : e.gw_id) << "  "
                 << (e.seed_epoch ? absl::StrCat("epoch ", e.seed_epoch) : std::string("-"))
-                << "  " << e.detail << "\n";
+                << "  " << (e.count != 1 ? absl::StrCat("x", e.count, "  ") : std::string())
+                << e.detail << "\n";
     }
   }
   if (f.json) std::cout << out.dump(2) << "\n";

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 #include "server/cpns_server.h"
 #include "storage/kek.h"
 #include "storage/open_store.h"
+#include "storage/sqlite_seed_store.h"
 
 namespace cpns::server_cli {
 namespace {
@@ -21,6 +23,36 @@ namespace {
 using storage::Backend;
 
 int Fail(const absl::Status& s) { return cli::Fail(kProgram, s); }
+
+// serve's exit code when it stopped because its store is corrupt: not 1, so
+// that a supervisor can be told not to restart it in a loop
+// (RestartPreventExitStatus=3); a restart would refuse the store anyway.
+constexpr int kExitStoreCorrupt = 3;
+// Set by StopOnCorruptStore, before it wakes the main thread.
+std::atomic<bool> store_corrupt{false};
+
+// From the request that found the store corrupt: the server stops issuing
+// (GuardedStore refuses every further call) and the process ends, so a
+// supervisor restarts it and the next start refuses the store.
+void StopOnCorruptStore(const absl::Status& why) {
+  spdlog::critical("the store is corrupt: {}; refusing every request and shutting down. Run "
+                   "`cpns-server check --db URL`, then restore the database from a backup",
+                   why.message());
+  store_corrupt.store(true);
+  RaiseFatalFault();
+}
+
+// A SQLite file found corrupt while serving ends the server (exit 3); its
+// restart must then refuse it, whichever page is bad, not only when the
+// pages read at open are. quick_check reads every page once.
+absl::Status RefuseCorruptSqlite(const storage::StoreUrl& url) {
+  if (url.backend != Backend::kSqlite) return absl::OkStatus();
+  const std::vector<std::string> faults = storage::CheckSqliteFile(url.target, /*quick=*/true);
+  if (faults.empty()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("the SQLite store ", url.target, " is corrupt (",
+                                          faults.front(), "); run cpns-server check --db ",
+                                          url.target, " and restore it from a backup"));
+}
 
 }  // namespace
 
@@ -69,13 +101,15 @@ int Serve(const Flags& f) {
   auto store = storage::OpenSeedStore(
       f.db, {.keys = &*keys, .migrate = url->backend == Backend::kSqlite}, clock);
   if (!store.ok()) return Fail(store.status());
+  if (absl::Status s = RefuseCorruptSqlite(*url); !s.ok()) return Fail(s);
   auto server = server::CpnsServer::Start(
       {.listen = f.listen,
        .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,
                .client_cert = wire::ClientCertPolicy::kOptional},
        .seed_lifetime = *seed_lifetime,
        .connections = *limits,
-       .on_fatal = cli::StopOnFatalFault()},
+       .on_fatal = cli::StopOnFatalFault(),
+       .on_store_corrupt = StopOnCorruptStore},
       **store, clock);
   if (!server.ok()) return Fail(server.status());
   const std::string bound =
@@ -86,8 +120,12 @@ int Serve(const Flags& f) {
                bound, url->backend == Backend::kSqlite ? "SQLite" : "PostgreSQL",
                keys->primary().id());
   const int sig = WaitForTerminationSignal();
-  spdlog::info("signal {}: shutting down", sig);
+  if (sig != kFatalFaultSignal) spdlog::info("signal {}: shutting down", sig);
   (*server)->Shutdown(absl::Seconds(5));
+  if (store_corrupt.load()) {
+    spdlog::critical("stopped: the store is corrupt (exit {})", kExitStoreCorrupt);
+    return kExitStoreCorrupt;
+  }
   spdlog::info("stopped");
   return cli::ExitCodeAfter(sig);
 }

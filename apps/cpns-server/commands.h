@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace cpns::server_cli {
 
@@ -26,6 +28,7 @@ struct Flags {
   std::string key_file, second_seed, fingerprint;
   int64_t after = 0;
   int limit = 1000;
+  std::string before;  // audit prune
 };
 
 // The KEK files to use: --kek-file, else $CPNS_KEK, else for SQLite the file
@@ -45,6 +48,15 @@ int SeedsRotate(const Flags& f);
 int SeedsRetireOrRevoke(const Flags& f, bool revoke);
 int KeysRevoke(const Flags& f);
 int AuditList(const Flags& f);
+// "admin:<user>@<host>": who made a change, for the audit log.
+std::string AdminActor();
+
+// maintenance.cc
+// audit prune's --before: RFC 3339, a date (UTC midnight) or an age ("90d").
+// InvalidArgument for anything else and for a time after `now`.
+absl::StatusOr<absl::Time> ParseBefore(absl::string_view text, absl::Time now);
+int AuditPrune(const Flags& f);
+int Check(const Flags& f);
 
 }  // namespace cpns::server_cli
 

@@ -7,6 +7,8 @@
 //   cpns-server gateways list|show|revoke --db URL [--gw-id ID] [--json]
 //   cpns-server keys revoke --db URL (--key-file F | --second-seed HEX | --fingerprint HEX)
 //   cpns-server audit list --db URL [--json]
+//   cpns-server audit prune --db URL --before TIME [--json]
+//   cpns-server check --db URL [--kek-file F]...
 #include "commands.h"
 #include "common/cli.h"
 #include "core/process.h"
@@ -117,6 +119,20 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
 
+  CLI::App* audit_prune =
+      audit->add_subcommand("prune", "Delete audit events recorded before a time (audited)");
+  db(audit_prune), json(audit_prune);
+  audit_prune->add_option("--before", f.before,
+                          "RFC 3339 time (2026-01-31T00:00:00Z), date (2026-01-31, UTC) or age "
+                          "(90d: that long before now)")
+      ->required();
+
+  CLI::App* check = app.add_subcommand(
+      "check", "Check the store: SQLite integrity, schema, and that every sealed row opens");
+  db(check);
+  check->add_option("--kek-file", f.kek_files,
+                    "KEK file (repeatable). Default: $CPNS_KEK, or for SQLite <db>.kek");
+
   if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
   if (serve->parsed()) return cpns::server_cli::Serve(f);
   if (init->parsed()) return cpns::server_cli::Init(f);
@@ -131,5 +147,7 @@ int main(int argc, char** argv) {
   if (gw_show->parsed()) return cmd::GatewaysList(f, /*one=*/true);
   if (gw_revoke->parsed()) return cmd::GatewaysRevoke(f);
   if (key_revoke->parsed()) return cmd::KeysRevoke(f);
+  if (audit_prune->parsed()) return cmd::AuditPrune(f);
+  if (check->parsed()) return cmd::Check(f);
   return cmd::AuditList(f);
 }

@@ -1,5 +1,6 @@
-// Process-level helpers shared by the daemons: termination signals and the
-// ready file that tells a supervisor (or a test) where a daemon listens.
+// Process-level helpers shared by the daemons: termination signals, faults
+// that end a daemon, limits and secrecy, and the ready file that tells a
+// supervisor (or a test) where a daemon listens.
 #ifndef CPNS_CORE_PROCESS_H_
 #define CPNS_CORE_PROCESS_H_
 
@@ -11,8 +12,8 @@
 
 namespace cpns {
 
-// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread it
-// creates afterwards. Call first thing in main(), before any thread exists.
+// Blocks SIGTERM, SIGINT, SIGHUP and kFatalFaultSignal in the calling thread
+// and every thread it creates afterwards. Call first thing in main(), before any thread exists.
 void BlockTerminationSignals();
 
 // Waits for one of the blocked signals and returns its number:

@@ -11,22 +11,46 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/status_macros.h"
 
 namespace cpns::sqlite {
 
-// BUSY, LOCKED, I/O and full-disk errors are Unavailable (retry later);
-// everything else is Internal.
+// The payload that marks a DataLoss status as "the database file itself is
+// corrupt" (not merely a bad value in one row): a program must stop using it.
+inline constexpr char kCorruptPayloadUrl[] = "type.cpns/store-corrupt";
+
+// Whether SQLite's (extended) result code says the file is not a sound
+// database: SQLITE_CORRUPT and its extended codes, SQLITE_NOTADB.
+inline bool IsCorruptionCode(int code) {
+  const int primary = code & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+// Corruption is DataLoss (with kCorruptPayloadUrl); BUSY, LOCKED, I/O and
+// full-disk errors are Unavailable (retry later); everything else is Internal.
 inline absl::Status Error(sqlite3* db, absl::string_view what) {
-  const int code = sqlite3_errcode(db);
+  const int code = sqlite3_extended_errcode(db);
   std::string msg = absl::StrCat("SQLite ", what, ": ", sqlite3_errmsg(db));
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_IOERR ||
-      code == SQLITE_FULL || code == SQLITE_CANTOPEN) {
+  if (IsCorruptionCode(code)) {
+    absl::Status s = absl::DataLossError(absl::StrCat(msg, " (code ", code,
+                                                      "): the database is corrupt"));
+    s.SetPayload(kCorruptPayloadUrl, absl::Cord("sqlite"));
+    return s;
+  }
+  const int primary = code & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_IOERR ||
+      primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) {
     return absl::UnavailableError(msg);
   }
   return absl::InternalError(msg);
+}
+
+// Whether `s` came from a database that reported itself corrupt.
+inline bool IsCorrupt(const absl::Status& s) {
+  return absl::IsDataLoss(s) && s.GetPayload(kCorruptPayloadUrl).has_value();
 }
 
 inline absl::Status Exec(sqlite3* db, const char* sql) {
@@ -47,23 +71,30 @@ class Statement {
     }
     return Statement(db, stmt);
   }
-  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
+  Statement(Statement&& o) noexcept
+      : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)), bind_error_(std::move(o.bind_error_)) {}
   Statement& operator=(Statement&& o) noexcept {
     std::swap(db_, o.db_);
     std::swap(stmt_, o.stmt_);
+    std::swap(bind_error_, o.bind_error_);
     return *this;
   }
   ~Statement() { sqlite3_finalize(stmt_); }
 
+  // A bind that fails (an index the statement does not have, a value too
+  // big) is remembered and returned by the next Step(), naming the
+  // parameter, so a statement never runs with a parameter left unbound.
   void Bind(int i, absl::string_view text) {
-    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    Check(i, sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
+                               SQLITE_TRANSIENT));
   }
-  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, int64_t v) { Check(i, sqlite3_bind_int64(stmt_, i, v)); }
   void BindBlob(int i, absl::string_view b) {
-    sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+    Check(i, sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT));
   }
   // True while a row is available; false when done.
   absl::StatusOr<bool> Step() {
+    if (!bind_error_.ok()) return bind_error_;
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
@@ -81,8 +112,14 @@ class Statement {
 
  private:
   Statement(sqlite3* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+  void Check(int i, int rc) {
+    if (rc == SQLITE_OK || !bind_error_.ok()) return;
+    bind_error_ = absl::InternalError(
+        absl::StrCat("SQLite bind of parameter ", i, ": ", sqlite3_errstr(rc)));
+  }
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  absl::Status bind_error_;
 };
 
 // Runs `body` in a BEGIN IMMEDIATE transaction (the write lock is taken

@@ -39,14 +39,6 @@ std::string Loggable(absl::string_view id) {
   return ValidateIdentifier("id", id).ok() ? std::string(id) : "<invalid>";
 }
 
-// Who called, for the audit log: a gateway relaying (its certificate) or an
-// assignee calling directly (its address).
-std::string Actor(grpc::ServerContext& context) {
-  absl::StatusOr<GatewayId> gw = wire::PeerGatewayId(*context.auth_context());
-  if (gw.ok()) return absl::StrCat("gw:", gw->value());
-  return absl::StrCat("peer:", context.peer());
-}
-
 absl::Status StoreUnavailable(const absl::Status& s) {
   spdlog::error("authentication: store: {}", s.ToString());
   return absl::UnavailableError(
@@ -72,14 +64,11 @@ grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
                                            cpns::v1::AuthenticateResponse* response) {
   // Bounds the look-up, the challenge's use and the audit of a refusal.
   const storage::ScopedStoreDeadline store_deadline(StoreDeadlineOf(*context));
-  const absl::Status status = Check(*request);
+  absl::StatusOr<Proven> proven = Prove(*request);
+  absl::Status status = proven.status();
+  if (proven.ok()) status = CheckStanding(*proven);
   if (!status.ok()) {
-    spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) from {} refused: {}: {}",
-                 Loggable(request->entity_id()), Loggable(request->user_id()),
-                 Loggable(request->gw_id()), request->seed_epoch(), context->peer(),
-                 absl::StatusCodeToString(status.code()),
-                 status.message());
-    Audit(*context, *request, status);
+    Refused(*context, *request, status, proven.ok());
     return wire::ToGrpcStatus(status);
   }
   response->set_gw_id(request->gw_id());
@@ -92,23 +81,47 @@ grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-void AuthServiceImpl::Audit(grpc::ServerContext& context,
-                            const cpns::v1::AuthenticateRequest& request,
-                            const absl::Status& refusal) {
+void AuthServiceImpl::Refused(grpc::ServerContext& context,
+                              const cpns::v1::AuthenticateRequest& request,
+                              const absl::Status& refusal, bool proven) {
+  const std::string code(absl::StatusCodeToString(refusal.code()));
+  absl::StatusOr<GatewayId> relay = wire::PeerGatewayId(*context.auth_context());
+  if (!relay.ok() && !proven) {
+    // Anyone can call without a certificate or a key: count, never a row
+    // per call.
+    const std::string peer = PeerHost(context.peer());
+    std::string sample = absl::StrCat(code, ": ", refusal.message(), "; gateway ",
+                                      ShortId(request.gw_id()), " epoch ", request.seed_epoch(),
+                                      ", entity ", ShortId(request.entity_id()), " user ",
+                                      ShortId(request.user_id()));
+    if (refusals_.Count(peer, code, sample)) {
+      spdlog::warn("authentication from {} refused: {} (more such refusals from this peer are "
+                   "counted in the audit log, not logged)",
+                   peer, sample);
+    }
+    return;
+  }
+  // A gateway relaying, or a caller whose proof verified: identified, and
+  // each such call costs it a certificate or a key; a row per refusal.
+  const std::string actor = relay.ok() ? absl::StrCat("gw:", relay->value())
+                                       : absl::StrCat("peer:", context.peer());
+  spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) from {} refused: {}: {}",
+               Loggable(request.entity_id()), Loggable(request.user_id()),
+               Loggable(request.gw_id()), request.seed_epoch(), actor, code, refusal.message());
   storage::AuditEvent e;
-  e.actor = Actor(context);
+  e.actor = actor;
   e.action = storage::kAuditAuthRefused;
   e.gw_id = Loggable(request.gw_id());
   e.seed_epoch = request.seed_epoch();
-  e.detail = absl::StrCat(absl::StatusCodeToString(refusal.code()), ": ", refusal.message(),
-                          "; entity ", Loggable(request.entity_id()), " user ",
-                          Loggable(request.user_id()));
+  e.detail = absl::StrCat(code, ": ", refusal.message(), "; entity ",
+                          Loggable(request.entity_id()), " user ", Loggable(request.user_id()));
   if (absl::Status s = store_.AppendAudit(e); !s.ok()) {
     spdlog::error("cannot record the refused authentication in the audit log: {}", s.ToString());
   }
 }
 
-absl::Status AuthServiceImpl::Check(const cpns::v1::AuthenticateRequest& r) {
+absl::StatusOr<AuthServiceImpl::Proven> AuthServiceImpl::Prove(
+    const cpns::v1::AuthenticateRequest& r) {
   CPNS_ASSIGN_OR_RETURN(AssignmentContext claimed, ClaimedContext(r));
   CPNS_ASSIGN_OR_RETURN(Challenge challenge, challenges_.Verify(r.challenge()));
   const SecretBytes second = SecretBytes::CopyFrom(r.second_seed());
@@ -124,19 +137,21 @@ absl::Status AuthServiceImpl::Check(const cpns::v1::AuthenticateRequest& r) {
   if (!ConstantTimeEquals(expected.RevealSecret(), r.proof())) {
     return absl::UnauthenticatedError("the proof of possession does not verify");
   }
+  return Proven{std::move(*found), std::move(claimed), std::move(challenge)};
+}
+
+absl::Status AuthServiceImpl::CheckStanding(const Proven& proven) {
   // The proof verifies: from here on only the key's holder learns why it is
   // refused. The challenge is spent whatever the outcome.
-  absl::Status consumed = store_.ConsumeChallenge(challenge.id, challenge.expires_at);
+  absl::Status consumed =
+      store_.ConsumeChallenge(proven.challenge.id, proven.challenge.expires_at);
   if (absl::IsAlreadyExists(consumed)) {
     return absl::FailedPreconditionError(
         "the challenge was already used (a replayed proof); ask for a new one");
   }
   if (!consumed.ok()) return StoreUnavailable(consumed);
-  return CheckStanding(*found, claimed);
-}
-
-absl::Status AuthServiceImpl::CheckStanding(const storage::AuthRecord& found,
-                                            const AssignmentContext& claimed) const {
+  const storage::AuthRecord& found = proven.found;
+  const AssignmentContext& claimed = proven.claimed;
   const absl::Time now = clock_.Now();
   if (now > absl::FromUnixSeconds(claimed.not_after)) {
     return absl::UnauthenticatedError(absl::StrCat(

@@ -8,7 +8,10 @@
 // verify: wrong key or any tampered field; or the EUKey or its seed epoch has
 // expired), PERMISSION_DENIED (the gateway, the epoch or the key is revoked,
 // or the epoch retired). Only a caller whose proof verifies learns about
-// expiry and revocation. Every refusal is recorded in the audit log.
+// expiry and revocation. Every refusal is recorded in the audit log: one row
+// per refusal relayed by a gateway (it has a certificate) or of a caller
+// whose proof verified (it holds a key); the others, which anyone can make,
+// counted by RefusalAudit.
 #ifndef CPNS_SERVER_AUTH_SERVICE_H_
 #define CPNS_SERVER_AUTH_SERVICE_H_
 
@@ -16,6 +19,7 @@
 #include "cpns/core/kdf.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "server/challenge.h"
+#include "server/refusal_audit.h"
 #include "storage/seed_store.h"
 
 namespace cpns::server {
@@ -23,8 +27,9 @@ namespace cpns::server {
 class AuthServiceImpl final : public cpns::v1::AuthService::Service {
  public:
   // All must outlive the service.
-  AuthServiceImpl(storage::SeedStore& store, const ChallengeCodec& challenges, const Clock& clock)
-      : store_(store), challenges_(challenges), clock_(clock) {}
+  AuthServiceImpl(storage::SeedStore& store, const ChallengeCodec& challenges,
+                  RefusalAudit& refusals, const Clock& clock)
+      : store_(store), challenges_(challenges), refusals_(refusals), clock_(clock) {}
 
   grpc::Status GetChallenge(grpc::ServerContext* context, const cpns::v1::ChallengeRequest* request,
                             cpns::v1::ChallengeResponse* response) override;
@@ -33,15 +38,24 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
                             cpns::v1::AuthenticateResponse* response) override;
 
  private:
-  absl::Status Check(const cpns::v1::AuthenticateRequest& request);
-  // After the proof verified: expiry, retirement and revocation.
-  absl::Status CheckStanding(const storage::AuthRecord& found,
-                             const AssignmentContext& claimed) const;
-  void Audit(grpc::ServerContext& context, const cpns::v1::AuthenticateRequest& request,
-             const absl::Status& refusal);
+  // What a request whose proof of possession verifies has shown.
+  struct Proven {
+    storage::AuthRecord found;
+    AssignmentContext claimed;
+    Challenge challenge;
+  };
+  // Checks 1 to 4 (the fields, the challenge, the stored seed, the proof).
+  absl::StatusOr<Proven> Prove(const cpns::v1::AuthenticateRequest& request);
+  // After the proof verified: the challenge is spent; expiry, retirement and
+  // revocation.
+  absl::Status CheckStanding(const Proven& proven);
+  // Logs and audits a refusal; `proven`: the proof had verified.
+  void Refused(grpc::ServerContext& context, const cpns::v1::AuthenticateRequest& request,
+               const absl::Status& refusal, bool proven);
 
   storage::SeedStore& store_;
   const ChallengeCodec& challenges_;
+  RefusalAudit& refusals_;
   const Clock& clock_;
 };
 

@@ -20,9 +20,13 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
     return absl::InvalidArgumentError("--client-ca is required: the WAN link is mutual TLS only");
   }
   CPNS_ASSIGN_OR_RETURN(auto creds, wire::MakeServerCredentials(options.tls));
-  CPNS_ASSIGN_OR_RETURN(SecretBytes challenge_key, store.GetOrCreateServerSecret(kChallengeKeyName));
-  std::unique_ptr<CpnsServer> server(
-      new CpnsServer(store, std::move(challenge_key), clock, options));
+  std::unique_ptr<CpnsServer> server(new CpnsServer(store, options));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes challenge_key,
+                        server->store_.GetOrCreateServerSecret(kChallengeKeyName));
+  server->challenges_ = std::make_unique<ChallengeCodec>(std::move(challenge_key), clock,
+                                                         options.challenge_lifetime);
+  server->auth_ = std::make_unique<AuthServiceImpl>(server->store_, *server->challenges_,
+                                                    server->refusals_, clock);
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
@@ -30,13 +34,14 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
                                                                 options.connections,
                                                                 options.on_fatal));
   builder.RegisterService(&server->service_);
-  builder.RegisterService(&server->auth_);
+  builder.RegisterService(server->auth_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
     return absl::UnavailableError(absl::StrCat(
         "cannot serve on ", endpoint.address, " (a certificate and key that do not match?)"));
   }
   server->listener_->Start();
+  server->refusals_.Start();
   return server;
 }
 
@@ -45,6 +50,7 @@ CpnsServer::~CpnsServer() { Shutdown(absl::Seconds(5)); }
 void CpnsServer::Shutdown(absl::Duration grace) {
   if (listener_ != nullptr) listener_->Stop();
   wire::StopServer(server_, grace);
+  refusals_.Stop();
 }
 
 }  // namespace cpns::server

@@ -15,6 +15,8 @@
 #include "server/auth_service.h"
 #include "server/challenge.h"
 #include "server/first_seed_service.h"
+#include "server/guarded_store.h"
+#include "server/refusal_audit.h"
 #include "storage/seed_store.h"
 #include "wire/listener.h"
 #include "wire/tls.h"
@@ -30,6 +32,13 @@ struct ServerOptions {
   // Called (from the listener's thread) when the listener cannot go on; the
   // daemon must then stop. Empty: the fault is only logged.
   wire::Listener::FatalHandler on_fatal;
+  // How refusals of callers without a certificate are aggregated.
+  RefusalAuditOptions refusal_audit;
+  // Called once, on a request's thread, when the store reports itself
+  // corrupt; from then on no call reaches the store (see GuardedStore). The
+  // daemon ends itself from here, so a supervisor restarts it and the next
+  // start refuses the store. May be empty.
+  GuardedStore::OnCorrupt on_store_corrupt;
 };
 
 class CpnsServer {
@@ -45,18 +54,20 @@ class CpnsServer {
   ~CpnsServer();
 
   int port() const { return listener_->port(); }
+  // Stops serving, then writes the refusals counted so far to the audit log.
   void Shutdown(absl::Duration grace);
 
  private:
-  CpnsServer(storage::SeedStore& store, SecretBytes challenge_key, const Clock& clock,
-             const ServerOptions& options)
-      : service_(store, options.seed_lifetime),
-        challenges_(std::move(challenge_key), clock, options.challenge_lifetime),
-        auth_(store, challenges_, clock) {}
+  CpnsServer(storage::SeedStore& store, const ServerOptions& options)
+      : store_(store, options.on_store_corrupt), refusals_(store_, options.refusal_audit),
+        service_(store_, options.seed_lifetime) {}
 
+  GuardedStore store_;
+  RefusalAudit refusals_;
   FirstSeedServiceImpl service_;
-  ChallengeCodec challenges_;
-  AuthServiceImpl auth_;
+  // Made once the challenge key is read from the store.
+  std::unique_ptr<ChallengeCodec> challenges_;
+  std::unique_ptr<AuthServiceImpl> auth_;
   std::unique_ptr<wire::Listener> listener_;
   std::unique_ptr<grpc::Server> server_;
 };

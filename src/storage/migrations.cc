@@ -147,7 +147,21 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_gw ON audit_log (gw_id, id);
 )sql"};
 
-constexpr std::array<Migration, 3> kAll = {kV1, kV2, kV3};
+// Version 4: an audit row may stand for several events (refusals of
+// unauthenticated callers are aggregated per peer and interval); older rows
+// count once. Retention deletes by time, hence the index on `at`.
+constexpr Migration kV4{
+    4, "audit_log event_count and an index for retention by time",
+    R"sql(
+ALTER TABLE audit_log ADD COLUMN event_count INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX audit_log_at ON audit_log (at);
+)sql",
+    R"sql(
+ALTER TABLE audit_log ADD COLUMN event_count BIGINT NOT NULL DEFAULT 1;
+CREATE INDEX audit_log_at ON audit_log (at);
+)sql"};
+
+constexpr std::array<Migration, 4> kAll = {kV1, kV2, kV3, kV4};
 static_assert(kAll.back().version == kLatestSchemaVersion);
 
 }  // namespace

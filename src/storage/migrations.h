@@ -19,7 +19,7 @@ struct Migration {
 };
 
 std::span<const Migration> Migrations();
-inline constexpr int kLatestSchemaVersion = 3;
+inline constexpr int kLatestSchemaVersion = 4;
 
 }  // namespace cpns::storage
 

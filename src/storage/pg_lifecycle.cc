@@ -219,10 +219,11 @@ absl::Status PgSeedStore::AppendAudit(const AuditEvent& event) {
 }
 
 absl::Status PgSeedStore::AppendAuditOn(pg::Connection& c, const AuditEvent& event) {
-  return c.Exec("INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail) "
-                "VALUES ($1, $2, $3, $4, $5, $6)",
+  return c.Exec("INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail, "
+                "event_count) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 {Int(absl::ToUnixSeconds(clock_.Now())), Text(event.actor), Text(event.action),
-                 Text(event.gw_id), Int(event.seed_epoch), Text(event.detail)})
+                 Text(event.gw_id), Int(event.seed_epoch), Text(event.detail),
+                 Int(event.count)})
       .status();
 }
 
@@ -231,7 +232,7 @@ absl::StatusOr<std::vector<AuditEvent>> PgSeedStore::ListAudit(const AuditQuery&
   return RetryOnceIfUnavailable([&]() -> absl::StatusOr<std::vector<AuditEvent>> {
     CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
     CPNS_ASSIGN_OR_RETURN(pg::Result r, c.Exec(
-        "SELECT id, at, actor, action, gw_id, seed_epoch, detail FROM audit_log "
+        "SELECT id, at, actor, action, gw_id, seed_epoch, detail, event_count FROM audit_log "
         "WHERE id > $1 AND ($2 = '' OR gw_id = $2) AND ($3 = '' OR action = $3) "
         "ORDER BY id LIMIT $4",
         {Int(query.after_id), Text(query.gw_id), Text(query.action), Int(query.limit)}));
@@ -240,7 +241,7 @@ absl::StatusOr<std::vector<AuditEvent>> PgSeedStore::ListAudit(const AuditQuery&
       out.push_back(AuditEvent{r.Int(i, 0), absl::FromUnixSeconds(r.Int(i, 1)),
                                std::string(r.Text(i, 2)), std::string(r.Text(i, 3)),
                                std::string(r.Text(i, 4)), static_cast<uint32_t>(r.Int(i, 5)),
-                               std::string(r.Text(i, 6))});
+                               std::string(r.Text(i, 6)), r.Int(i, 7)});
     }
     return out;
   });

@@ -52,6 +52,8 @@ class PgSeedStore final : public SeedStore {
                          absl::string_view reason, absl::string_view actor) override;
   absl::Status AppendAudit(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) override;
+  absl::StatusOr<int64_t> PruneAudit(absl::Time before, absl::string_view actor) override;
+  absl::StatusOr<SealCheck> CheckSealed() override;
   absl::StatusOr<int> RewrapToPrimary() override;
   absl::StatusOr<int> SchemaVersion() override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
@@ -61,6 +63,9 @@ class PgSeedStore final : public SeedStore {
   absl::StatusOr<std::optional<SecretBytes>> FindServerSecret(pg::Connection& c,
                                                               absl::string_view name);
   absl::StatusOr<int> RewrapServerSecrets();
+  // CheckSealed's two halves, on `c`; they add to `check`.
+  absl::Status CheckSealedSeeds(pg::Connection& c, SealCheck& check);
+  absl::Status CheckServerSecrets(pg::Connection& c, SealCheck& check);
   PgSeedStore(const pg::PoolOptions& pool, const KeyRing* keys, const Clock& clock)
       : pool_(pool), keys_(keys), clock_(clock) {}
 

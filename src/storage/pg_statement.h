@@ -84,10 +84,11 @@ inline constexpr char kSeedColumns[] = "gw_id, seed_epoch, created_at, state, ke
 
 inline absl::StatusOr<SeedRecord> ReadSeedRecord(const Result& r, int row, int first) {
   CPNS_ASSIGN_OR_RETURN(GatewayId gw_id, StoredGatewayId(r.Text(row, first)));
+  CPNS_ASSIGN_OR_RETURN(SeedState state, ParseSeedState(r.Text(row, first + 3)));
   return SeedRecord{std::move(gw_id),
                     static_cast<uint32_t>(r.Int(row, first + 1)),
                     absl::FromUnixSeconds(r.Int(row, first + 2)),
-                    ParseSeedState(r.Text(row, first + 3)),
+                    state,
                     std::string(r.Text(row, first + 4)),
                     absl::FromUnixSeconds(r.Int(row, first + 5))};
 }

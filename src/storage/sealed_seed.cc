@@ -1,5 +1,6 @@
 #include "storage/sealed_seed.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
@@ -78,11 +79,15 @@ absl::string_view SeedStateName(SeedState state) {
   return "?";
 }
 
-SeedState ParseSeedState(absl::string_view s) {
+absl::StatusOr<SeedState> ParseSeedState(absl::string_view s) {
+  if (s == "active") return SeedState::kActive;
   if (s == "rotated") return SeedState::kRotated;
   if (s == "retired") return SeedState::kRetired;
   if (s == "revoked") return SeedState::kRevoked;
-  return SeedState::kActive;
+  // Fail closed: a state this program does not know must not authenticate
+  // anything, least of all as an active seed.
+  return absl::DataLossError(absl::StrCat("stored seed state '", absl::CHexEscape(s.substr(0, 32)),
+                                          "' is unknown (active, rotated, retired, revoked)"));
 }
 
 }  // namespace cpns::storage

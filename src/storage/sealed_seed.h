@@ -35,7 +35,9 @@ absl::StatusOr<SecretBytes> OpenSealedServerSecret(const KeyRing* keys, absl::st
 // tells the operator what to do.
 absl::Status CheckSchemaVersion(int version);
 
-SeedState ParseSeedState(absl::string_view s);
+// A stored state name. DataLoss for any other value (a row written by a newer
+// program or edited by hand): it fails closed, never as active.
+absl::StatusOr<SeedState> ParseSeedState(absl::string_view s);
 
 }  // namespace cpns::storage
 

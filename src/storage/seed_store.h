@@ -72,6 +72,7 @@ struct AuditEvent {
   std::string gw_id;        // the gateway concerned; empty if none
   uint32_t seed_epoch = 0;  // the epoch concerned; 0 if none
   std::string detail;       // free text (reasons, identities), never secrets
+  int64_t count = 1;        // how many events this row stands for (an aggregate: > 1)
 };
 
 inline constexpr char kAuditSeedIssue[] = "seed.issue";
@@ -81,6 +82,7 @@ inline constexpr char kAuditSeedRevoke[] = "seed.revoke";
 inline constexpr char kAuditGatewayRevoke[] = "gateway.revoke";
 inline constexpr char kAuditKeyRevoke[] = "key.revoke";
 inline constexpr char kAuditAuthRefused[] = "auth.refused";
+inline constexpr char kAuditPrune[] = "audit.prune";
 
 struct AuditQuery {
   int64_t after_id = 0;  // only events with a larger id
@@ -99,6 +101,12 @@ struct IssueOptions {
   uint32_t renew_epoch = 0;
   // Who asks, for the audit log ("gw:<id>").
   std::string actor;
+};
+
+// What CheckSealed found.
+struct SealCheck {
+  int64_t checked = 0;              // sealed rows tried (1st seeds and server secrets)
+  std::vector<std::string> faults;  // one line per row that does not open; never a secret
 };
 
 // A renewal is granted once this fraction of the active seed's lifetime has
@@ -177,6 +185,15 @@ class SeedStore {
   // Appends to the audit log (event.id and event.at are assigned).
   virtual absl::Status AppendAudit(const AuditEvent& event) = 0;
   virtual absl::StatusOr<std::vector<AuditEvent>> ListAudit(const AuditQuery& query) = 0;
+  // Deletes the audit events recorded before `before` and, in the same
+  // transaction, records an audit.prune event by `actor` saying how many
+  // were removed. Returns that number.
+  virtual absl::StatusOr<int64_t> PruneAudit(absl::Time before, absl::string_view actor) = 0;
+
+  // Opens every sealed 1st seed and server secret with the store's KEKs and
+  // reports the ones that do not open. Changes nothing. FailedPrecondition
+  // for a store opened without KEKs.
+  virtual absl::StatusOr<SealCheck> CheckSealed() = 0;
 
   // Every stored seed without its secret, ordered by gw_id then epoch.
   // Needs no KEK.
@@ -219,6 +236,10 @@ struct StoreOptions {
 };
 
 absl::string_view SeedStateName(SeedState state);
+
+// Whether `s` is the database reporting that it is corrupt (its file, not one
+// value in a row): DataLoss, and nothing more should be read or written.
+bool IsStoreCorrupt(const absl::Status& s);
 
 }  // namespace cpns::storage
 

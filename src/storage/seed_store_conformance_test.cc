@@ -573,6 +573,72 @@ TEST_P(SeedStoreConformanceTest, ListAuditFiltersByIdGatewayActionAndLimit) {
   EXPECT_EQ(store->ListAudit({.limit = -1}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_P(SeedStoreConformanceTest, AnAuditRowKeepsItsCountAndPruneRemovesOnlyOlderRows) {
+  auto store = Open();
+  ASSERT_TRUE(store->AppendAudit({.actor = "peer:ipv4:10.0.0.1", .action = kAuditAuthRefused,
+                                  .detail = "old", .count = 3000}).ok());
+  ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-a")).ok());
+  const absl::Time cut = clock_.Now() + absl::Seconds(5);
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(store->RevokeGateway(Gw("gw-b"), "stolen", "admin").ok());
+  const std::vector<AuditEvent> before = Ok(store->ListAudit({}));
+  ASSERT_EQ(before.size(), 3u);
+  EXPECT_EQ(before[0].count, 3000);
+  EXPECT_EQ(before[1].count, 1) << "an event counts once unless aggregated";
+
+  EXPECT_EQ(Ok(store->PruneAudit(cut, "admin:ops@host")), 2);
+  const std::vector<AuditEvent> after = Ok(store->ListAudit({}));
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].action, kAuditGatewayRevoke);
+  EXPECT_EQ(after[1].action, kAuditPrune);
+  EXPECT_EQ(after[1].actor, "admin:ops@host");
+  EXPECT_THAT(after[1].detail, HasSubstr("removed 2 audit row(s) recorded before "));
+  EXPECT_EQ(Ok(store->PruneAudit(cut, "admin:ops@host")), 0) << "nothing older is left";
+}
+
+TEST_P(SeedStoreConformanceTest, AuditRowsOfSchemaVersion3CountOnceAfterMigration) {
+  const bool sqlite = GetParam().name == "sqlite";
+  std::string sql =
+      "CREATE TABLE cpns_schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at BIGINT NOT NULL);";
+  for (const Migration& m : Migrations()) {
+    if (m.version > 3) break;
+    absl::StrAppend(&sql, sqlite ? m.sqlite_sql : m.postgres_sql,
+                    "INSERT INTO cpns_schema_migrations VALUES (", m.version, ", 'v', 0);");
+  }
+  absl::StrAppend(&sql, "INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail) "
+                        "VALUES (1, 'admin', 'seed.retire', 'gw-a', 1, 'retired');");
+  GetParam().raw_sql(url_, sql);
+  auto store = Open();  // migrates
+  EXPECT_EQ(Ok(store->SchemaVersion()), kLatestSchemaVersion);
+  const std::vector<AuditEvent> rows = Ok(store->ListAudit({}));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].detail, "retired");
+  EXPECT_EQ(rows[0].count, 1);
+}
+
+TEST_P(SeedStoreConformanceTest, CheckSealedNamesEveryRowThatDoesNotOpenUnderTheKeys) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-a")).ok());
+    ASSERT_TRUE(store->GetOrCreateActive(Gw("gw-b")).ok());
+    ASSERT_TRUE(store->GetOrCreateServerSecret("challenge").ok());
+    const SealCheck good = Ok(store->CheckSealed());
+    EXPECT_EQ(good.checked, 3);
+    EXPECT_THAT(good.faults, IsEmpty());
+  }
+  const Kek other = *Kek::Generate();
+  const KeyRing wrong = Ring({&other});
+  const SealCheck bad = Ok(Open(&wrong)->CheckSealed());
+  EXPECT_EQ(bad.checked, 3);
+  ASSERT_EQ(bad.faults.size(), 3u);
+  EXPECT_THAT(bad.faults[0], HasSubstr("1st seed of gateway gw-a epoch 1 (KEK "));
+  EXPECT_THAT(bad.faults[1], HasSubstr("gateway gw-b epoch 1"));
+  EXPECT_THAT(bad.faults[2], HasSubstr("server secret 'challenge'"));
+  EXPECT_EQ(Open(nullptr, false)->CheckSealed().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_P(SeedStoreConformanceTest, AStoreOpenedWritableWithoutKeysCanRetireRevokeAndAudit) {
   const GatewayId gw = Gw("gw-a");
   {

@@ -51,6 +51,7 @@ absl::StatusOr<std::optional<SecretBytes>> SqliteSeedStore::FindServerSecretLock
 
 absl::StatusOr<SecretBytes> SqliteSeedStore::GetOrCreateServerSecret(absl::string_view name) {
   MutexLock lock(&mu_);
+  DropPageCache();
   CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> found, FindServerSecretLocked(name));
   if (found.has_value()) return std::move(*found);
   return InWriteTransaction(db_, [&]() -> absl::StatusOr<SecretBytes> {
@@ -71,6 +72,7 @@ absl::StatusOr<SecretBytes> SqliteSeedStore::GetOrCreateServerSecret(absl::strin
 absl::Status SqliteSeedStore::ConsumeChallenge(absl::string_view challenge_id,
                                                absl::Time expires_at) {
   MutexLock lock(&mu_);
+  DropPageCache();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(Statement purge, Statement::Prepare(db_,
         "DELETE FROM used_challenges WHERE expires_at < ?"));

@@ -46,6 +46,7 @@ absl::StatusOr<SeedRecord> SqliteSeedStore::Rotate(const GatewayId& gw_id,
                                                    absl::string_view actor) {
   CPNS_RETURN_IF_ERROR(CheckLifetime(lifetime));
   MutexLock lock(&mu_);
+  DropPageCache();
   return InWriteTransaction(db_, [&]() -> absl::StatusOr<SeedRecord> {
     CPNS_ASSIGN_OR_RETURN(bool revoked, GatewayRevokedLocked(gw_id));
     if (revoked) return GatewayRevokedError(gw_id);
@@ -61,6 +62,7 @@ absl::StatusOr<SeedRecord> SqliteSeedStore::Rotate(const GatewayId& gw_id,
 absl::Status SqliteSeedStore::Retire(const GatewayId& gw_id, uint32_t seed_epoch,
                                      absl::string_view actor) {
   MutexLock lock(&mu_);
+  DropPageCache();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(SeedState state, StateLocked(gw_id, seed_epoch));
     CPNS_RETURN_IF_ERROR(CheckRetirable(gw_id, seed_epoch, state));
@@ -74,6 +76,7 @@ absl::Status SqliteSeedStore::Retire(const GatewayId& gw_id, uint32_t seed_epoch
 absl::Status SqliteSeedStore::RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch,
                                           absl::string_view reason, absl::string_view actor) {
   MutexLock lock(&mu_);
+  DropPageCache();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(SeedState state, StateLocked(gw_id, seed_epoch));
     if (state != SeedState::kRevoked) {
@@ -87,6 +90,7 @@ absl::Status SqliteSeedStore::RevokeEpoch(const GatewayId& gw_id, uint32_t seed_
 absl::Status SqliteSeedStore::RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
                                             absl::string_view actor) {
   MutexLock lock(&mu_);
+  DropPageCache();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     const int64_t now = absl::ToUnixSeconds(clock_.Now());
     CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
@@ -115,6 +119,7 @@ absl::Status SqliteSeedStore::RevokeKey(absl::string_view key_fingerprint,
                                         absl::string_view actor) {
   CPNS_RETURN_IF_ERROR(CheckKeyFingerprint(key_fingerprint));
   MutexLock lock(&mu_);
+  DropPageCache();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
         "INSERT OR IGNORE INTO revoked_keys (key_fingerprint, gw_id, revoked_at, reason, actor) "
@@ -133,6 +138,7 @@ absl::Status SqliteSeedStore::RevokeKey(absl::string_view key_fingerprint,
 absl::StatusOr<std::vector<GatewayRecord>> SqliteSeedStore::ListGateways(
     const std::optional<GatewayId>& only) {
   MutexLock lock(&mu_);
+  DropPageCache();
   // Both reads in one snapshot: a revocation is seen in both or in neither.
   return InReadTransaction(db_, [&]() -> absl::StatusOr<std::vector<GatewayRecord>> {
     CPNS_ASSIGN_OR_RETURN(std::vector<SeedRecord> seeds, SeedRecordsLocked(only));
@@ -160,27 +166,30 @@ absl::StatusOr<std::vector<RevokedGateway>> SqliteSeedStore::RevokedGatewaysLock
 
 absl::Status SqliteSeedStore::AppendAudit(const AuditEvent& event) {
   MutexLock lock(&mu_);
+  DropPageCache();
   return AppendAuditLocked(event);
 }
 
 absl::Status SqliteSeedStore::AppendAuditLocked(const AuditEvent& event) {
   CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
-      "INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail) "
-      "VALUES (?, ?, ?, ?, ?, ?)"));
+      "INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail, event_count) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   add.Bind(1, absl::ToUnixSeconds(clock_.Now()));
   add.Bind(2, event.actor);
   add.Bind(3, event.action);
   add.Bind(4, event.gw_id);
   add.Bind(5, static_cast<int64_t>(event.seed_epoch));
   add.Bind(6, event.detail);
+  add.Bind(7, event.count);
   return add.Step().status();
 }
 
 absl::StatusOr<std::vector<AuditEvent>> SqliteSeedStore::ListAudit(const AuditQuery& query) {
   CPNS_RETURN_IF_ERROR(CheckAuditQuery(query));
   MutexLock lock(&mu_);
+  DropPageCache();
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
-      "SELECT id, at, actor, action, gw_id, seed_epoch, detail FROM audit_log "
+      "SELECT id, at, actor, action, gw_id, seed_epoch, detail, event_count FROM audit_log "
       "WHERE id > ? AND (? = '' OR gw_id = ?) AND (? = '' OR action = ?) ORDER BY id LIMIT ?"));
   q.Bind(1, query.after_id);
   q.Bind(2, query.gw_id);
@@ -194,7 +203,8 @@ absl::StatusOr<std::vector<AuditEvent>> SqliteSeedStore::ListAudit(const AuditQu
     if (!row) break;
     out.push_back(AuditEvent{q.Int(0), absl::FromUnixSeconds(q.Int(1)), std::string(q.Text(2)),
                              std::string(q.Text(3)), std::string(q.Text(4)),
-                             static_cast<uint32_t>(q.Int(5)), std::string(q.Text(6))});
+                             static_cast<uint32_t>(q.Int(5)), std::string(q.Text(6)),
+                             q.Int(7)});
   }
   return out;
 }

@@ -12,6 +12,7 @@ namespace cpns::storage {
 
 using sqlite::Exec;
 using sqlite::InWriteTransaction;
+using sqlite::kSeedColumns;
 using sqlite::Statement;
 
 namespace {
@@ -19,9 +20,6 @@ namespace {
 constexpr char kMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
     "description TEXT NOT NULL, applied_at INTEGER NOT NULL)";
-
-// The columns ReadSeedRecord reads, in order.
-constexpr char kSeedColumns[] = "gw_id, seed_epoch, created_at, state, kek_id, expires_at";
 
 }  // namespace
 
@@ -59,8 +57,11 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
 
 SqliteSeedStore::~SqliteSeedStore() { sqlite3_close(db_); }
 
+void SqliteSeedStore::DropPageCache() { sqlite3_db_release_memory(db_); }
+
 absl::StatusOr<int> SqliteSeedStore::SchemaVersion() {
   MutexLock lock(&mu_);
+  DropPageCache();
   return SchemaVersionLocked();
 }
 
@@ -98,6 +99,7 @@ absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& g
                                                               const IssueOptions& options) {
   CPNS_RETURN_IF_ERROR(CheckLifetime(options.lifetime));
   MutexLock lock(&mu_);
+  DropPageCache();
   // The common case (a known gateway) is a read that takes no write lock. A
   // revoked gateway has no active seed, so it always takes the slow path.
   CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveLocked(gw_id));
@@ -183,6 +185,7 @@ absl::StatusOr<AuthRecord> SqliteSeedStore::LookupForAuth(const GatewayId& gw_id
                                                           uint32_t seed_epoch,
                                                           absl::string_view key_fingerprint) {
   MutexLock lock(&mu_);
+  DropPageCache();
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, absl::StrCat(
       "SELECT ", kSeedColumns, ", sealed_seed, "
       "EXISTS (SELECT 1 FROM revoked_gateways g WHERE g.gw_id = s.gw_id), "
@@ -200,6 +203,7 @@ absl::StatusOr<AuthRecord> SqliteSeedStore::LookupForAuth(const GatewayId& gw_id
 
 absl::StatusOr<std::vector<SeedRecord>> SqliteSeedStore::List() {
   MutexLock lock(&mu_);
+  DropPageCache();
   return SeedRecordsLocked(std::nullopt);
 }
 
@@ -224,6 +228,7 @@ absl::StatusOr<std::vector<SeedRecord>> SqliteSeedStore::SeedRecordsLocked(
 absl::StatusOr<int> SqliteSeedStore::RewrapToPrimary() {
   if (keys_ == nullptr) return absl::FailedPreconditionError("re-wrapping needs the KEKs");
   MutexLock lock(&mu_);
+  DropPageCache();
   std::vector<std::pair<GatewayId, uint32_t>> rows;
   {
     CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,

@@ -50,14 +50,18 @@ inline int BusyUntilStoreDeadline(void*, int retries) {
 }
 
 
+// The columns ReadSeedRecord reads, in order.
+inline constexpr char kSeedColumns[] = "gw_id, seed_epoch, created_at, state, kek_id, expires_at";
+
 // A SeedRecord from the columns "gw_id, seed_epoch, created_at, state,
 // kek_id, expires_at" starting at column `first`.
 inline absl::StatusOr<SeedRecord> ReadSeedRecord(Statement& q, int first) {
   CPNS_ASSIGN_OR_RETURN(GatewayId gw_id, StoredGatewayId(q.Text(first)));
+  CPNS_ASSIGN_OR_RETURN(SeedState state, ParseSeedState(q.Text(first + 3)));
   return SeedRecord{std::move(gw_id),
                     static_cast<uint32_t>(q.Int(first + 1)),
                     absl::FromUnixSeconds(q.Int(first + 2)),
-                    ParseSeedState(q.Text(first + 3)),
+                    state,
                     std::string(q.Text(first + 4)),
                     absl::FromUnixSeconds(q.Int(first + 5))};
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "core/sqlite.h"
 #include "cpns/core/hex.h"
 
 namespace cpns::storage {
@@ -136,5 +137,27 @@ AuditEvent KeyRevocationEvent(absl::string_view fingerprint, absl::string_view g
                           "; reason: ", reason.empty() ? "-" : reason);
   return e;
 }
+
+AuditEvent PruneAuditEvent(absl::Time before, int64_t removed, absl::string_view actor) {
+  AuditEvent e;
+  e.actor = std::string(actor);
+  e.action = kAuditPrune;
+  e.detail = absl::StrCat("removed ", removed, " audit row(s) recorded before ",
+                          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", before, absl::UTCTimeZone()));
+  return e;
+}
+
+std::string SeedSealFault(const SeedRecord& record, const absl::Status& why) {
+  return absl::StrCat("1st seed of gateway ", record.gw_id.value(), " epoch ", record.seed_epoch,
+                      " (KEK ", record.kek_id, ") does not open: ", why.message());
+}
+
+std::string ServerSecretSealFault(absl::string_view name, absl::string_view kek_id,
+                                  const absl::Status& why) {
+  return absl::StrCat("server secret '", name, "' (KEK ", kek_id, ") does not open: ",
+                      why.message());
+}
+
+bool IsStoreCorrupt(const absl::Status& s) { return sqlite::IsCorrupt(s); }
 
 }  // namespace cpns::storage

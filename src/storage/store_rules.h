@@ -63,6 +63,15 @@ std::string GatewayRevocationDetail(bool newly, int epochs_revoked, absl::string
 AuditEvent KeyRevocationEvent(absl::string_view fingerprint, absl::string_view gw_id, bool newly,
                               absl::string_view reason, absl::string_view actor);
 
+// The audit event of a retention run: `removed` events before `before`.
+AuditEvent PruneAuditEvent(absl::Time before, int64_t removed, absl::string_view actor);
+
+// CheckSealed's lines for a row that does not open (names the row and the
+// KEK, never a secret).
+std::string SeedSealFault(const SeedRecord& record, const absl::Status& why);
+std::string ServerSecretSealFault(absl::string_view name, absl::string_view kek_id,
+                                  const absl::Status& why);
+
 }  // namespace cpns::storage
 
 #endif  // CPNS_STORAGE_STORE_RULES_H_

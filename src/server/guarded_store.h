@@ -1,0 +1,70 @@
+// GuardedStore: the server's view of its SeedStore, which stops using a store
+// that reports itself corrupt.
+//
+// The first call whose result IsStoreCorrupt calls `on_corrupt` (once, on
+// that caller's thread) and from then on every call is refused with
+// Unavailable without reaching the store: a corrupt database must not issue
+// another seed or take another write. Thread-safe.
+#ifndef CPNS_SERVER_GUARDED_STORE_H_
+#define CPNS_SERVER_GUARDED_STORE_H_
+
+#include <atomic>
+#include <functional>
+
+#include "storage/seed_store.h"
+
+namespace cpns::server {
+
+class GuardedStore final : public storage::SeedStore {
+ public:
+  using OnCorrupt = std::function<void(const absl::Status&)>;
+  // `store` must outlive this. `on_corrupt` may be empty.
+  GuardedStore(storage::SeedStore& store, OnCorrupt on_corrupt)
+      : store_(store), on_corrupt_(std::move(on_corrupt)) {}
+
+  bool corrupt() const { return corrupt_.load(); }
+
+  using SeedStore::GetOrCreateActive;
+  absl::StatusOr<storage::StoredSeed> GetOrCreateActive(
+      const GatewayId& gw_id, const storage::IssueOptions& options) override;
+  absl::StatusOr<storage::StoredSeed> Get(const GatewayId& gw_id, uint32_t seed_epoch) override;
+  absl::StatusOr<storage::AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
+                                                    absl::string_view key_fingerprint) override;
+  absl::StatusOr<std::vector<storage::GatewayRecord>> ListGateways(
+      const std::optional<GatewayId>& only) override;
+  absl::StatusOr<storage::SeedRecord> Rotate(const GatewayId& gw_id, absl::Duration lifetime,
+                                             absl::string_view actor) override;
+  absl::Status Retire(const GatewayId& gw_id, uint32_t seed_epoch,
+                      absl::string_view actor) override;
+  absl::Status RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch, absl::string_view reason,
+                           absl::string_view actor) override;
+  absl::Status RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
+                             absl::string_view actor) override;
+  absl::Status RevokeKey(absl::string_view key_fingerprint, absl::string_view gw_id,
+                         absl::string_view reason, absl::string_view actor) override;
+  absl::Status AppendAudit(const storage::AuditEvent& event) override;
+  absl::StatusOr<std::vector<storage::AuditEvent>> ListAudit(
+      const storage::AuditQuery& query) override;
+  absl::StatusOr<int64_t> PruneAudit(absl::Time before, absl::string_view actor) override;
+  absl::StatusOr<storage::SealCheck> CheckSealed() override;
+  absl::StatusOr<std::vector<storage::SeedRecord>> List() override;
+  absl::StatusOr<int> RewrapToPrimary() override;
+  absl::StatusOr<int> SchemaVersion() override;
+  absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
+  absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
+
+ private:
+  // Runs `call` on the store unless it was found corrupt; notes a corruption
+  // it reports.
+  template <typename Call>
+  auto Guard(Call call) -> decltype(call());
+  void Trip(const absl::Status& why);
+
+  storage::SeedStore& store_;
+  const OnCorrupt on_corrupt_;
+  std::atomic<bool> corrupt_{false};
+};
+
+}  // namespace cpns::server
+
+#endif  // CPNS_SERVER_GUARDED_STORE_H_

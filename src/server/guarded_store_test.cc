@@ -1,0 +1,56 @@
+#include "server/guarded_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "storage/kek.h"
+#include "storage/open_store.h"
+
+namespace cpns::server {
+namespace {
+
+// A SQLite store whose file gets corrupted while it is open, as a failing
+// disk or a stray writer would.
+TEST(GuardedStoreTest, ACorruptStoreIsReportedOnceAndNeverUsedAgain) {
+  std::string tmpl = ::testing::TempDir() + "cpns_guarded_XXXXXX";
+  const std::string path = std::string(mkdtemp(tmpl.data())) + "/seeds.db";
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  const storage::KeyRing ring = *storage::KeyRing::Create({*storage::Kek::Generate()});
+  const storage::StoreOptions options{.keys = &ring, .migrate = true};
+  {
+    // Closed, so every page is in the database file rather than its WAL.
+    auto store = *storage::OpenSeedStore(path, options, clock);
+    ASSERT_TRUE(store->GetOrCreateActive(*GatewayId::Parse("gw-a")).ok());
+  }
+  auto store = *storage::OpenSeedStore(path, options, clock);
+  std::vector<absl::Status> reported;
+  GuardedStore guarded(*store, [&](const absl::Status& s) { reported.push_back(s); });
+  ASSERT_TRUE(guarded.GetOrCreateActive(*GatewayId::Parse("gw-a")).ok());
+
+  {
+    // Every page but the first (the header and the schema) becomes garbage.
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const std::streamoff size = f.tellg();
+    ASSERT_GT(size, 4096);
+    f.seekp(4096);
+    const std::string garbage(static_cast<size_t>(size - 4096), '\x5A');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  const absl::Status s = guarded.GetOrCreateActive(*GatewayId::Parse("gw-b")).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("corrupt"));
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_TRUE(guarded.corrupt());
+
+  const absl::Status after = guarded.GetOrCreateActive(*GatewayId::Parse("gw-c")).status();
+  EXPECT_EQ(after.code(), absl::StatusCode::kUnavailable) << after;
+  EXPECT_EQ(guarded.ListAudit({}).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(reported.size(), 1u) << "reported once";
+}
+
+}  // namespace
+}  // namespace cpns::server
