@@ -101,6 +101,7 @@ int Serve(Flags& f) {
                absl::StrJoin(f.options.pn_listen, ", "),
                epoch ? absl::StrCat("held (epoch ", *epoch, ")") : "not held yet");
   const int sig = cpns::WaitForTerminationSignal();
+  cpns::RemoveReadyFile(f.ready_file);
   spdlog::info("signal {}: shutting down", sig);
   (*gw)->Shutdown(absl::Seconds(5));
   spdlog::info("stopped");

@@ -120,6 +120,7 @@ int Serve(const Flags& f) {
                bound, url->backend == Backend::kSqlite ? "SQLite" : "PostgreSQL",
                keys->primary().id());
   const int sig = WaitForTerminationSignal();
+  RemoveReadyFile(f.ready_file);
   if (sig != kFatalFaultSignal) spdlog::info("signal {}: shutting down", sig);
   (*server)->Shutdown(absl::Seconds(5));
   if (store_corrupt.load()) {

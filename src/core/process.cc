@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -14,6 +15,9 @@
 
 namespace cpns {
 namespace {
+
+// Set by RaiseFatalFault before it signals (lock-free, so async-signal-safe).
+std::atomic<bool> fatal_fault_raised{false};
 
 sigset_t TerminationSignals() {
   sigset_t set;
@@ -38,12 +42,21 @@ int WaitForTerminationSignal() {
     siginfo_t info;
     const int sig = sigwaitinfo(&set, &info);
     if (sig < 0) continue;  // EINTR
-    if (sig == kFatalFaultSignal && info.si_pid != getpid()) continue;
+    // Only this process's own faults count; another process's SIGUSR2 may
+    // have merged with ours, so the flag decides, not si_pid.
+    if (sig == kFatalFaultSignal && !fatal_fault_raised.load()) continue;
     return sig;
   }
 }
 
-void RaiseFatalFault() { kill(getpid(), kFatalFaultSignal); }
+void RaiseFatalFault() {
+  fatal_fault_raised.store(true);
+  kill(getpid(), kFatalFaultSignal);
+}
+
+void RemoveReadyFile(const std::string& path) {
+  if (!path.empty()) unlink(path.c_str());
+}
 
 long RaiseDescriptorLimit() {
   rlimit limit{};

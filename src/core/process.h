@@ -41,6 +41,10 @@ long RaiseDescriptorLimit();
 // that failed. Thread-safe; idempotent.
 absl::Status HardenProcess();
 
+// Removes the ready file, first thing when a daemon stops, so that nothing
+// takes a stopping daemon for a ready one; a no-op for an empty path.
+void RemoveReadyFile(const std::string& path);
+
 // Writes `contents` to `path` atomically (mode 0644); a no-op for an empty path.
 absl::Status WriteReadyFile(const std::string& path, const std::string& contents);
 

@@ -223,6 +223,7 @@ void Gateway::Shutdown(absl::Duration grace) {
   if (refresher_ != nullptr) refresher_->Stop();
   for (auto& listener : listeners_) listener->Stop();
   wire::StopServer(server_, grace);
+  listeners_.clear();  // after the drain: Unix socket calls in flight finish
   if (was_running) {  // the final counts
     if (absl::Status s = WriteStatus(); !s.ok()) spdlog::warn("gateway status: {}", s.message());
   }

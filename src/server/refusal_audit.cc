@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -9,8 +12,14 @@
 #include "core/digest.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/identifiers.h"
+#include "storage/store_deadline.h"
 
 namespace cpns::server {
+namespace {
+
+constexpr absl::Duration kFlushDeadline = absl::Seconds(10);
+
+}  // namespace
 
 RefusalAudit::~RefusalAudit() { Stop(); }
 
@@ -60,8 +69,16 @@ absl::Status RefusalAudit::Flush() {
     MutexLock lock(&mu_);
     tallies.swap(tallies_);
   }
+  // A stuck database must not hold the flusher (and so shutdown) for long:
+  // the whole flush has one deadline, and the first failure ends it.
+  const storage::ScopedStoreDeadline bound(absl::Now() + kFlushDeadline);
+  uint64_t dropped = 0;
   absl::Status first_error;
   for (auto& [key, tally] : tallies) {
+    if (!first_error.ok()) {
+      dropped += tally.count;
+      continue;
+    }
     storage::AuditEvent e;
     e.actor = key.first;
     e.action = storage::kAuditAuthRefused;
@@ -71,8 +88,11 @@ absl::Status RefusalAudit::Flush() {
     if (absl::Status s = store_.AppendAudit(e); !s.ok()) {
       spdlog::error("cannot record {} refused authentication(s) of {} in the audit log: {}",
                     tally.count, key.first, s.ToString());
-      if (first_error.ok()) first_error = s;
+      first_error = s;
     }
+  }
+  if (dropped > 0) {
+    spdlog::error("{} more refused authentication(s) not recorded in the audit log", dropped);
   }
   return first_error;
 }
@@ -82,7 +102,17 @@ std::string PeerHost(absl::string_view grpc_peer) {
     return std::string(grpc_peer.substr(0, 64));
   }
   const size_t colon = grpc_peer.rfind(':');
-  return std::string(colon > 4 ? grpc_peer.substr(0, colon) : grpc_peer);
+  if (colon <= 4) return std::string(grpc_peer.substr(0, 64));
+  absl::string_view host = grpc_peer.substr(0, colon);
+  if (!absl::StartsWith(host, "ipv6:[") || !absl::EndsWith(host, "]")) return std::string(host);
+  // One IPv6 host holds a whole /64: count it as one peer.
+  const std::string address(host.substr(6, host.size() - 7));
+  in6_addr a{};
+  if (inet_pton(AF_INET6, address.c_str(), &a) != 1) return std::string(host.substr(0, 64));
+  std::memset(a.s6_addr + 8, 0, 8);
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &a, text, sizeof(text));
+  return absl::StrCat("ipv6:[", text, "]/64");
 }
 
 std::string ShortId(absl::string_view id) {

@@ -5,7 +5,8 @@
 // Refusals are counted in memory per (peer, reason) and written as one
 // auth.refused row per key and interval, with the count and one sample
 // refusal (its ids shortened: never an attacker's 255-byte ids in every row).
-// At most `max_keys` keys are held; past that, refusals count in one
+// A peer is an IPv4 address or an IPv6 /64 (PeerHost). At most `max_keys`
+// keys are held; past that, refusals count in one
 // "peer:other" key per reason. Rows are written once per interval by a
 // background thread, and by Flush() (at shutdown). Thread-safe; Count() never
 // touches the store.
@@ -26,7 +27,7 @@ namespace cpns::server {
 
 struct RefusalAuditOptions {
   absl::Duration interval = absl::Seconds(60);
-  size_t max_keys = 1024;
+  size_t max_keys = 64;
 };
 
 // The actor of the aggregate that holds refusals past max_keys.
@@ -69,8 +70,9 @@ class RefusalAudit {
   std::thread flusher_;
 };
 
-// A gRPC peer ("ipv4:1.2.3.4:5678", "ipv6:[::1]:5678") without its port: one
-// host is one peer however many connections it opens.
+// A gRPC peer ("ipv4:1.2.3.4:5678", "ipv6:[2001:db8::1]:5678") without its
+// port, an IPv6 address cut to its /64 ("ipv6:[2001:db8::]/64"): one host is
+// one peer however many connections and addresses it uses.
 std::string PeerHost(absl::string_view grpc_peer);
 
 // An identifier from the network as an aggregated audit row may hold it:

@@ -82,7 +82,10 @@ TEST_F(RefusalAuditTest, StopFlushesWhatIsLeft) {
 
 TEST(PeerHostTest, DropsThePortOnly) {
   EXPECT_EQ(PeerHost("ipv4:127.0.0.1:54321"), "ipv4:127.0.0.1");
-  EXPECT_EQ(PeerHost("ipv6:[::1]:443"), "ipv6:[::1]");
+  EXPECT_EQ(PeerHost("ipv6:[::1]:443"), "ipv6:[::]/64");
+  // A /64 is one peer, whichever address of it the caller uses.
+  EXPECT_EQ(PeerHost("ipv6:[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443"), "ipv6:[2001:db8:1:2::]/64");
+  EXPECT_EQ(PeerHost("ipv6:[2001:db8:1:2::7]:51000"), "ipv6:[2001:db8:1:2::]/64");
   EXPECT_EQ(PeerHost("unix:/run/cpns.sock"), "unix:/run/cpns.sock");
 }
 

@@ -84,12 +84,13 @@ TEST(HandshakeTimeoutTest, IsTheIdleTimeoutAtMostTwentySeconds) {
 TEST(PeerKeyTest, IsTheAddressWithoutItsPortOrTheUser) {
   EXPECT_EQ(PeerKey("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7");
   EXPECT_EQ(PeerKey("ipv6:[::1]:443"), "ipv6:[::1]");
-  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.1000.0badc0de.17"), "uid:1000");
-  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.0.0badc0de.3"), "uid:0");
+  EXPECT_EQ(PeerKey("unix:/run/cpns/gw.sock.relay/cpns.uid.1000.17"), "uid:1000");
+  EXPECT_EQ(PeerKey("unix:/run/cpns/gw.sock.relay/cpns.uid.0.3"), "uid:0");
   // Not a name the relay makes: left as it is, never taken for a user.
-  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.x.1"), "unix-abstract:cpns.uid.x.1");
+  EXPECT_EQ(PeerKey("unix:/x/cpns.uid.x.1"), "unix:/x/cpns.uid.x.1");
+  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.0.1"), "unix-abstract:cpns.uid.0.1");
   EXPECT_EQ(PeerKey("unix:"), "unix:");
-  EXPECT_EQ(PeerName("unix-abstract:cpns.uid.1000.0badc0de.17"), "uid:1000");
+  EXPECT_EQ(PeerName("unix:/run/cpns/gw.sock.relay/cpns.uid.1000.17"), "uid:1000");
   EXPECT_EQ(PeerName("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7:51234");
 }
 

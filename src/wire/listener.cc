@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -57,7 +58,19 @@ absl::StatusOr<Bound> BindUnix(const std::string& path) {
       return absl::FailedPreconditionError(
           absl::StrCat(path, " exists and is not a socket; not replacing it"));
     }
-    ::unlink(path.c_str());  // a stale socket of an earlier run
+    // A stale socket of an earlier run is replaced; a live one is not.
+    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un target{};
+    target.sun_family = AF_UNIX;
+    std::memcpy(target.sun_path, path.data(), path.size());
+    const bool live =
+        probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0;
+    if (probe >= 0) ::close(probe);
+    if (live) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("unix:", path, " is in use: another process serves on it"));
+    }
+    ::unlink(path.c_str());
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   Bound b{.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), .unix_path = path};
@@ -115,13 +128,28 @@ absl::StatusOr<Bound> BindTcp(const std::string& address) {
 std::string PeerOf(int fd, const sockaddr_storage& addr) {
   char text[INET6_ADDRSTRLEN] = "?";
   switch (addr.ss_family) {
-    case AF_INET:
-      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, text, sizeof(text));
+    case AF_INET: {
+      in_addr a = reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr;
+      // Every local program can use any address of 127/8: one peer.
+      if ((ntohl(a.s_addr) >> 24) == 127) return "127.0.0.0/8";
+      ::inet_ntop(AF_INET, &a, text, sizeof(text));
       return text;
-    case AF_INET6:
-      ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, text,
-                  sizeof(text));
-      return text;
+    }
+    case AF_INET6: {
+      in6_addr a = reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr;
+      if (IN6_IS_ADDR_V4MAPPED(&a)) {
+        sockaddr_storage v4{};
+        auto* in = reinterpret_cast<sockaddr_in*>(&v4);
+        in->sin_family = AF_INET;
+        std::memcpy(&in->sin_addr, a.s6_addr + 12, 4);
+        return PeerOf(fd, v4);
+      }
+      if (IN6_IS_ADDR_LOOPBACK(&a)) return "::1";
+      // One host can hold a whole /64: one peer.
+      std::memset(a.s6_addr + 8, 0, 8);
+      ::inet_ntop(AF_INET6, &a, text, sizeof(text));
+      return absl::StrCat(text, "/64");
+    }
     case AF_UNIX: {
       ucred cred{};
       socklen_t len = sizeof(cred);
@@ -166,7 +194,6 @@ class Listener::Impl {
     const uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof(one));
     if (thread_.joinable()) thread_.join();
-    if (relay_ != nullptr) relay_->Stop();
     ::close(bound_.fd);
     if (!bound_.unix_path.empty()) {
       struct stat st;
@@ -183,7 +210,10 @@ class Listener::Impl {
   bool AcceptOne();
   bool CheckUnixSocketFile();
   void Fatal(absl::Status status);
-  void Handover(int fd, const std::string& peer);
+  // Counts the connection on `fd` against `peer` until `fd` is closed; false
+  // (and `fd` closed) when it cannot be looked at.
+  bool Track(int fd, const std::string& peer);
+  void GiveToGrpc(int fd);
   void NoteRefusal(const std::string& why);
 
   Bound bound_;
@@ -275,26 +305,33 @@ bool Listener::Impl::AcceptOne() {
       ::close(fd);
       return true;
     }
+    // Counted by the client's own socket, which the relay holds until
+    // the connection is over, whatever gRPC does with its end.
+    if (!Track(fd, peer)) return true;
     absl::StatusOr<int> relayed = relay_->Adopt(fd, cred.uid);
     if (relayed.ok()) {
-      Handover(*relayed, peer);
+      GiveToGrpc(*relayed);
     } else {
       NoteRefusal(std::string(relayed.status().message()));
     }
-  } else {
-    Handover(fd, peer);
+  } else if (Track(fd, peer)) {
+    GiveToGrpc(fd);
   }
   return true;
 }
 
-void Listener::Impl::Handover(int fd, const std::string& peer) {
+bool Listener::Impl::Track(int fd, const std::string& peer) {
   absl::StatusOr<ino_t> inode = ConnectionTable::InodeOf(fd);
   if (!inode.ok()) {
     ::close(fd);
-    return;
+    return false;
   }
-  // Recorded before the hand-over: gRPC may close the descriptor at once.
+  // Recorded before the hand-over: its new owner may close it at once.
   table_.Add(fd, *inode, peer);
+  return true;
+}
+
+void Listener::Impl::GiveToGrpc(int fd) {
   grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters params;
   params.listener_fd = bound_.fd;
   params.fd = fd;
@@ -336,8 +373,11 @@ absl::Duration HandshakeTimeout(absl::Duration idle_timeout) {
 }
 
 void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits& limits) {
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-                             static_cast<int>(absl::ToInt64Milliseconds(limits.idle_timeout)));
+  // gRPC takes milliseconds as an int: a longer idle timeout (24 days and
+  // more) is as good as none.
+  const int64_t idle_ms = std::min<int64_t>(absl::ToInt64Milliseconds(limits.idle_timeout),
+                                            std::numeric_limits<int>::max());
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, static_cast<int>(idle_ms));
   builder.AddChannelArgument(
       GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(HandshakeTimeout(limits.idle_timeout))));
@@ -377,7 +417,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(
   if (!bound.ok()) return bound.status();
   std::unique_ptr<UnixPeerRelay> relay;
   if (endpoint.kind == Endpoint::Kind::kUnix) {
-    absl::StatusOr<std::unique_ptr<UnixPeerRelay>> created = UnixPeerRelay::Create();
+    absl::StatusOr<std::unique_ptr<UnixPeerRelay>> created = UnixPeerRelay::Create(endpoint.address);
     if (!created.ok()) return created.status();
     relay = *std::move(created);
   }

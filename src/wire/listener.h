@@ -8,8 +8,10 @@
 // from (the socket broken, a Unix socket file removed or replaced) through
 // `on_fatal`, so the daemon can exit and be restarted by its supervisor.
 //
-// A peer is the source address without the port (TCP) or the connecting
-// user's uid, from SO_PEERCRED (Unix sockets).
+// A peer is the source address without the port (TCP; all of 127/8 is one
+// peer, and an IPv6 /64 is one) or the connecting user's uid, from
+// SO_PEERCRED (Unix sockets; such a connection counts until the relay has
+// closed it, see unix_peer_relay.h).
 //
 // Thread-safe. One accept thread per listener.
 #ifndef CPNS_WIRE_LISTENER_H_
@@ -77,7 +79,7 @@ class Listener {
   static absl::StatusOr<std::unique_ptr<Listener>> Bind(
       const Endpoint& endpoint, std::shared_ptr<grpc::ServerCredentials> creds,
       grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal);
-  ~Listener();  // Stop()s; a Unix socket file is removed
+  ~Listener();  // Stop()s, and closes what the relay still carries
 
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -86,8 +88,10 @@ class Listener {
   int port() const;
   // Starts accepting; call after the gRPC server is started.
   void Start();
-  // Stops accepting and closes the listening socket; connections already
-  // handed to gRPC are the server's to close. Idempotent.
+  // Stops accepting and closes the listening socket (a Unix socket file is
+  // removed); connections already handed to gRPC are the server's to close,
+  // and a Unix socket's relay copies their bytes until the Listener is
+  // destroyed: destroy it after the server has drained. Idempotent.
   void Stop();
 
   class Impl;

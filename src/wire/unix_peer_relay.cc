@@ -1,9 +1,10 @@
 #include "wire/unix_peer_relay.h"
 
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -17,35 +18,26 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/mutex.h"
-#include "cpns/core/hex.h"
-#include "cpns/core/random.h"
 
 namespace cpns::wire {
 namespace {
 
-constexpr absl::string_view kPeerPrefix = "unix-abstract:cpns.uid.";
+// The name of a relay socket: "<private dir>/cpns.uid.<uid>.<n>".
+constexpr absl::string_view kNamePrefix = "cpns.uid.";
 constexpr size_t kBufferBytes = 16 * 1024;
 
 std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", std::strerror(errno)); }
 
-// An abstract Unix socket address for `name` (no leading NUL in `name`).
-socklen_t AbstractAddress(absl::string_view name, sockaddr_un& addr) {
+// A Unix socket address for `path`; false when it does not fit.
+bool PathAddress(const std::string& path, sockaddr_un& addr) {
   addr = sockaddr_un{};
   addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, name.data(), name.size());
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  return true;
 }
 
-// The abstract name a socket is bound to, or its peer is bound to.
-std::string AbstractName(int fd, bool peer) {
-  sockaddr_un addr{};
-  socklen_t len = sizeof(addr);
-  const int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len)
-                      : ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const size_t offset = offsetof(sockaddr_un, sun_path) + 1;
-  if (rc != 0 || len <= offset || addr.sun_path[0] != '\0') return "";
-  return std::string(addr.sun_path + 1, len - offset);
-}
+
 
 // Bytes on their way from one socket to the other.
 struct Flow {
@@ -92,10 +84,15 @@ bool Pump(Flow& flow) {
 }  // namespace
 
 std::string PeerName(absl::string_view peer) {
-  if (absl::StartsWith(peer, kPeerPrefix)) {
-    absl::string_view rest = peer.substr(kPeerPrefix.size());
+  // Only relayed connections reach gRPC from a Unix listener, so a "unix:"
+  // peer named like a relay socket is one.
+  if (absl::StartsWith(peer, "unix:")) {
+    absl::string_view base = peer.substr(peer.rfind('/') + 1);
     uint32_t uid = 0;
-    if (absl::SimpleAtoi(rest.substr(0, rest.find('.')), &uid)) return absl::StrCat("uid:", uid);
+    if (absl::StartsWith(base, kNamePrefix)) {
+      base.remove_prefix(kNamePrefix.size());
+      if (absl::SimpleAtoi(base.substr(0, base.find('.')), &uid)) return absl::StrCat("uid:", uid);
+    }
   }
   return std::string(peer);
 }
@@ -110,12 +107,8 @@ std::string PeerKey(absl::string_view peer) {
 
 class UnixPeerRelay::Impl {
  public:
-  Impl(int listen_fd, std::string listen_name, std::string prefix, int epoll_fd, int wake_fd)
-      : listen_fd_(listen_fd),
-        listen_name_(std::move(listen_name)),
-        prefix_(std::move(prefix)),
-        epoll_fd_(epoll_fd),
-        wake_fd_(wake_fd) {
+  Impl(std::string dir, int epoll_fd, int wake_fd)
+      : dir_(std::move(dir)), epoll_fd_(epoll_fd), wake_fd_(wake_fd) {
     epoll_event ev{.events = EPOLLIN, .data = {.ptr = nullptr}};
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
     thread_ = std::thread([this] { Run(); });
@@ -130,14 +123,11 @@ class UnixPeerRelay::Impl {
   void Stop();
 
  private:
-  absl::StatusOr<int> ConnectInner(const std::string& name, int& inner);
   void Run();
   void Watch(Relayed& r, int op);
   void Close(Relayed* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const int listen_fd_;
-  const std::string listen_name_;
-  const std::string prefix_;
+  const std::string dir_;  // mode 0700: nobody else can bind a name in it
   const int epoll_fd_;
   const int wake_fd_;
   std::atomic<bool> stopped_{false};
@@ -148,44 +138,37 @@ class UnixPeerRelay::Impl {
   std::map<Relayed*, std::unique_ptr<Relayed>> relayed_ ABSL_GUARDED_BY(mu_);
 };
 
-absl::StatusOr<int> UnixPeerRelay::Impl::ConnectInner(const std::string& name, int& inner) {
-  inner = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (inner < 0) return absl::UnavailableError(Errno("socket"));
+// A connected pair: the relay keeps `inner`, bound to `path` (so that the
+// other end's peer name is `path`), and gRPC gets the other end.
+absl::StatusOr<int> BoundPair(const std::string& path, int& inner) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+    return absl::UnavailableError(Errno("socketpair"));
+  }
+  inner = pair[0];
   sockaddr_un addr;
-  socklen_t len = AbstractAddress(name, addr);
-  if (::bind(inner, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
-    return absl::UnavailableError(Errno("bind of a relay socket"));
+  if (!PathAddress(path, addr) ||
+      ::bind(inner, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    absl::Status error = absl::UnavailableError(Errno(absl::StrCat("bind of the relay socket ", path)));
+    ::close(pair[1]);
+    return error;
   }
-  len = AbstractAddress(listen_name_, addr);
-  if (::connect(inner, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
-    return absl::UnavailableError(Errno("connect to the relay listener"));
-  }
-  // Take our own connection off the private listener; anything else queued
-  // there (another process found the name) is closed.
-  for (int tries = 0; tries < 16; ++tries) {
-    pollfd p{.fd = listen_fd_, .events = POLLIN};
-    if (::poll(&p, 1, 1000) <= 0) break;
-    const int outer = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (outer < 0) continue;
-    ucred cred{};
-    socklen_t cred_len = sizeof(cred);
-    if (::getsockopt(outer, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 &&
-        cred.pid == ::getpid() && AbstractName(outer, /*peer=*/true) == name) {
-      return outer;
-    }
-    ::close(outer);
-  }
-  return absl::UnavailableError("the relay listener did not hand back our connection");
+  ::unlink(path.c_str());  // the socket keeps its name; the directory stays empty
+  return pair[1];
 }
 
 absl::StatusOr<int> UnixPeerRelay::Impl::Adopt(int client, uid_t uid) {
-  std::string name;
+  std::string path;
   {
     MutexLock lock(&mu_);
-    name = absl::StrCat("cpns.uid.", uid, ".", prefix_, ".", next_++);
+    if (stopped_.load()) {
+      ::close(client);
+      return absl::UnavailableError("the relay has stopped");
+    }
+    path = absl::StrCat(dir_, "/", kNamePrefix, uid, ".", next_++);
   }
   int inner = -1;
-  absl::StatusOr<int> outer = ConnectInner(name, inner);
+  absl::StatusOr<int> outer = BoundPair(path, inner);
   if (!outer.ok()) {
     ::close(client);
     if (inner >= 0) ::close(inner);
@@ -197,6 +180,12 @@ absl::StatusOr<int> UnixPeerRelay::Impl::Adopt(int client, uid_t uid) {
   r->up.from = r->down.to = client;
   r->up.to = r->down.from = inner;
   MutexLock lock(&mu_);
+  if (stopped_.load()) {  // stopped meanwhile: nothing would relay it
+    ::close(client);
+    ::close(inner);
+    ::close(*outer);
+    return absl::UnavailableError("the relay has stopped");
+  }
   Relayed* raw = r.get();
   relayed_.emplace(raw, std::move(r));
   Watch(*raw, EPOLL_CTL_ADD);
@@ -224,7 +213,11 @@ void UnixPeerRelay::Impl::Run() {
     for (int i = 0; i < n; ++i) {
       auto* r = static_cast<Relayed*>(events[i].data.ptr);
       if (r == nullptr || relayed_.count(r) == 0) continue;  // the wake-up, or closed already
-      if (!Pump(r->up) || !Pump(r->down)) {
+      // A hang-up or error on either end ends the connection once what can
+      // still move has moved: waiting on it would only spin (epoll reports
+      // it whatever the mask) or hold a client that does not read.
+      const bool hung_up = (events[i].events & (EPOLLHUP | EPOLLERR)) != 0;
+      if (!Pump(r->up) || !Pump(r->down) || hung_up) {
         Close(r);
       } else {
         Watch(*r, EPOLL_CTL_MOD);
@@ -246,35 +239,58 @@ void UnixPeerRelay::Impl::Stop() {
   if (thread_.joinable()) thread_.join();
   MutexLock lock(&mu_);
   while (!relayed_.empty()) Close(relayed_.begin()->first);
-  ::close(listen_fd_);
+  ::rmdir(dir_.c_str());
 }
 
-absl::StatusOr<std::unique_ptr<UnixPeerRelay>> UnixPeerRelay::Create() {
-  // A name nobody can guess, so that no other process squats on it first.
-  absl::StatusOr<SecretBytes> random = SecureRandomBytes(8);
-  if (!random.ok()) return random.status();
-  const std::string prefix = HexEncode(random->RevealSecret());
-  const std::string listen_name = absl::StrCat("cpns.relay.", ::getpid(), ".", prefix);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return absl::UnavailableError(Errno("socket"));
-  sockaddr_un addr;
-  const socklen_t len = AbstractAddress(listen_name, addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 64) != 0) {
-    absl::Status error = absl::UnavailableError(Errno("the relay listener"));
-    ::close(fd);
-    return error;
+namespace {
+
+// `dir` as an empty directory of this user's alone (mode 0700): made, or
+// emptied of what an earlier run left.
+absl::Status MakePrivateDirectory(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) == 0) return absl::OkStatus();
+  struct stat st;
+  if (errno != EEXIST || ::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+      st.st_uid != ::geteuid()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot make the relay directory ", dir,
+        ": it exists and is not a directory of this user (remove it)"));
   }
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        ::unlinkat(::dirfd(d), e->d_name, 0);
+      }
+    }
+    ::closedir(d);
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    return absl::FailedPreconditionError(Errno(absl::StrCat("chmod 0700 ", dir)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<UnixPeerRelay>> UnixPeerRelay::Create(
+    const std::string& socket_path) {
+  const std::string dir = socket_path + ".relay";
+  // The longest relay socket path must fit in a sockaddr_un.
+  if (dir.size() + sizeof("/cpns.uid.4294967295.18446744073709551615") > sizeof(sockaddr_un::sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unix:", socket_path, ": the path is too long for the relay beside it (",
+        dir.size(), " bytes; keep the socket path under 60 bytes)"));
+  }
+  if (absl::Status s = MakePrivateDirectory(dir); !s.ok()) return s;
   const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   const int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (epoll_fd < 0 || wake_fd < 0) {
     absl::Status error = absl::UnavailableError(Errno("epoll/eventfd for the relay"));
-    ::close(fd);
     if (epoll_fd >= 0) ::close(epoll_fd);
     if (wake_fd >= 0) ::close(wake_fd);
     return error;
   }
-  return std::unique_ptr<UnixPeerRelay>(new UnixPeerRelay(
-      std::make_unique<Impl>(fd, listen_name, prefix, epoll_fd, wake_fd)));
+  return std::unique_ptr<UnixPeerRelay>(
+      new UnixPeerRelay(std::make_unique<Impl>(dir, epoll_fd, wake_fd)));
 }
 
 UnixPeerRelay::UnixPeerRelay(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

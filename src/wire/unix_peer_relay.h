@@ -4,13 +4,13 @@
 // gRPC names a Unix socket peer by the address the client bound, usually
 // none, so every local client would be one peer ("unix:") and one of them
 // could use up everyone's rate limits. For each accepted connection the
-// relay opens a socket bound to the abstract name "cpns.uid.<uid>.<n>" (uid
-// from SO_PEERCRED), connects it to a private abstract listener of this
-// process and hands the other end to gRPC, whose peer is then
-// "unix-abstract:cpns.uid.<uid>.<n>"; it copies the bytes between the client
-// and that socket. Only sockets this process connected itself (checked by
-// SO_PEERCRED pid and name) are handed over, so no client can choose the
-// name. PeerKey() turns the peer string into "uid:<uid>".
+// relay makes a socket pair, binds its own end to the name
+// "<socket>.relay/cpns.uid.<uid>.<n>" (uid from SO_PEERCRED; the file is
+// unlinked at once, the name stays with the socket) and hands the other end
+// to gRPC, whose peer is then that name; it copies the bytes between the
+// client and its end. The directory is mode 0700, so no other user can bind
+// a name in it, and nothing listens there. PeerName() turns the peer string
+// into "uid:<uid>". A hang-up or error on either end closes both.
 //
 // Costs three descriptors per connection (the client's, the relay's, the
 // one gRPC holds). Thread-safe; one relay thread.
@@ -31,7 +31,7 @@ namespace cpns::wire {
 inline constexpr int kDescriptorsPerRelayedConnection = 3;
 
 // The peer of a call as logs and records show it: "uid:<uid>" for a relayed
-// Unix socket connection, otherwise the gRPC peer string as it is
+// Unix socket connection ("unix:/run/cpns/gw.sock.relay/cpns.uid.1000.7"), otherwise the gRPC peer string as it is
 // ("ipv4:10.0.0.7:51234").
 std::string PeerName(absl::string_view grpc_peer);
 
@@ -41,7 +41,11 @@ std::string PeerKey(absl::string_view grpc_peer);
 
 class UnixPeerRelay {
  public:
-  static absl::StatusOr<std::unique_ptr<UnixPeerRelay>> Create();
+  // A relay for the Unix socket at `socket_path`; its directory is
+  // "<socket_path>.relay" (made, or emptied of an earlier run's sockets).
+  // InvalidArgument when the path is too long to leave room for the relay's
+  // names; FailedPrecondition when that directory is not this user's.
+  static absl::StatusOr<std::unique_ptr<UnixPeerRelay>> Create(const std::string& socket_path);
   ~UnixPeerRelay();  // Stop()s
   UnixPeerRelay(const UnixPeerRelay&) = delete;
   UnixPeerRelay& operator=(const UnixPeerRelay&) = delete;
