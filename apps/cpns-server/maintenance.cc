@@ -112,6 +112,10 @@ int Check(const Flags& f) {
   if (!keys.ok()) return Fail(keys.status());
   if (keys->has_value()) {
     CheckSeals(f, **keys, faults);
+  } else if (url->backend != storage::Backend::kSqlite) {
+    return Fail(absl::InvalidArgumentError(
+        "checking a PostgreSQL store needs its KEKs (--kek-file or $CPNS_KEK): its sealed "
+        "seeds are what there is to check"));
   } else {
     std::cout << "sealed rows: not checked (give --kek-file)\n";
   }

@@ -13,6 +13,7 @@ namespace cpns::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class StoreFaultTest : public FlowTest {
  protected:
@@ -119,9 +120,11 @@ TEST_F(StoreFaultTest, CheckOnPostgresNamesEverySeedThatDoesNotOpenUnderTheKek) 
   EXPECT_THAT(wrong.out, HasSubstr("does not open"));
   EXPECT_THAT(wrong.out, HasSubstr("3 fault(s) found"));
 
+  // Without a KEK there is nothing to check on PostgreSQL: not "sound".
   const RunResult none = Check();
-  EXPECT_EQ(none.exit_code, 0) << none.out << none.err;
-  EXPECT_THAT(none.out, HasSubstr("not checked (give --kek-file)"));
+  EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
+  EXPECT_THAT(none.err, HasSubstr("checking a PostgreSQL store needs its KEKs"));
+  EXPECT_THAT(none.out, Not(HasSubstr("store is sound")));
 }
 
 }  // namespace
