@@ -1,5 +1,5 @@
-// cpns::Mutex: a std::mutex with clang thread-safety annotations and a
-// deadline-bounded wait.
+// cpns::Mutex: a std::timed_mutex with clang thread-safety annotations, a
+// deadline-bounded lock and a deadline-bounded wait.
 //
 // Why not absl::Mutex: Debian's abseil is a prebuilt, uninstrumented library,
 // so ThreadSanitizer cannot see absl::Mutex's happens-before edges and reports
@@ -21,13 +21,21 @@ class ABSL_LOCKABLE Mutex {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+  // Locks unless `deadline` passes first; true when locked.
+  bool LockUntil(absl::Time deadline) ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    if (deadline == absl::InfiniteFuture()) {
+      mu_.lock();
+      return true;
+    }
+    return mu_.try_lock_until(absl::ToChronoTime(deadline));
+  }
 
   // With the mutex held: waits (releasing it meanwhile) until `condition()`
   // is true or `deadline` passes; returns `condition()`. Wakes on SignalAll().
   template <typename Condition>
   bool AwaitWithDeadline(Condition condition, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
-    std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+    std::unique_lock<std::timed_mutex> lock(mu_, std::adopt_lock);
     bool result;
     if (deadline == absl::InfiniteFuture()) {
       cv_.wait(lock, condition);
@@ -43,8 +51,8 @@ class ABSL_LOCKABLE Mutex {
   void SignalAll() { cv_.notify_all(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::timed_mutex mu_;
+  std::condition_variable_any cv_;
 };
 
 class ABSL_SCOPED_LOCKABLE MutexLock {

@@ -50,8 +50,8 @@ absl::StatusOr<std::optional<SecretBytes>> SqliteSeedStore::FindServerSecretLock
 }
 
 absl::StatusOr<SecretBytes> SqliteSeedStore::GetOrCreateServerSecret(absl::string_view name) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> found, FindServerSecretLocked(name));
   if (found.has_value()) return std::move(*found);
   return InWriteTransaction(db_, [&]() -> absl::StatusOr<SecretBytes> {
@@ -71,8 +71,8 @@ absl::StatusOr<SecretBytes> SqliteSeedStore::GetOrCreateServerSecret(absl::strin
 
 absl::Status SqliteSeedStore::ConsumeChallenge(absl::string_view challenge_id,
                                                absl::Time expires_at) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(Statement purge, Statement::Prepare(db_,
         "DELETE FROM used_challenges WHERE expires_at < ?"));

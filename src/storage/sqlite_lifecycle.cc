@@ -45,8 +45,8 @@ absl::StatusOr<SeedRecord> SqliteSeedStore::Rotate(const GatewayId& gw_id,
                                                    absl::Duration lifetime,
                                                    absl::string_view actor) {
   CPNS_RETURN_IF_ERROR(CheckLifetime(lifetime));
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return InWriteTransaction(db_, [&]() -> absl::StatusOr<SeedRecord> {
     CPNS_ASSIGN_OR_RETURN(bool revoked, GatewayRevokedLocked(gw_id));
     if (revoked) return GatewayRevokedError(gw_id);
@@ -61,8 +61,8 @@ absl::StatusOr<SeedRecord> SqliteSeedStore::Rotate(const GatewayId& gw_id,
 
 absl::Status SqliteSeedStore::Retire(const GatewayId& gw_id, uint32_t seed_epoch,
                                      absl::string_view actor) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(SeedState state, StateLocked(gw_id, seed_epoch));
     CPNS_RETURN_IF_ERROR(CheckRetirable(gw_id, seed_epoch, state));
@@ -75,8 +75,8 @@ absl::Status SqliteSeedStore::Retire(const GatewayId& gw_id, uint32_t seed_epoch
 
 absl::Status SqliteSeedStore::RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch,
                                           absl::string_view reason, absl::string_view actor) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(SeedState state, StateLocked(gw_id, seed_epoch));
     if (state != SeedState::kRevoked) {
@@ -89,8 +89,8 @@ absl::Status SqliteSeedStore::RevokeEpoch(const GatewayId& gw_id, uint32_t seed_
 
 absl::Status SqliteSeedStore::RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
                                             absl::string_view actor) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     const int64_t now = absl::ToUnixSeconds(clock_.Now());
     CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
@@ -118,8 +118,8 @@ absl::Status SqliteSeedStore::RevokeKey(absl::string_view key_fingerprint,
                                         absl::string_view gw_id, absl::string_view reason,
                                         absl::string_view actor) {
   CPNS_RETURN_IF_ERROR(CheckKeyFingerprint(key_fingerprint));
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return InWriteTransaction(db_, [&]() -> absl::Status {
     CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
         "INSERT OR IGNORE INTO revoked_keys (key_fingerprint, gw_id, revoked_at, reason, actor) "
@@ -137,8 +137,8 @@ absl::Status SqliteSeedStore::RevokeKey(absl::string_view key_fingerprint,
 
 absl::StatusOr<std::vector<GatewayRecord>> SqliteSeedStore::ListGateways(
     const std::optional<GatewayId>& only) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   // Both reads in one snapshot: a revocation is seen in both or in neither.
   return InReadTransaction(db_, [&]() -> absl::StatusOr<std::vector<GatewayRecord>> {
     CPNS_ASSIGN_OR_RETURN(std::vector<SeedRecord> seeds, SeedRecordsLocked(only));
@@ -165,8 +165,8 @@ absl::StatusOr<std::vector<RevokedGateway>> SqliteSeedStore::RevokedGatewaysLock
 }
 
 absl::Status SqliteSeedStore::AppendAudit(const AuditEvent& event) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return AppendAuditLocked(event);
 }
 
@@ -186,8 +186,8 @@ absl::Status SqliteSeedStore::AppendAuditLocked(const AuditEvent& event) {
 
 absl::StatusOr<std::vector<AuditEvent>> SqliteSeedStore::ListAudit(const AuditQuery& query) {
   CPNS_RETURN_IF_ERROR(CheckAuditQuery(query));
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
       "SELECT id, at, actor, action, gw_id, seed_epoch, detail, event_count FROM audit_log "
       "WHERE id > ? AND (? = '' OR gw_id = ?) AND (? = '' OR action = ?) ORDER BY id LIMIT ?"));

@@ -18,8 +18,8 @@ using sqlite::kSeedColumns;
 using sqlite::Statement;
 
 absl::StatusOr<int64_t> SqliteSeedStore::PruneAudit(absl::Time before, absl::string_view actor) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return InWriteTransaction(db_, [&]() -> absl::StatusOr<int64_t> {
     CPNS_ASSIGN_OR_RETURN(Statement del,
                           Statement::Prepare(db_, "DELETE FROM audit_log WHERE at < ?"));
@@ -65,8 +65,8 @@ absl::Status SqliteSeedStore::CheckServerSecretsLocked(SealCheck& check) {
 
 absl::StatusOr<SealCheck> SqliteSeedStore::CheckSealed() {
   if (keys_ == nullptr) return absl::FailedPreconditionError("checking seals needs the KEKs");
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   // One snapshot: a seed re-sealed meanwhile is seen once, under one KEK.
   return InReadTransaction(db_, [&]() -> absl::StatusOr<SealCheck> {
     SealCheck check;

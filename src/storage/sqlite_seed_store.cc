@@ -7,6 +7,7 @@
 #include "storage/migrations.h"
 #include "storage/sealed_seed.h"
 #include "storage/sqlite_statement.h"
+#include "storage/store_deadline.h"
 
 namespace cpns::storage {
 
@@ -59,9 +60,26 @@ SqliteSeedStore::~SqliteSeedStore() { sqlite3_close(db_); }
 
 void SqliteSeedStore::DropPageCache() { sqlite3_db_release_memory(db_); }
 
+// The analysis takes the lock as held from here on; on the path where it is
+// not, the caller only returns status().
+SqliteSeedStore::CallLock::CallLock(SqliteSeedStore& store)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS : store_(store),
+                                     locked_(store.mu_.LockUntil(CurrentStoreDeadline())) {
+  if (locked_) store_.DropPageCache();
+}
+
+SqliteSeedStore::CallLock::~CallLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (locked_) store_.mu_.Unlock();
+}
+
+absl::Status SqliteSeedStore::CallLock::status() const {
+  if (locked_) return absl::OkStatus();
+  return StoreDeadlineError("SQLite (another request of this server holds the database)");
+}
+
 absl::StatusOr<int> SqliteSeedStore::SchemaVersion() {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return SchemaVersionLocked();
 }
 
@@ -98,8 +116,8 @@ absl::Status SqliteSeedStore::Migrate() {
 absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& gw_id,
                                                               const IssueOptions& options) {
   CPNS_RETURN_IF_ERROR(CheckLifetime(options.lifetime));
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   // The common case (a known gateway) is a read that takes no write lock. A
   // revoked gateway has no active seed, so it always takes the slow path.
   CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveLocked(gw_id));
@@ -184,8 +202,8 @@ absl::StatusOr<StoredSeed> SqliteSeedStore::Get(const GatewayId& gw_id, uint32_t
 absl::StatusOr<AuthRecord> SqliteSeedStore::LookupForAuth(const GatewayId& gw_id,
                                                           uint32_t seed_epoch,
                                                           absl::string_view key_fingerprint) {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, absl::StrCat(
       "SELECT ", kSeedColumns, ", sealed_seed, "
       "EXISTS (SELECT 1 FROM revoked_gateways g WHERE g.gw_id = s.gw_id), "
@@ -202,8 +220,8 @@ absl::StatusOr<AuthRecord> SqliteSeedStore::LookupForAuth(const GatewayId& gw_id
 }
 
 absl::StatusOr<std::vector<SeedRecord>> SqliteSeedStore::List() {
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   return SeedRecordsLocked(std::nullopt);
 }
 
@@ -227,8 +245,8 @@ absl::StatusOr<std::vector<SeedRecord>> SqliteSeedStore::SeedRecordsLocked(
 
 absl::StatusOr<int> SqliteSeedStore::RewrapToPrimary() {
   if (keys_ == nullptr) return absl::FailedPreconditionError("re-wrapping needs the KEKs");
-  MutexLock lock(&mu_);
-  DropPageCache();
+  CallLock lock(*this);
+  if (!lock.ok()) return lock.status();
   std::vector<std::pair<GatewayId, uint32_t>> rows;
   {
     CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,

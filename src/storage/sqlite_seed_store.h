@@ -92,6 +92,25 @@ class SqliteSeedStore final : public SeedStore {
   // server is then seen at its next request (and refused), not only at the
   // next start. Cheap: the pages come back from the OS's cache.
   void DropPageCache() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Each call holds the one connection for its whole length: taken by the
+  // store deadline (a request never waits past it for another request's
+  // turn, e.g. one in a busy wait), then the page cache is dropped, so that
+  // a file damaged under the server is read as it is. When !ok() the lock is
+  // not held and the call must return status() at once.
+  class ABSL_SCOPED_LOCKABLE CallLock {
+   public:
+    explicit CallLock(SqliteSeedStore& store) ABSL_EXCLUSIVE_LOCK_FUNCTION(store.mu_);
+    ~CallLock() ABSL_UNLOCK_FUNCTION();
+    CallLock(const CallLock&) = delete;
+    CallLock& operator=(const CallLock&) = delete;
+    bool ok() const { return locked_; }
+    absl::Status status() const;
+
+   private:
+    SqliteSeedStore& store_;
+    bool locked_;
+  };
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int> SchemaVersionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<StoredSeed>> FindActiveLocked(const GatewayId& gw_id)

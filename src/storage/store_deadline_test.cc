@@ -14,10 +14,16 @@
 
 #include <cstdlib>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "storage/pg_pool.h"
+#include "storage/kek.h"
+#include "storage/open_store.h"
 #include "storage/sqlite_statement.h"
+#include "cpns/core/clock.h"
+#include "cpns/core/identifiers.h"
 
 namespace cpns::storage {
 namespace {
@@ -119,6 +125,42 @@ TEST(StoreDeadlineTest, SqliteBusyWaitEndsByTheDeadline) {
   ScopedStoreDeadline bound(absl::Now() + absl::Seconds(5));
   EXPECT_TRUE(sqlite::Exec(waiter, "BEGIN IMMEDIATE; COMMIT").ok()) << "the lock was freed";
   sqlite3_close(waiter);
+  sqlite3_close(holder);
+}
+
+// A request that waits for the lock (held by another process) holds the
+// store's one connection meanwhile: a second request gives up by its own,
+// shorter deadline rather than waiting for the first one's turn.
+TEST(StoreDeadlineTest, ASqliteRequestDoesNotWaitPastItsDeadlineForAnother) {
+  std::string dir = ::testing::TempDir() + "cpns_deadline_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/seeds.db";
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  std::vector<Kek> keks;
+  keks.push_back(*Kek::Generate());
+  const KeyRing ring = *KeyRing::Create(std::move(keks));
+  auto store = OpenSeedStore(path, {.keys = &ring, .migrate = true}, clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+  ASSERT_TRUE(sqlite::Exec(holder, "BEGIN EXCLUSIVE").ok());
+
+  std::thread first([&] {
+    ScopedStoreDeadline bound(absl::Now() + absl::Seconds(3));
+    EXPECT_FALSE((*store)->GetOrCreateActive(*GatewayId::Parse("gw-00")).ok());
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // the first is in its busy wait
+  const absl::Time start = absl::Now();
+  absl::Status second;
+  {
+    ScopedStoreDeadline bound(start + absl::Milliseconds(300));
+    second = (*store)->GetOrCreateActive(*GatewayId::Parse("gw-01")).status();
+  }
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_TRUE(absl::IsUnavailable(second)) << second;
+  EXPECT_LT(waited, absl::Seconds(2)) << "it waited for the first request's turn";
+  first.join();
+  ASSERT_TRUE(sqlite::Exec(holder, "COMMIT").ok());
   sqlite3_close(holder);
 }
 
