@@ -5,6 +5,20 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   list(APPEND CPNS_WARNINGS -Wthread-safety)
 endif()
 
+# Fuzzing (scripts/fuzz) needs clang's libFuzzer and always runs under
+# ASan+UBSan: every library gets coverage instrumentation
+# (-fsanitize=fuzzer-no-link); only the harnesses link libFuzzer's main.
+if(CPNS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "CPNS_FUZZ needs clang (CXX=clang++), not ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  if(CPNS_SANITIZE STREQUAL "" OR CPNS_SANITIZE STREQUAL "OFF")
+    set(CPNS_SANITIZE address)
+  elseif(NOT CPNS_SANITIZE STREQUAL "address")
+    message(FATAL_ERROR "CPNS_FUZZ runs under CPNS_SANITIZE=address, not '${CPNS_SANITIZE}'")
+  endif()
+endif()
+
 set(CPNS_SANITIZE_FLAGS "")
 if(CPNS_SANITIZE STREQUAL "address")
   set(CPNS_SANITIZE_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
@@ -12,6 +26,9 @@ elseif(CPNS_SANITIZE STREQUAL "thread")
   set(CPNS_SANITIZE_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
 elseif(NOT CPNS_SANITIZE STREQUAL "" AND NOT CPNS_SANITIZE STREQUAL "OFF")
   message(FATAL_ERROR "CPNS_SANITIZE must be '', 'address' or 'thread', not '${CPNS_SANITIZE}'")
+endif()
+if(CPNS_FUZZ)
+  list(APPEND CPNS_SANITIZE_FLAGS -fsanitize=fuzzer-no-link)
 endif()
 
 function(_cpns_common target)
@@ -65,4 +82,16 @@ function(cpns_benchmark name)
   target_link_libraries(${name} PRIVATE ${A_DEPS} benchmark::benchmark)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bench)
   _cpns_common(${name})
+endfunction()
+
+# cpns_fuzzer(NAME SRCS ... DEPS ...): a libFuzzer harness (CPNS_FUZZ only),
+# built into fuzz/ of the build tree.
+function(cpns_fuzzer name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${A_SRCS})
+  target_link_libraries(${name} PRIVATE ${A_DEPS})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
+  _cpns_common(${name})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 endfunction()

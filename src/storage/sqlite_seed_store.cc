@@ -260,8 +260,10 @@ absl::StatusOr<int> SqliteSeedStore::RewrapToPrimary() {
       rows.emplace_back(*id, static_cast<uint32_t>(q.Int(1)));
     }
   }
-  for (const auto& [gw_id, epoch] : rows) {
-    CPNS_RETURN_IF_ERROR(InWriteTransaction(db_, [&] { return RewrapOneLocked(gw_id, epoch); }));
+  // `row`, not a structured binding: clang before 16 cannot capture those.
+  for (const auto& row : rows) {
+    CPNS_RETURN_IF_ERROR(
+        InWriteTransaction(db_, [&] { return RewrapOneLocked(row.first, row.second); }));
   }
   CPNS_ASSIGN_OR_RETURN(int secrets, RewrapServerSecretsLocked());
   return static_cast<int>(rows.size()) + secrets;

@@ -20,5 +20,19 @@ TEST(EndpointTest, RejectsMissingPortNamingTheFlag) {
   EXPECT_FALSE(ParseEndpoint("--server", "unix:").ok());
 }
 
+// Found by fuzz/endpoint_fuzz.cc: gRPC would have read these HOST:PORT
+// addresses as a Unix socket or another scheme, not as TCP with TLS.
+TEST(EndpointTest, RejectsHostsThatGrpcReadsAsAnotherScheme) {
+  EXPECT_FALSE(ParseEndpoint("--x", "tls:unix:/run/gw.sock:1").ok());
+  EXPECT_FALSE(ParseEndpoint("--x", "tls:unix:5").ok());
+  EXPECT_FALSE(ParseEndpoint("--x", "dns:///cpns.example:443").ok());
+  EXPECT_FALSE(ParseEndpoint("--x", "ipv4:10.0.0.1:443").ok());
+  EXPECT_FALSE(ParseEndpoint("--x", "tls:tls:443").ok());
+  EXPECT_FALSE(ParseEndpoint("--x", "::1:443").ok());
+  EXPECT_TRUE(ParseEndpoint("--x", "tls:cpns-server.example.org:443").ok());
+  EXPECT_TRUE(ParseEndpoint("--x", "[fe80::1%eth0]:443").ok());
+  EXPECT_TRUE(ParseEndpoint("--x", "0.0.0.0:0").ok());
+}
+
 }  // namespace
 }  // namespace cpns::wire
