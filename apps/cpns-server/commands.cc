@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cerrno>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,8 @@ void StopOnCorruptStore(const absl::Status& why) {
 // pages read at open are. quick_check reads every page once.
 absl::Status RefuseCorruptSqlite(const storage::StoreUrl& url) {
   if (url.backend != Backend::kSqlite) return absl::OkStatus();
+  struct stat st;
+  if (::stat(url.target.c_str(), &st) != 0 && errno == ENOENT) return absl::OkStatus();  // new
   const std::vector<std::string> faults = storage::CheckSqliteFile(url.target, /*quick=*/true);
   if (faults.empty()) return absl::OkStatus();
   return absl::DataLossError(absl::StrCat("the SQLite store ", url.target, " is corrupt (",
@@ -98,10 +101,11 @@ int Serve(const Flags& f) {
   RealClock clock;
   // The embedded SQLite store migrates itself; a shared PostgreSQL database
   // is migrated on purpose, with `cpns-server migrate`.
+  // A corrupt file is refused before anything writes to it (a migration).
+  if (absl::Status s = RefuseCorruptSqlite(*url); !s.ok()) return Fail(s);
   auto store = storage::OpenSeedStore(
       f.db, {.keys = &*keys, .migrate = url->backend == Backend::kSqlite}, clock);
   if (!store.ok()) return Fail(store.status());
-  if (absl::Status s = RefuseCorruptSqlite(*url); !s.ok()) return Fail(s);
   auto server = server::CpnsServer::Start(
       {.listen = f.listen,
        .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,

@@ -17,6 +17,9 @@ namespace {
 
 constexpr absl::Duration kRateWindow = absl::Minutes(1);
 constexpr absl::Duration kWrongCodeWindow = absl::Minutes(10);
+// Holders whose wrong codes are counted at once (more than any owner has
+// pending codes).
+constexpr size_t kMaxCountedHolders = 1024;
 
 // Drops the entries of `times` older than `window` before `now`.
 void Expire(std::vector<absl::Time>& times, absl::Time now, absl::Duration window) {
@@ -220,6 +223,11 @@ absl::Status Admission::CountWrongCode(const Assignee& assignee, absl::Status wr
   const std::string holder = HolderKey(assignee);
   if (!has_pending) {
     wrong_by_holder_.erase(holder);
+    return Tagged(std::move(wrong), "wrong-pairing-code");
+  }
+  // Bounded even when the store cannot say (any name would count then);
+  // while it cannot, no code is consumed either, so no guess can succeed.
+  if (!wrong_by_holder_.contains(holder) && wrong_by_holder_.size() >= kMaxCountedHolders) {
     return Tagged(std::move(wrong), "wrong-pairing-code");
   }
   if (++wrong_by_holder_[holder] < HolderBound()) {
