@@ -145,6 +145,9 @@ TEST_F(FlowTest, ServerDownWithoutSeedGivesUnavailableWithinTheDeadline) {
   EXPECT_TRUE(gw.process->running());
 
   // The server comes back: the next request succeeds and the seed is stored.
+  // (A second gateway on the same socket and state directory is refused
+  // while the first runs: it is stopped first.)
+  ASSERT_EQ(gw.process->Terminate(), 0);
   Daemon back = StartServer();
   Daemon gw2 = StartGateway("gw-A", back.address);
   const RunResult ok = Request(gw2.address, "headset", "alice");

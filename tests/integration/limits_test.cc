@@ -208,6 +208,23 @@ TEST_F(LimitsTest, GatewayExitsNonZeroWhenItsSocketFileIsRemoved) {
       << gw.process->log();
 }
 
+// A second daemon on the socket of a running one is refused, and the running
+// one keeps serving (neither takes the socket from the other, which would
+// make them restart each other for ever under a supervisor).
+TEST_F(LimitsTest, ALiveUnixSocketIsNotTakenOver) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address);
+  const RunResult second = RunProgram(
+      {Program("cpns-gw"), "serve", "--gw-id", "gw-B", "--server", server.address, "--server-ca",
+       Pki("ca.crt"), "--cert", Pki("gw-gw-B.crt"), "--key", Pki("gw-gw-B.key"), "--state-dir",
+       StateDir("gw-B"), "--pn-listen", gw.address, "--admission", "open"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("is in use: another process serves on it"), std::string::npos)
+      << second.err;
+  EXPECT_EQ(Request(gw.address, "headset-42", "alice").exit_code, 0);
+  EXPECT_TRUE(gw.process->running());
+}
+
 // On a Unix socket the peer is the user that connected (SO_PEERCRED): one
 // local user's burst uses up its own budget, not another's, and the owner's
 // record names the users.
