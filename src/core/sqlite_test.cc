@@ -27,7 +27,7 @@ void MakeDatabase(const std::string& path, int rows) {
     insert->Bind(1, std::string(200, 'a' + i % 26));
     ASSERT_TRUE(insert->Step().ok());
   }
-  sqlite3_close(db);
+  sqlite3_close_v2(db);  // closed once its statements are finalized too
 }
 
 // Overwrites `size` bytes at `offset` with garbage, as a failing disk would.
@@ -43,7 +43,7 @@ absl::Status CountRows(const std::string& path) {
   sqlite3_open(path.c_str(), &db);
   absl::StatusOr<Statement> q = Statement::Prepare(db, "SELECT count(*), max(v) FROM t");
   absl::Status s = q.ok() ? q->Step().status() : q.status();
-  sqlite3_close(db);
+  sqlite3_close_v2(db);  // closed once its statements are finalized too
   return s;
 }
 
@@ -61,7 +61,7 @@ TEST(SqliteStatementTest, ABindToAParameterTheStatementLacksFailsTheStepNamingIt
   absl::StatusOr<Statement> count = Statement::Prepare(db, "SELECT count(*) FROM t");
   ASSERT_TRUE(count.ok() && *count->Step());
   EXPECT_EQ(count->Int(0), 0) << "the statement ran despite the failed bind";
-  sqlite3_close(db);
+  sqlite3_close_v2(db);  // closed once its statements are finalized too
 }
 
 TEST(SqliteErrorTest, GarbageOverTablePagesIsDataLossMarkedCorrupt) {

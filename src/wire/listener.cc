@@ -229,6 +229,7 @@ class Listener::Impl {
   // Owned by the accept thread.
   ConnectionTable table_;
   absl::Duration backoff_ = absl::ZeroDuration();
+  int starved_ = 0;  // accept4 failures for want of descriptors, not yet logged
   absl::Time last_log_ = absl::InfinitePast();
   int refusals_since_log_ = 0;
 };
@@ -274,8 +275,10 @@ bool Listener::Impl::AcceptOne() {
         // Out of descriptors or memory: connections already held must close
         // first. Wait (not spin) and try again; the pending connections stay
         // in the kernel's queue meanwhile.
+        // Counted, and logged once descriptors are back: writing a log line
+        // may itself need one.
         backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
-        NoteRefusal(Errno("accept4"));
+        ++starved_;
         table_.Sweep();
         pollfd wake = {.fd = wake_fd_, .events = POLLIN};
         ::poll(&wake, 1, static_cast<int>(absl::ToInt64Milliseconds(backoff_)));
@@ -287,6 +290,10 @@ bool Listener::Impl::AcceptOne() {
     }
   }
   backoff_ = absl::ZeroDuration();
+  if (starved_ > 0) {
+    NoteRefusal(absl::StrCat("out of descriptors: accepting waited ", starved_, " time(s)"));
+    starved_ = 0;
+  }
   const std::string peer = PeerOf(fd, addr);
   if (table_.size() >= limits_.max_connections || table_.CountFor(peer) >= limits_.max_connections_per_peer) {
     table_.Sweep();  // some may have closed since the last look
