@@ -8,6 +8,7 @@
 #include "cpns/core/kdf.h"
 #include "server/call_deadline.h"
 #include "wire/messages.h"
+#include "wire/unix_peer_relay.h"
 #include "wire/status.h"
 #include "wire/tls.h"
 
@@ -89,7 +90,7 @@ void AuthServiceImpl::Refused(grpc::ServerContext& context,
   if (!relay.ok() && !proven) {
     // Anyone can call without a certificate or a key: count, never a row
     // per call.
-    const std::string peer = PeerHost(context.peer());
+    const std::string peer = wire::PeerKey(context.peer());
     std::string sample = absl::StrCat(code, ": ", refusal.message(), "; gateway ",
                                       ShortId(request.gw_id()), " epoch ", request.seed_epoch(),
                                       ", entity ", ShortId(request.entity_id()), " user ",

@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <arpa/inet.h>
-
-#include <cstring>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -95,24 +92,6 @@ absl::Status RefusalAudit::Flush() {
     spdlog::error("{} more refused authentication(s) not recorded in the audit log", dropped);
   }
   return first_error;
-}
-
-std::string PeerHost(absl::string_view grpc_peer) {
-  if (!absl::StartsWith(grpc_peer, "ipv4:") && !absl::StartsWith(grpc_peer, "ipv6:")) {
-    return std::string(grpc_peer.substr(0, 64));
-  }
-  const size_t colon = grpc_peer.rfind(':');
-  if (colon <= 4) return std::string(grpc_peer.substr(0, 64));
-  absl::string_view host = grpc_peer.substr(0, colon);
-  if (!absl::StartsWith(host, "ipv6:[") || !absl::EndsWith(host, "]")) return std::string(host);
-  // One IPv6 host holds a whole /64: count it as one peer.
-  const std::string address(host.substr(6, host.size() - 7));
-  in6_addr a{};
-  if (inet_pton(AF_INET6, address.c_str(), &a) != 1) return std::string(host.substr(0, 64));
-  std::memset(a.s6_addr + 8, 0, 8);
-  char text[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, &a, text, sizeof(text));
-  return absl::StrCat("ipv6:[", text, "]/64");
 }
 
 std::string ShortId(absl::string_view id) {

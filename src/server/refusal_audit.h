@@ -5,7 +5,7 @@
 // Refusals are counted in memory per (peer, reason) and written as one
 // auth.refused row per key and interval, with the count and one sample
 // refusal (its ids shortened: never an attacker's 255-byte ids in every row).
-// A peer is an IPv4 address or an IPv6 /64 (PeerHost). At most `max_keys`
+// A peer is an IPv4 address or an IPv6 /64 (wire::PeerKey). At most `max_keys`
 // keys are held; past that, refusals count in one
 // "peer:other" key per reason. Rows are written once per interval by a
 // background thread, and by Flush() (at shutdown). Thread-safe; Count() never
@@ -70,10 +70,6 @@ class RefusalAudit {
   std::thread flusher_;
 };
 
-// A gRPC peer ("ipv4:1.2.3.4:5678", "ipv6:[2001:db8::1]:5678") without its
-// port, an IPv6 address cut to its /64 ("ipv6:[2001:db8::]/64"): one host is
-// one peer however many connections and addresses it uses.
-std::string PeerHost(absl::string_view grpc_peer);
 
 // An identifier from the network as an aggregated audit row may hold it:
 // itself if valid and at most 32 bytes; else its first 16 bytes, its length

@@ -80,15 +80,6 @@ TEST_F(RefusalAuditTest, StopFlushesWhatIsLeft) {
   EXPECT_EQ(rows[0].count, 2);
 }
 
-TEST(PeerHostTest, DropsThePortOnly) {
-  EXPECT_EQ(PeerHost("ipv4:127.0.0.1:54321"), "ipv4:127.0.0.1");
-  EXPECT_EQ(PeerHost("ipv6:[::1]:443"), "ipv6:[::]/64");
-  // A /64 is one peer, whichever address of it the caller uses.
-  EXPECT_EQ(PeerHost("ipv6:[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443"), "ipv6:[2001:db8:1:2::]/64");
-  EXPECT_EQ(PeerHost("ipv6:[2001:db8:1:2::7]:51000"), "ipv6:[2001:db8:1:2::]/64");
-  EXPECT_EQ(PeerHost("unix:/run/cpns.sock"), "unix:/run/cpns.sock");
-}
-
 TEST(ShortIdTest, LongIdsAreCutAndHashedInvalidOnesHidden) {
   EXPECT_EQ(ShortId("gw-A"), "gw-A");
   const std::string long_id(255, 'x');

@@ -83,7 +83,12 @@ TEST(HandshakeTimeoutTest, IsTheIdleTimeoutAtMostTwentySeconds) {
 
 TEST(PeerKeyTest, IsTheAddressWithoutItsPortOrTheUser) {
   EXPECT_EQ(PeerKey("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7");
-  EXPECT_EQ(PeerKey("ipv6:[::1]:443"), "ipv6:[::1]");
+  EXPECT_EQ(PeerKey("ipv6:[::1]:443"), "ipv6:[::]/64");
+  // A /64 is one peer, whichever address of it the caller uses.
+  EXPECT_EQ(PeerKey("ipv6:[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443"), "ipv6:[2001:db8:1:2::]/64");
+  EXPECT_EQ(PeerKey("ipv6:[2001:db8:1:2::7]:51000"), "ipv6:[2001:db8:1:2::]/64");
+  EXPECT_EQ(PeerKey("unix:/run/cpns.sock"), "unix:/run/cpns.sock");
+  EXPECT_EQ(PeerKey(std::string(300, 'x')).size(), 64u);
   EXPECT_EQ(PeerKey("unix:/run/cpns/gw.sock.relay/cpns.uid.1000.17"), "uid:1000");
   EXPECT_EQ(PeerKey("unix:/run/cpns/gw.sock.relay/cpns.uid.0.3"), "uid:0");
   // Not a name the relay makes: left as it is, never taken for a user.

@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -98,11 +99,21 @@ std::string PeerName(absl::string_view peer) {
 }
 
 std::string PeerKey(absl::string_view peer) {
-  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
-    const size_t colon = peer.rfind(':');
-    if (colon > 4) return std::string(peer.substr(0, colon));
+  if (!absl::StartsWith(peer, "ipv4:") && !absl::StartsWith(peer, "ipv6:")) {
+    return PeerName(peer).substr(0, 64);
   }
-  return PeerName(peer);
+  const size_t colon = peer.rfind(':');
+  if (colon <= 4) return std::string(peer.substr(0, 64));
+  absl::string_view host = peer.substr(0, colon);
+  if (!absl::StartsWith(host, "ipv6:[") || !absl::EndsWith(host, "]")) return std::string(host);
+  // One IPv6 host can hold a whole /64: one peer.
+  const std::string address(host.substr(6, host.size() - 7));
+  in6_addr a{};
+  if (inet_pton(AF_INET6, address.c_str(), &a) != 1) return std::string(host.substr(0, 64));
+  std::memset(a.s6_addr + 8, 0, 8);
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &a, text, sizeof(text));
+  return absl::StrCat("ipv6:[", text, "]/64");
 }
 
 class UnixPeerRelay::Impl {

@@ -36,7 +36,9 @@ inline constexpr int kDescriptorsPerRelayedConnection = 3;
 std::string PeerName(absl::string_view grpc_peer);
 
 // The peer to count a call against: PeerName() without the port of a TCP
-// address ("ipv4:10.0.0.7"), so that reconnecting does not make a new peer.
+// address ("ipv4:10.0.0.7"), so that reconnecting does not make a new peer,
+// and an IPv6 address cut to its /64 ("ipv6:[2001:db8::]/64"), which one
+// host can hold whole; at most 64 bytes.
 std::string PeerKey(absl::string_view grpc_peer);
 
 class UnixPeerRelay {
