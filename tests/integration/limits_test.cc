@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <thread>
@@ -235,9 +236,18 @@ TEST_F(LimitsTest, OnAUnixSocketEachUserIsItsOwnPeer) {
   const std::string path = gw.address.substr(5);
   ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
   ASSERT_EQ(chmod(path.c_str(), 0666), 0);
+  // The build tree may be in a directory only root can enter: the other
+  // user runs a copy of cpns-pne from the test's own directory.
+  const std::string pne = dir_ + "/cpns-pne";
+  {
+    std::ifstream in(Program("cpns-pne"), std::ios::binary);
+    std::ofstream out(pne, std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(chmod(pne.c_str(), 0755), 0);
   auto as_nobody = [&](const std::string& entity) {
     return RunProgram({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                       Program("cpns-pne"), "request", "--gateway", gw.address, "--entity-type",
+                       pne, "request", "--gateway", gw.address, "--entity-type",
                        "PNE", "--entity-id", entity, "--user-id", "bob", "--timeout", "10s"});
   };
 
