@@ -101,10 +101,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
                                                 options.policy.upstream_timeout, *gw->admission_);
   gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
                                                     clock, options.policy);
-  if (!options.uplink.gateway.empty()) {
-    CPNS_ASSIGN_OR_RETURN(gw->uplink_,
-                          Uplink::Create(options.uplink, gw_id,
-                                         absl::StrCat(options.state_dir, "/uplink.key"), clock));
+  if (options.uplink) {
+    CPNS_ASSIGN_OR_RETURN(std::unique_ptr<UplinkKeySource> source,
+                          options.uplink(gw_id, absl::StrCat(options.state_dir, "/uplink.key")));
+    gw->uplink_ = std::make_unique<Uplink>(std::move(source), gw_id, clock);
   }
   gw->gw_id_ = gw_id.value();
   gw->clock_ = &clock;

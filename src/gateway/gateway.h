@@ -46,8 +46,9 @@ struct GatewayOptions {
   // environment variable CPNS_GW_SEAL_KEY (64 hex digits, handed in by the
   // platform). Neither: the seed file is plain (mode 0600 only).
   std::string seal_key_file;
-  // This gateway as an assignee (type PNGW) of another gateway; optional.
-  UplinkOptions uplink;
+  // This gateway as an assignee (type PNGW) of another gateway: builds the
+  // source of its uplink key at start. Empty: no uplink.
+  UplinkKeySourceFactory uplink;
   // Bounds on the connections of each --pn-listen listener.
   wire::ConnectionLimits connections;
   // Called (from a listener's thread) when a listener cannot go on; the
