@@ -22,6 +22,7 @@
 #include "gateway/first_seed.h"
 #include "gateway/seed_cache.h"
 #include "gateway/seed_refresher.h"
+#include "gateway/status.h"
 #include "gateway/uplink.h"
 #include "wire/listener.h"
 
@@ -69,8 +70,10 @@ class Gateway {
   // Bound ports of the tls: listeners, in the order given.
   const std::vector<int>& tls_ports() const { return tls_ports_; }
   const SeedCache& seed_cache() const { return *cache_; }
-  // Writes the daemon's status (seed held, upstream contact, assignments,
-  // refusals; never secrets) to the state database, for `cpns-gw status`.
+  // The daemon's status (seed held, upstream contact, assignments, refusals;
+  // never secrets), as of now.
+  GatewayStatus CurrentStatus() const;
+  // Writes CurrentStatus() to the state database, for `cpns-gw status`.
   absl::Status WriteStatus();
   void Shutdown(absl::Duration grace);
 
