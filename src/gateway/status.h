@@ -66,8 +66,8 @@ struct GatewayStatus {
   int64_t written_at = 0;
   std::optional<HeldSeedStatus> seed;  // none: no 1st seed held
   UpstreamStatus upstream;
-  uint64_t assignments_issued = 0;       // since start
-  std::optional<UplinkStatus> uplink;    // none: no uplink configured
+  uint64_t assignments_issued = 0;           // since start
+  std::optional<UplinkStatus> uplink;        // none: no uplink configured
   std::map<std::string, uint64_t> refusals;  // by reason, since start
   bool operator==(const GatewayStatus&) const = default;
 };
