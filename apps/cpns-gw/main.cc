@@ -23,6 +23,7 @@
 #include "core/process.h"
 #include "cpns/core/clock.h"
 #include "gateway/gateway.h"
+#include "assignee_uplink.h"
 #include "owner.h"
 
 namespace {
@@ -40,6 +41,7 @@ struct Flags {
   std::string admission = "pairing";
   std::vector<std::string> allow_users, allow_entity_types;
   cpns::gw_cli::OwnerFlags owner;
+  cpns::gw_cli::UplinkOptions uplink;
   cpns::cli::ConnectionFlags connections;
 };
 
@@ -84,8 +86,9 @@ int Serve(Flags& f) {
     auto code = cpns::cli::ReadSecretFlagFile("--uplink-pairing-code-file",
                                               f.uplink_pairing_code_file);
     if (!code.ok()) return cpns::cli::Fail(kProgram, code.status());
-    f.options.uplink.pairing_code = std::string(code->RevealSecret());
+    f.uplink.pairing_code = std::string(code->RevealSecret());
   }
+  f.options.uplink = cpns::gw_cli::AssigneeUplink(f.uplink);
   // Files and sockets are private unless widened on purpose (sockets: 0660).
   ::umask(0077);
   cpns::RealClock clock;
@@ -178,29 +181,29 @@ int main(int argc, char** argv) {
                     "Gateway key that seals the seed file at rest (created 0600 when missing; keep "
                     "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
   CLI::Option* uplink =
-      serve->add_option("--uplink-gateway", o.uplink.gateway,
+      serve->add_option("--uplink-gateway", f.uplink.gateway,
                         "Also be an assignee (PNGW) of this gateway: unix:PATH or tls:HOST:PORT");
   // The other --uplink-* flags mean nothing without it: say so, not ignore them.
-  serve->add_option("--uplink-gateway-ca", o.uplink.gateway_ca_file,
+  serve->add_option("--uplink-gateway-ca", f.uplink.gateway_ca_file,
                     "CA of the upstream gateway (tls: only)")
       ->needs(uplink);
-  serve->add_option("--uplink-user-id", o.uplink.user_id, "The user of the uplink EUKey")
+  serve->add_option("--uplink-user-id", f.uplink.user_id, "The user of the uplink EUKey")
       ->needs(uplink);
   CLI::Option* uplink_code_file =
       serve->add_option("--uplink-pairing-code-file", f.uplink_pairing_code_file,
                         "File holding the pairing code from the upstream gateway's owner (the "
                         "gateway user's alone: mode 0600 or 0400)")
           ->needs(uplink);
-  serve->add_option("--uplink-pairing-code", o.uplink.pairing_code,
+  serve->add_option("--uplink-pairing-code", f.uplink.pairing_code,
                     "The code itself; visible to every user of this machine (ps) for as long "
                     "as the daemon runs: prefer --uplink-pairing-code-file")
       ->needs(uplink)
       ->excludes(uplink_code_file);
-  serve->add_option("--uplink-cert", o.uplink.cert_file,
+  serve->add_option("--uplink-cert", f.uplink.cert_file,
                     "Device certificate for an upstream gateway that admits by certificate "
                     "(SAN urn:cpns:entity:<this gw-id>)")
       ->needs(uplink);
-  serve->add_option("--uplink-key", o.uplink.key_file, "Its private key")->needs(uplink);
+  serve->add_option("--uplink-key", f.uplink.key_file, "Its private key")->needs(uplink);
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   cpns::cli::AddLogLevel(*serve, f.log_level);
 

@@ -11,6 +11,7 @@
 #include "cpns/core/clock.h"
 #include "cpns/core/hex.h"
 #include "gateway/state_db.h"
+#include "gateway/status.h"
 
 namespace cpns::gw_cli {
 namespace {
@@ -39,6 +40,47 @@ absl::StatusOr<Assignee> Holder(const OwnerFlags& f) {
   CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(f.entity_id));
   CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(f.user_id));
   return Assignee{type, std::move(entity), std::move(user)};
+}
+
+std::string UtcOfUnix(int64_t seconds) { return Utc(absl::FromUnixSeconds(seconds)); }
+
+void PrintSeedAndServer(const gateway::GatewayStatus& s) {
+  if (s.seed) {
+    std::cout << "1st seed: held, epoch " << s.seed->seed_epoch << ", expires "
+              << UtcOfUnix(s.seed->expires_at) << (s.seed->expired ? " (EXPIRED)" : "") << "\n";
+  } else {
+    std::cout << "1st seed: not held\n";
+  }
+  if (s.upstream.unreachable_since) {
+    std::cout << "CPNS Server: UNREACHABLE since " << UtcOfUnix(*s.upstream.unreachable_since)
+              << "\n";
+  }
+  std::cout << "CPNS Server: "
+            << (s.upstream.last_contact
+                    ? absl::StrCat("last answered ", UtcOfUnix(*s.upstream.last_contact))
+                    : std::string("not reached since start"))
+            << "\n";
+}
+
+// `cpns-gw status` without --json. `pending`: the pending pairing codes, if
+// they could be counted.
+void PrintStatus(const gateway::GatewayStatus& s, const absl::StatusOr<int>& pending) {
+  std::cout << "gateway " << s.gw_id << " (admission " << s.admission << "), status of "
+            << UtcOfUnix(s.written_at) << "\n";
+  PrintSeedAndServer(s);
+  std::cout << "assignments issued since start: " << s.assignments_issued << "\n";
+  if (s.uplink) {
+    const auto& held = s.uplink->held;
+    std::cout << "uplink EUKey (this gateway as an assignee): "
+              << (held ? absl::StrCat("held, from gateway ", held->gw_id, ", until ",
+                                      UtcOfUnix(held->not_after))
+                       : std::string("not held"))
+              << "\n";
+  }
+  for (const auto& [reason, n] : s.refusals) {
+    std::cout << "refused (" << reason << "): " << n << "\n";
+  }
+  if (pending.ok()) std::cout << "pending pairing codes: " << *pending << "\n";
 }
 
 }  // namespace
@@ -123,49 +165,15 @@ int Status(const OwnerFlags& f) {
   if (!state.ok()) return Fail(state.status());
   auto text = (*state)->ReadStatus();
   if (!text.ok()) return Fail(text.status());
-  nlohmann::json status = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (status.is_discarded()) return Fail(absl::DataLossError("the stored status is not JSON"));
-  auto pending = (*state)->PendingPairingCodes();
-  if (pending.ok()) status["pending_pairing_codes"] = *pending;
+  auto status = gateway::ParseGatewayStatus(*text);
+  if (!status.ok()) return Fail(status.status());
+  const absl::StatusOr<int> pending = (*state)->PendingPairingCodes();
   if (f.json) {
-    std::cout << status.dump(2) << "\n";
-    return 0;
-  }
-  const auto& seed = status["seed"];
-  std::cout << "gateway " << status["gw_id"].get<std::string>() << " (admission "
-            << status["admission"].get<std::string>() << "), status of "
-            << Utc(absl::FromUnixSeconds(status["written_at"].get<int64_t>())) << "\n";
-  if (seed["held"].get<bool>()) {
-    std::cout << "1st seed: held, epoch " << seed["seed_epoch"] << ", expires "
-              << Utc(absl::FromUnixSeconds(seed["expires_at"].get<int64_t>()))
-              << (seed["expired"].get<bool>() ? " (EXPIRED)" : "") << "\n";
+    nlohmann::json out = gateway::ToJson(*status);
+    if (pending.ok()) out["pending_pairing_codes"] = *pending;
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << "1st seed: not held\n";
-  }
-  const auto& up = status["upstream"];
-  if (!up["unreachable_since"].is_null()) {
-    std::cout << "CPNS Server: UNREACHABLE since "
-              << Utc(absl::FromUnixSeconds(up["unreachable_since"].get<int64_t>())) << "\n";
-  }
-  std::cout << "CPNS Server: "
-            << (up["last_contact"].is_null()
-                    ? std::string("not reached since start")
-                    : absl::StrCat("last answered ",
-                                   Utc(absl::FromUnixSeconds(up["last_contact"].get<int64_t>()))))
-            << "\n";
-  std::cout << "assignments issued since start: " << status["assignments_issued"] << "\n";
-  if (status.contains("uplink")) {
-    const auto& link = status["uplink"];
-    std::cout << "uplink EUKey (this gateway as an assignee): "
-              << (link["held"].get<bool>()
-                      ? absl::StrCat("held, from gateway ", link["gw_id"].get<std::string>(),
-                                     ", until ",
-                                     Utc(absl::FromUnixSeconds(link["not_after"].get<int64_t>())))
-                      : std::string("not held"))
-              << "\n";
-  }
-  for (const auto& [reason, n] : status["refusals"].items()) {
-    std::cout << "refused (" << reason << "): " << n << "\n";
+    PrintStatus(*status, pending);
   }
   return 0;
 }

@@ -10,14 +10,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
 #include "cpns/core/aead.h"
 #include "cpns/core/hex.h"
 #include "gateway/seed_file.h"
+#include "gateway/status.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
 #include "wire/endpoint.h"
@@ -101,10 +100,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
                                                 options.policy.upstream_timeout, *gw->admission_);
   gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
                                                     clock, options.policy);
-  if (!options.uplink.gateway.empty()) {
-    CPNS_ASSIGN_OR_RETURN(gw->uplink_,
-                          Uplink::Create(options.uplink, gw_id,
-                                         absl::StrCat(options.state_dir, "/uplink.key"), clock));
+  if (options.uplink) {
+    CPNS_ASSIGN_OR_RETURN(std::unique_ptr<UplinkKeySource> source,
+                          options.uplink(gw_id, absl::StrCat(options.state_dir, "/uplink.key")));
+    gw->uplink_ = std::make_unique<Uplink>(std::move(source), gw_id, clock);
   }
   gw->gw_id_ = gw_id.value();
   gw->clock_ = &clock;
@@ -160,43 +159,36 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
   return absl::OkStatus();
 }
 
-absl::Status Gateway::WriteStatus() {
-  nlohmann::json status = {{"gw_id", gw_id_},
-                           {"admission", std::string(AdmissionModeName(admission_->policy().mode))},
-                           {"written_at", absl::ToUnixSeconds(clock_->Now())}};
-  const std::optional<HeldSeedInfo> held = cache_->held();
-  nlohmann::json seed = {{"held", held.has_value()}};
-  if (held) {
-    seed["seed_epoch"] = held->seed_epoch;
-    seed["created_at"] = absl::ToUnixSeconds(held->created_at);
-    seed["expires_at"] = ExpiryToUnixSeconds(held->expires_at);
-    seed["expired"] = clock_->Now() >= held->expires_at;
+GatewayStatus Gateway::CurrentStatus() const {
+  GatewayStatus status{.gw_id = gw_id_,
+                       .admission = std::string(AdmissionModeName(admission_->policy().mode)),
+                       .written_at = absl::ToUnixSeconds(clock_->Now())};
+  if (const std::optional<HeldSeedInfo> held = cache_->held()) {
+    status.seed = HeldSeedStatus{.seed_epoch = held->seed_epoch,
+                                 .created_at = absl::ToUnixSeconds(held->created_at),
+                                 .expires_at = ExpiryToUnixSeconds(held->expires_at),
+                                 .expired = clock_->Now() >= held->expires_at};
   }
-  status["seed"] = seed;
-  auto time_or_null = [](absl::Time t) {
-    return t == absl::InfinitePast() ? nlohmann::json(nullptr)
-                                     : nlohmann::json(absl::ToUnixSeconds(t));
+  auto unix_or_none = [](absl::Time t) {
+    return t == absl::InfinitePast() ? std::nullopt : std::optional(absl::ToUnixSeconds(t));
   };
   const absl::Time unreachable = cache_->unreachable_since();
-  status["upstream"] = {{"reachable", unreachable == absl::InfinitePast()},
-                        {"unreachable_since", time_or_null(unreachable)},
-                        {"last_contact", time_or_null(cache_->last_upstream_contact())},
-                        {"first_seed_requests", cache_->upstream_requests()}};
-  status["assignments_issued"] = service_->assignments_issued();
+  status.upstream = {.reachable = unreachable == absl::InfinitePast(),
+                     .unreachable_since = unix_or_none(unreachable),
+                     .last_contact = unix_or_none(cache_->last_upstream_contact()),
+                     .first_seed_requests = cache_->upstream_requests()};
+  status.assignments_issued = service_->assignments_issued();
   if (uplink_ != nullptr) {
-    const std::optional<UplinkInfo> up = uplink_->held();
-    status["uplink"] = {{"held", up.has_value()}};
-    if (up) {
-      status["uplink"]["gw_id"] = up->upstream_gw_id;
-      status["uplink"]["seed_epoch"] = up->seed_epoch;
-      status["uplink"]["not_after"] = up->not_after;
+    status.uplink.emplace();
+    if (const std::optional<UplinkInfo> up = uplink_->held()) {
+      status.uplink->held = HeldUplinkStatus{up->upstream_gw_id, up->seed_epoch, up->not_after};
     }
   }
-  nlohmann::json refusals = nlohmann::json::object();
-  for (const auto& [reason, n] : service_->refusals()) refusals[reason] = n;
-  status["refusals"] = refusals;
-  return state_->WriteStatus(status.dump());
+  status.refusals = service_->refusals();
+  return status;
 }
+
+absl::Status Gateway::WriteStatus() { return state_->WriteStatus(ToJsonText(CurrentStatus())); }
 
 void Gateway::StatusLoop() {
   MutexLock lock(&status_mu_);

@@ -22,6 +22,7 @@
 #include "gateway/first_seed.h"
 #include "gateway/seed_cache.h"
 #include "gateway/seed_refresher.h"
+#include "gateway/status.h"
 #include "gateway/uplink.h"
 #include "wire/listener.h"
 
@@ -46,8 +47,9 @@ struct GatewayOptions {
   // environment variable CPNS_GW_SEAL_KEY (64 hex digits, handed in by the
   // platform). Neither: the seed file is plain (mode 0600 only).
   std::string seal_key_file;
-  // This gateway as an assignee (type PNGW) of another gateway; optional.
-  UplinkOptions uplink;
+  // This gateway as an assignee (type PNGW) of another gateway: builds the
+  // source of its uplink key at start. Empty: no uplink.
+  UplinkKeySourceFactory uplink;
   // Bounds on the connections of each --pn-listen listener.
   wire::ConnectionLimits connections;
   // Called (from a listener's thread) when a listener cannot go on; the
@@ -68,8 +70,10 @@ class Gateway {
   // Bound ports of the tls: listeners, in the order given.
   const std::vector<int>& tls_ports() const { return tls_ports_; }
   const SeedCache& seed_cache() const { return *cache_; }
-  // Writes the daemon's status (seed held, upstream contact, assignments,
-  // refusals; never secrets) to the state database, for `cpns-gw status`.
+  // The daemon's status (seed held, upstream contact, assignments, refusals;
+  // never secrets), as of now.
+  GatewayStatus CurrentStatus() const;
+  // Writes CurrentStatus() to the state database, for `cpns-gw status`.
   absl::Status WriteStatus();
   void Shutdown(absl::Duration grace);
 

@@ -8,12 +8,18 @@
 //     0600, the assignee key-file format of cpns-pne --save), which it only
 //     presents, never derives from.
 // Nothing flows between them: different files, different objects, different
-// code paths (the gateway role here, the assignee library there).
+// code paths.
 //
-// Thread-safe.
+// This role does not link the assignee role: the key itself is obtained and
+// kept by an UplinkKeySource that the program builds on the assignee library
+// (apps/cpns-gw/assignee_uplink.h) and hands in. The gateway decides only
+// when to ask, how long to back off, and what to show (UplinkInfo, never the
+// key).
 #ifndef CPNS_GATEWAY_UPLINK_H_
 #define CPNS_GATEWAY_UPLINK_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,36 +27,44 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/mutex.h"
-#include "cpns/assignee/eukey_client.h"
 #include "cpns/core/clock.h"
 #include "cpns/core/identifiers.h"
 
 namespace cpns::gateway {
 
-struct UplinkOptions {
-  std::string gateway;        // unix:PATH or tls:HOST:PORT of the upstream gateway; empty: none
-  std::string gateway_ca_file;  // for tls:
-  std::string user_id;        // the user the uplink key is for
-  std::string pairing_code;   // when the upstream gateway admits by pairing code
-  // A device certificate (SAN urn:cpns:entity:<own gw_id>) and its key, when
-  // the upstream gateway admits by certificate; tls: only.
-  std::string cert_file;
-  std::string key_file;
-};
-
 // What may be shown of the uplink key: never its bytes.
 struct UplinkInfo {
   std::string upstream_gw_id;
   uint32_t seed_epoch = 0;
-  int64_t not_after = 0;
+  int64_t not_after = 0;  // Unix seconds
 };
 
+// Obtains and keeps the uplink key. Called by one Uplink, from one thread at
+// a time.
+class UplinkKeySource {
+ public:
+  virtual ~UplinkKeySource() = default;
+  // The key kept by an earlier request (even an expired one); NotFound when
+  // none is kept, another error when the kept one cannot be read.
+  virtual absl::StatusOr<UplinkInfo> LoadKept() = 0;
+  // Asks the upstream gateway for a new key, waiting at most `timeout`, and
+  // keeps it (replacing the kept one) before returning it.
+  virtual absl::StatusOr<UplinkInfo> RequestAndKeep(absl::Duration timeout) = 0;
+};
+
+// Builds the source when the gateway starts, for the gateway `own_id`
+// (its entity id upstream), keeping the key in `key_file`. An error stops the
+// start (bad --uplink-* options).
+using UplinkKeySourceFactory = std::function<absl::StatusOr<std::unique_ptr<UplinkKeySource>>(
+    const GatewayId& own_id, const std::string& key_file)>;
+
+// Thread-safe: Ensure from one thread at a time (the gateway's status
+// thread), held() from any.
 class Uplink {
  public:
-  // `key_file` is where the key is kept; `clock` must outlive the object.
-  static absl::StatusOr<std::unique_ptr<Uplink>> Create(const UplinkOptions& options,
-                                                        const GatewayId& own_id,
-                                                        std::string key_file, const Clock& clock);
+  // `clock` must outlive the object.
+  Uplink(std::unique_ptr<UplinkKeySource> source, const GatewayId& own_id, const Clock& clock)
+      : source_(std::move(source)), own_id_(own_id), clock_(clock) {}
 
   // Loads a kept key, or asks the upstream gateway for one when none is held
   // (or it has expired) and the back-off allows. Called at start and
@@ -59,15 +73,10 @@ class Uplink {
   std::optional<UplinkInfo> held() const;
 
  private:
-  Uplink(std::unique_ptr<assignee::EUKeyClient> client, Assignee self, std::string pairing_code,
-         std::string key_file, const Clock& clock)
-      : client_(std::move(client)), self_(std::move(self)), pairing_code_(std::move(pairing_code)),
-        key_file_(std::move(key_file)), clock_(clock) {}
+  absl::StatusOr<UplinkInfo> LoadOrRequest(int64_t now, absl::Duration timeout);
 
-  const std::unique_ptr<assignee::EUKeyClient> client_;
-  const Assignee self_;
-  const std::string pairing_code_;
-  const std::string key_file_;
+  const std::unique_ptr<UplinkKeySource> source_;
+  const GatewayId own_id_;
   const Clock& clock_;
   mutable Mutex mu_;
   std::optional<UplinkInfo> held_ ABSL_GUARDED_BY(mu_);
