@@ -26,11 +26,6 @@ std::vector<SchemaStep> StepsOf(const char* Migration::*sql) {
   return steps;
 }
 
-absl::Status Migrate(SchemaBackend& backend, const char* Migration::*sql) {
-  const std::vector<SchemaStep> steps = StepsOf(sql);
-  return MigrateSchema(backend, {steps, "cpns-server"}).status();
-}
-
 class PgStepTransaction final : public SchemaTransaction {
  public:
   PgStepTransaction(pg::Connection& c, const Clock& clock) : c_(c), clock_(clock) {}
@@ -83,14 +78,21 @@ class PgSchemaBackend final : public SchemaBackend {
 
 absl::Status MigrateSqliteStore(sqlite3* db, const Clock& clock) {
   sqlite::SqliteSchemaBackend backend(db, sqlite::Versioning::kVersionTable, clock);
-  return Migrate(backend, &Migration::sqlite_sql);
+  const std::vector<SchemaStep> steps = StepsOf(&Migration::sqlite_sql);
+  return MigrateSchema(backend, {steps, "cpns-server"}).status();
 }
 
 absl::Status MigratePostgresStore(pg::Connection& c, const Clock& clock) {
+  const std::vector<SchemaStep> steps = StepsOf(&Migration::postgres_sql);
+  return MigratePostgresSchema(c, {steps, "cpns-server"}, clock).status();
+}
+
+absl::StatusOr<int> MigratePostgresSchema(pg::Connection& c, const Schema& schema,
+                                          const Clock& clock) {
   // Named now: after a failed statement the transaction cannot be asked.
   CPNS_ASSIGN_OR_RETURN(pg::Result db, c.Exec("SELECT current_database()"));
   PgSchemaBackend backend(c, absl::StrCat("PostgreSQL database ", db.Text(0, 0)), clock);
-  return Migrate(backend, &Migration::postgres_sql);
+  return MigrateSchema(backend, schema);
 }
 
 }  // namespace cpns::storage

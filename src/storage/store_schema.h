@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "absl/status/status.h"
+#include "core/migrations.h"
 #include "cpns/core/clock.h"
 #include "storage/pg_pool.h"
 
@@ -21,6 +22,11 @@ namespace cpns::storage {
 // `clock` stamps each step's row (applied_at).
 absl::Status MigrateSqliteStore(sqlite3* db, const Clock& clock);
 absl::Status MigratePostgresStore(pg::Connection& c, const Clock& clock);
+
+// The runner on PostgreSQL with any schema, its version kept the store's way
+// (MigratePostgresStore is this with the store's steps).
+absl::StatusOr<int> MigratePostgresSchema(pg::Connection& c, const Schema& schema,
+                                          const Clock& clock);
 
 }  // namespace cpns::storage
 

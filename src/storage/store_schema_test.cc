@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -18,7 +16,7 @@
 #include "storage/kek.h"
 #include "storage/migrations.h"
 #include "storage/open_store.h"
-#include "storage/pg_pool.h"
+#include "storage/test_pg.h"
 
 namespace cpns::storage {
 namespace {
@@ -175,37 +173,7 @@ void SqliteExec(const std::string& path, const std::string& sql) {
 
 // --- PostgreSQL -------------------------------------------------------------
 
-std::string PgBaseUrl() {
-  std::ifstream in(std::string(CPNS_PG_STATE_DIR) + "/url");
-  std::string url;
-  std::getline(in, url);
-  return url;
-}
-
-std::vector<std::string> PgRows(const std::string& url, const std::string& sql) {
-  pg::Pool pool({.conninfo = url, .max_connections = 1});
-  absl::StatusOr<pg::Connection> c = pool.Acquire();
-  EXPECT_TRUE(c.ok()) << c.status();
-  if (!c.ok()) return {};
-  absl::StatusOr<pg::Result> r = c->Exec(sql);
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return {};
-  std::vector<std::string> out;
-  for (int i = 0; i < r->rows(); ++i) out.emplace_back(r->Text(i, 0));
-  return out;
-}
-
-void PgExec(const std::string& url, const std::string& sql) { PgRows(url, sql); }
-
-std::string NewPgDatabase() {
-  static std::atomic<int> n{0};
-  const std::string base = PgBaseUrl();
-  EXPECT_FALSE(base.empty()) << "no PostgreSQL fixture: run through ctest";
-  const std::string name = absl::StrCat("cpns_schema_", getpid(), "_", n++);
-  PgExec(base, absl::StrCat("DROP DATABASE IF EXISTS ", name));
-  PgExec(base, absl::StrCat("CREATE DATABASE ", name));
-  return base.substr(0, base.rfind('/') + 1) + name;
-}
+std::string NewPgDatabase() { return pg_test::NewPgDatabase("cpns_schema"); }
 
 // Tables and columns in order, indexes, constraints: one text per row.
 constexpr char kPgSchema[] = R"sql(
@@ -227,7 +195,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "UNION ALL SELECT 'user_version', user_version, '', '' FROM pragma_user_version",
                 "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
                 "description TEXT NOT NULL, applied_at INTEGER NOT NULL)"},
-        Backend{"postgres", NewPgDatabase, PgExec, PgRows, kPgSchema,
+        Backend{"postgres", NewPgDatabase, pg_test::PgExec, pg_test::PgRows, kPgSchema,
                 "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
                 "description TEXT NOT NULL, applied_at BIGINT NOT NULL)"}),
     [](const ::testing::TestParamInfo<Backend>& p) { return p.param.name; });
