@@ -38,9 +38,10 @@ absl::Status ApplyStep(SchemaBackend& backend, SchemaTransaction& txn, const Sch
   absl::Status s = txn.Execute(step.sql);
   if (s.ok()) s = txn.RecordVersion(step);
   if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat("migration of ", backend.Name(), " to schema version ",
-                                             step.version, " (", step.name, ") failed, the database "
-                                             "stays at version ", version, ": ", s.message()));
+  return absl::Status(
+      s.code(), absl::StrCat("migration of ", backend.Name(), " to schema version ", step.version,
+                             " (", step.name, ") failed, the database stays at version ", version,
+                             ": ", s.message()));
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ absl::StatusOr<int> TableVersion(sqlite3* db) {
       "name = 'cpns_schema_migrations'"));
   if (tables == 0) return 0;
   CPNS_ASSIGN_OR_RETURN(int64_t version,
-                        SelectInt(db, "SELECT coalesce(max(version), 0) FROM cpns_schema_migrations"));
+                        SelectInt(db, "SELECT coalesce(max(version), 0) "
+                                      "FROM cpns_schema_migrations"));
   return static_cast<int>(version);
 }
 
