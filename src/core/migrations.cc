@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 
@@ -38,10 +39,15 @@ absl::Status ApplyStep(SchemaBackend& backend, SchemaTransaction& txn, const Sch
   absl::Status s = txn.Execute(step.sql);
   if (s.ok()) s = txn.RecordVersion(step);
   if (s.ok()) return s;
-  return absl::Status(
+  absl::Status named(
       s.code(), absl::StrCat("migration of ", backend.Name(), " to schema version ", step.version,
                              " (", step.name, ") failed, the database stays at version ", version,
                              ": ", s.message()));
+  // Payloads stay (a SQLite error keeps saying whether the file is corrupt).
+  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    named.SetPayload(url, payload);
+  });
+  return named;
 }
 
 }  // namespace

@@ -203,5 +203,31 @@ TEST(MigrateSchemaTest, StepsNotNumberedOneToNAreRefusedBeforeAnyChange) {
   sqlite3_close_v2(db);
 }
 
+// A backend whose every step fails with a corrupt-file error.
+class CorruptBackend final : public SchemaBackend, SchemaTransaction {
+ public:
+  std::string Name() override { return "the corrupt database"; }
+  absl::StatusOr<int> Version() override { return 0; }
+  absl::Status InMigrationTransaction(
+      absl::FunctionRef<absl::Status(SchemaTransaction&)> body) override {
+    return body(*this);
+  }
+  absl::Status Execute(const char*) override {
+    absl::Status s = absl::DataLossError("file is not a database");
+    s.SetPayload(sqlite::kCorruptPayloadUrl, absl::Cord("sqlite"));
+    return s;
+  }
+  absl::Status RecordVersion(const SchemaStep&) override { return absl::OkStatus(); }
+};
+
+TEST(MigrateSchemaTest, AFailedStepKeepsItsErrorsCodeAndPayload) {
+  CorruptBackend backend;
+  absl::StatusOr<int> version = MigrateSchema(backend, Steps(kSteps));
+  EXPECT_TRUE(sqlite::IsCorrupt(version.status())) << version.status();
+  EXPECT_THAT(std::string(version.status().message()),
+              HasSubstr("migration of the corrupt database to schema version 1 (log and seeds) "
+                        "failed, the database stays at version 0: file is not a database"));
+}
+
 }  // namespace
 }  // namespace cpns
