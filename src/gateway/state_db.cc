@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
+#include "core/migrations.h"
 #include "core/sqlite.h"
+#include "core/sqlite_schema.h"
 #include "core/status_macros.h"
 #include "gateway/pairing_code.h"
 
@@ -16,7 +18,11 @@ using sqlite::Statement;
 
 namespace {
 
-constexpr char kSchema[] = R"sql(
+// The schema, as numbered migrations; the version is the file's
+// user_version. Version 1 is the schema of the releases that kept no version:
+// its IF NOT EXISTS keeps such a database (user_version 0, the tables already
+// there, with their rows) and only records it as version 1.
+constexpr char kV1[] = R"sql(
 CREATE TABLE IF NOT EXISTS pairing_codes (
   code_hash   BLOB    PRIMARY KEY,
   entity_type TEXT    NOT NULL,
@@ -44,6 +50,10 @@ CREATE TABLE IF NOT EXISTS status (
   written_at INTEGER NOT NULL
 );
 )sql";
+
+constexpr SchemaStep kSchema[] = {
+    {1, "pairing codes, assignments and the daemon's status", kV1},
+};
 
 absl::Status WrongCode() {
   return absl::PermissionDeniedError(
@@ -99,7 +109,8 @@ absl::StatusOr<std::unique_ptr<GatewayStateDb>> GatewayStateDb::Open(const std::
 GatewayStateDb::~GatewayStateDb() { sqlite3_close(db_); }
 
 absl::Status GatewayStateDb::Migrate() {
-  return InWriteTransaction(db_, [&] { return Exec(db_, kSchema); });
+  sqlite::SqliteSchemaBackend backend(db_, sqlite::Versioning::kUserVersion, clock_);
+  return MigrateSchema(backend, {kSchema, "cpns-gw"}).status();
 }
 
 absl::StatusOr<SecretBytes> GatewayStateDb::AddPairingCode(const Assignee& assignee,

@@ -48,7 +48,8 @@ struct PendingPairingCode {
 class GatewayStateDb {
  public:
   // Opens (creating when missing, mode 0600) <state_dir>/gateway.db. `clock`
-  // must outlive the store. The directory must exist.
+  // must outlive the store. The directory must exist. Brings the schema up
+  // to date; FailedPrecondition for a file of a newer cpns-gw.
   static absl::StatusOr<std::unique_ptr<GatewayStateDb>> Open(const std::string& state_dir,
                                                              const Clock& clock);
   ~GatewayStateDb();

@@ -1,4 +1,5 @@
-// The store's schema, as numbered migrations, for both backends.
+// The store's schema, as numbered migrations, for both backends; applied by
+// the migration runner (core/migrations.h) through storage/store_schema.h.
 //
 // A database records the versions applied in cpns_schema_migrations. A
 // server refuses a database whose version is newer than kLatestSchemaVersion

@@ -2,9 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "storage/migrations.h"
 #include "storage/pg_statement.h"
 #include "storage/sealed_seed.h"
+#include "storage/store_schema.h"
 #include "storage/store_rules.h"
 
 namespace cpns::storage {
@@ -16,20 +16,12 @@ using pg::ReadSeedRecord;
 using pg::RetryOnceIfUnavailable;
 using pg::Text;
 
-namespace {
-
-constexpr char kMigrationsTable[] =
-    "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
-    "description TEXT NOT NULL, applied_at BIGINT NOT NULL)";
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<PgSeedStore>> PgSeedStore::Open(const pg::PoolOptions& pool,
                                                               const StoreOptions& options,
                                                               const Clock& clock) {
   std::unique_ptr<PgSeedStore> store(new PgSeedStore(pool, options.keys, clock));
   CPNS_ASSIGN_OR_RETURN(int version, store->SchemaVersion());
-  if (options.migrate && version < kLatestSchemaVersion) CPNS_RETURN_IF_ERROR(store->Migrate());
+  if (options.migrate) CPNS_RETURN_IF_ERROR(store->Migrate());  // refuses a newer one, naming it
   CPNS_ASSIGN_OR_RETURN(version, store->SchemaVersion());
   CPNS_RETURN_IF_ERROR(CheckSchemaVersion(version));
   return store;
@@ -49,23 +41,7 @@ absl::StatusOr<int> PgSeedStore::SchemaVersion() {
 
 absl::Status PgSeedStore::Migrate() {
   CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-  return pg::InTransaction(c, [&]() -> absl::Status {
-    // One migrator at a time across replicas.
-    CPNS_RETURN_IF_ERROR(c.Exec("SELECT pg_advisory_xact_lock(7270001)").status());
-    CPNS_RETURN_IF_ERROR(c.Exec(kMigrationsTable).status());
-    CPNS_ASSIGN_OR_RETURN(pg::Result r,
-                          c.Exec("SELECT coalesce(max(version), 0) FROM cpns_schema_migrations"));
-    const int64_t version = r.Int(0, 0);
-    for (const Migration& m : Migrations()) {
-      if (m.version <= version) continue;
-      CPNS_RETURN_IF_ERROR(c.Exec(m.postgres_sql).status());
-      CPNS_RETURN_IF_ERROR(c.Exec("INSERT INTO cpns_schema_migrations VALUES ($1, $2, $3)",
-                                  {Int(m.version), Text(m.description),
-                                   Int(absl::ToUnixSeconds(clock_.Now()))})
-                               .status());
-    }
-    return absl::OkStatus();
-  });
+  return MigratePostgresStore(c, clock_);
 }
 
 absl::StatusOr<std::optional<StoredSeed>> PgSeedStore::FindActive(pg::Connection& c,

@@ -4,10 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "storage/migrations.h"
 #include "storage/sealed_seed.h"
 #include "storage/sqlite_statement.h"
 #include "storage/store_deadline.h"
+#include "storage/store_schema.h"
 
 namespace cpns::storage {
 
@@ -15,14 +15,6 @@ using sqlite::Exec;
 using sqlite::InWriteTransaction;
 using sqlite::kSeedColumns;
 using sqlite::Statement;
-
-namespace {
-
-constexpr char kMigrationsTable[] =
-    "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
-    "description TEXT NOT NULL, applied_at INTEGER NOT NULL)";
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std::string& path,
                                                                       const StoreOptions& options,
@@ -50,7 +42,7 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
   }
   MutexLock lock(&store->mu_);
   CPNS_ASSIGN_OR_RETURN(int version, store->SchemaVersionLocked());
-  if (options.migrate && version < kLatestSchemaVersion) CPNS_RETURN_IF_ERROR(store->Migrate());
+  if (options.migrate) CPNS_RETURN_IF_ERROR(store->Migrate());  // refuses a newer one, naming it
   CPNS_ASSIGN_OR_RETURN(version, store->SchemaVersionLocked());
   CPNS_RETURN_IF_ERROR(CheckSchemaVersion(version));
   return store;
@@ -95,23 +87,7 @@ absl::StatusOr<int> SqliteSeedStore::SchemaVersionLocked() {
   return row ? static_cast<int>(q.Int(0)) : 0;
 }
 
-absl::Status SqliteSeedStore::Migrate() {
-  return InWriteTransaction(db_, [&]() -> absl::Status {
-    CPNS_RETURN_IF_ERROR(Exec(db_, kMigrationsTable));
-    CPNS_ASSIGN_OR_RETURN(int version, SchemaVersionLocked());
-    for (const Migration& m : Migrations()) {
-      if (m.version <= version) continue;
-      CPNS_RETURN_IF_ERROR(Exec(db_, m.sqlite_sql));
-      CPNS_ASSIGN_OR_RETURN(Statement mark, Statement::Prepare(db_,
-          "INSERT INTO cpns_schema_migrations (version, description, applied_at) VALUES (?, ?, ?)"));
-      mark.Bind(1, static_cast<int64_t>(m.version));
-      mark.Bind(2, m.description);
-      mark.Bind(3, absl::ToUnixSeconds(clock_.Now()));
-      CPNS_RETURN_IF_ERROR(mark.Step().status());
-    }
-    return absl::OkStatus();
-  });
-}
+absl::Status SqliteSeedStore::Migrate() { return MigrateSqliteStore(db_, clock_); }
 
 absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& gw_id,
                                                               const IssueOptions& options) {

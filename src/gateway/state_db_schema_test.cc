@@ -1,0 +1,118 @@
+// The gateway state database's schema version: what a new file gets, what
+// happens to a file of the releases that kept no version, and what a file of
+// a newer cpns-gw gets.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "cpns/core/clock.h"
+#include "gateway/state_db.h"
+
+namespace cpns::gateway {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The schema as the releases without a version made it, kept here verbatim:
+// such files exist on gateways and must open with their rows.
+constexpr char kUnversionedSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS pairing_codes (
+  code_hash   BLOB    PRIMARY KEY,
+  entity_type TEXT    NOT NULL,
+  entity_id   TEXT    NOT NULL,
+  user_id     TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER
+);
+CREATE TABLE IF NOT EXISTS assignments (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          INTEGER NOT NULL,
+  entity_type TEXT    NOT NULL,
+  entity_id   TEXT    NOT NULL,
+  user_id     TEXT    NOT NULL,
+  seed_epoch  INTEGER NOT NULL,
+  fingerprint BLOB    NOT NULL,
+  not_after   INTEGER NOT NULL,
+  admitted_by TEXT    NOT NULL,
+  peer        TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  json       TEXT    NOT NULL,
+  written_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr int64_t kNow = 1'800'000'000;
+
+std::string NewDir() {
+  std::string dir = ::testing::TempDir() + "gwschema_XXXXXX";
+  EXPECT_NE(mkdtemp(dir.data()), nullptr);
+  return dir;
+}
+
+// Runs `sql` on <dir>/gateway.db (made mode 0600 if missing), as the
+// releases before would have, and returns the file's user_version after it.
+int RawSql(const std::string& dir, const std::string& sql) {
+  const std::string path = dir + "/gateway.db";
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(chmod(path.c_str(), 0600), 0);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_stmt* q = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(q), SQLITE_ROW);
+  const int version = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close_v2(db);
+  return version;
+}
+
+TEST(StateDbSchemaTest, NewDatabaseIsVersion1) {
+  const std::string dir = NewDir();
+  FakeClock clock(absl::FromUnixSeconds(kNow));
+  ASSERT_TRUE(GatewayStateDb::Open(dir, clock).ok());
+  EXPECT_EQ(RawSql(dir, "SELECT 1 FROM pairing_codes, assignments, status"), 1);
+}
+
+TEST(StateDbSchemaTest, UnversionedDatabaseOfEarlierReleasesIsKeptAndBecomesVersion1) {
+  const std::string dir = NewDir();
+  ASSERT_EQ(RawSql(dir, kUnversionedSchema), 0);
+  RawSql(dir, absl::StrCat(
+      "INSERT INTO pairing_codes VALUES (x'00', 'PNE', 'headset', 'alice', ", kNow, ", ",
+      kNow + 600, ", NULL);"
+      "INSERT INTO assignments (at, entity_type, entity_id, user_id, seed_epoch, fingerprint, "
+      "not_after, admitted_by, peer) VALUES (", kNow, ", 'PNE', 'headset', 'alice', 1, "
+      "zeroblob(32), ", kNow + 3600, ", 'pairing-code', 'ipv4:127.0.0.1:5000');"
+      "INSERT INTO status VALUES (1, '{\"serving\":true}', ", kNow, ");"));
+  FakeClock clock(absl::FromUnixSeconds(kNow));
+  absl::StatusOr<std::unique_ptr<GatewayStateDb>> db = GatewayStateDb::Open(dir, clock);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->PendingPairingCodes().value_or(-1), 1);
+  EXPECT_EQ((*db)->CountAssignments().value_or(-1), 1);
+  EXPECT_EQ((*db)->ReadStatus().value_or(""), "{\"serving\":true}");
+  db->reset();
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 1);
+}
+
+TEST(StateDbSchemaTest, DatabaseOfANewerCpnsGwIsRefusedNamingItAndLeftAlone) {
+  const std::string dir = NewDir();
+  ASSERT_EQ(RawSql(dir, absl::StrCat(kUnversionedSchema, "PRAGMA user_version = 2;")), 2);
+  FakeClock clock(absl::FromUnixSeconds(kNow));
+  absl::StatusOr<std::unique_ptr<GatewayStateDb>> db = GatewayStateDb::Open(dir, clock);
+  ASSERT_EQ(db.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(db.status().message()),
+              HasSubstr("SQLite database " + dir + "/gateway.db has schema version 2, newer "
+                        "than this cpns-gw knows (1)"));
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 2);
+}
+
+}  // namespace
+}  // namespace cpns::gateway
