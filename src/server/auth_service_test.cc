@@ -114,7 +114,7 @@ TEST_F(AuthServiceTest, OnlyAProvenCallerLearnsOfRevocation) {
 
 TEST_F(AuthServiceTest, AFailingStoreIsUnavailableWithoutItsDetails) {
   for (const absl::Status& cause : {absl::UnavailableError("connection refused"),
-                                    absl::DataLossError("database disk image is malformed")}) {
+                                    storage::fakes::CorruptStoreError()}) {
     const cpns::v1::AuthenticateRequest r = Valid();
     store_.FailWith(cause);
     const absl::Status s = Authenticate(r);

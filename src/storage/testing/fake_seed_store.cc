@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
+#include "core/sqlite.h"
 #include "core/status_macros.h"
 #include "cpns/core/random.h"
 
@@ -264,6 +266,12 @@ absl::StatusOr<int> FakeSeedStore::RewrapToPrimary() {
   MutexLock lock(&mu_);
   CPNS_RETURN_IF_ERROR(Enter());
   return 0;
+}
+
+absl::Status CorruptStoreError() {
+  absl::Status s = absl::DataLossError("SQLite step: database disk image is malformed");
+  s.SetPayload(sqlite::kCorruptPayloadUrl, absl::Cord("fake"));
+  return s;
 }
 
 }  // namespace cpns::storage::fakes

@@ -101,6 +101,10 @@ class FakeSeedStore final : public SeedStore {
   std::set<std::string> used_challenges_ ABSL_GUARDED_BY(mu_);
 };
 
+// What a backend returns when its database reports itself corrupt (what
+// IsStoreCorrupt recognizes), for FailWith.
+absl::Status CorruptStoreError();
+
 }  // namespace cpns::storage::fakes
 
 #endif  // CPNS_STORAGE_TESTING_FAKE_SEED_STORE_H_
