@@ -72,7 +72,7 @@ class SeedCatalog {
   virtual absl::StatusOr<std::vector<SeedRecord>> List() = 0;
 };
 
-// Every change is audited in its own transaction.
+// Each change and its audit event are committed in one transaction.
 class SeedLifecycle {
  public:
   virtual ~SeedLifecycle() = default;
