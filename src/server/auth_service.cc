@@ -6,11 +6,10 @@
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
-#include "server/call_deadline.h"
+#include "storage/store_deadline.h"
 #include "wire/messages.h"
 #include "wire/unix_peer_relay.h"
 #include "wire/status.h"
-#include "wire/tls.h"
 
 namespace cpns::server {
 namespace {
@@ -63,34 +62,39 @@ grpc::Status AuthServiceImpl::GetChallenge(grpc::ServerContext*, const cpns::v1:
 grpc::Status AuthServiceImpl::Authenticate(grpc::ServerContext* context,
                                            const cpns::v1::AuthenticateRequest* request,
                                            cpns::v1::AuthenticateResponse* response) {
+  return wire::ToGrpcStatus(Authenticate(CallerOf(*context), *request, *response));
+}
+
+absl::Status AuthServiceImpl::Authenticate(const Caller& caller,
+                                           const cpns::v1::AuthenticateRequest& request,
+                                           cpns::v1::AuthenticateResponse& response) {
   // Bounds the look-up, the challenge's use and the audit of a refusal.
-  const storage::ScopedStoreDeadline store_deadline(StoreDeadlineOf(*context));
-  absl::StatusOr<Proven> proven = Prove(*request);
+  const storage::ScopedStoreDeadline store_deadline(caller.store_deadline);
+  absl::StatusOr<Proven> proven = Prove(request);
   absl::Status status = proven.status();
   if (proven.ok()) status = CheckStanding(*proven);
   if (!status.ok()) {
-    Refused(*context, *request, status, proven.ok());
-    return wire::ToGrpcStatus(status);
+    Refused(caller, request, status, proven.ok());
+    return status;
   }
-  response->set_gw_id(request->gw_id());
-  response->set_seed_epoch(request->seed_epoch());
-  response->set_entity_id(request->entity_id());
-  response->set_user_id(request->user_id());
-  response->set_not_after(request->not_after());
-  spdlog::info("authenticated {} (user {}) under gateway {} epoch {}", request->entity_id(),
-               request->user_id(), request->gw_id(), request->seed_epoch());
-  return grpc::Status::OK;
+  response.set_gw_id(request.gw_id());
+  response.set_seed_epoch(request.seed_epoch());
+  response.set_entity_id(request.entity_id());
+  response.set_user_id(request.user_id());
+  response.set_not_after(request.not_after());
+  spdlog::info("authenticated {} (user {}) under gateway {} epoch {}", request.entity_id(),
+               request.user_id(), request.gw_id(), request.seed_epoch());
+  return absl::OkStatus();
 }
 
-void AuthServiceImpl::Refused(grpc::ServerContext& context,
-                              const cpns::v1::AuthenticateRequest& request,
+void AuthServiceImpl::Refused(const Caller& caller, const cpns::v1::AuthenticateRequest& request,
                               const absl::Status& refusal, bool proven) {
   const std::string code(absl::StatusCodeToString(refusal.code()));
-  absl::StatusOr<GatewayId> relay = wire::PeerGatewayId(*context.auth_context());
+  const absl::StatusOr<GatewayId>& relay = caller.gateway;
   if (!relay.ok() && !proven) {
     // Anyone can call without a certificate or a key: count, never a row
     // per call.
-    const std::string peer = wire::PeerKey(context.peer());
+    const std::string peer = wire::PeerKey(caller.peer);
     std::string sample = absl::StrCat(code, ": ", refusal.message(), "; gateway ",
                                       ShortId(request.gw_id()), " epoch ", request.seed_epoch(),
                                       ", entity ", ShortId(request.entity_id()), " user ",
@@ -105,7 +109,7 @@ void AuthServiceImpl::Refused(grpc::ServerContext& context,
   // A gateway relaying, or a caller whose proof verified: identified, and
   // each such call costs it a certificate or a key; a row per refusal.
   const std::string actor = relay.ok() ? absl::StrCat("gw:", relay->value())
-                                       : absl::StrCat("peer:", context.peer());
+                                       : absl::StrCat("peer:", caller.peer);
   spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) from {} refused: {}: {}",
                Loggable(request.entity_id()), Loggable(request.user_id()),
                Loggable(request.gw_id()), request.seed_epoch(), actor, code, refusal.message());
@@ -116,7 +120,7 @@ void AuthServiceImpl::Refused(grpc::ServerContext& context,
   e.seed_epoch = request.seed_epoch();
   e.detail = absl::StrCat(code, ": ", refusal.message(), "; entity ",
                           Loggable(request.entity_id()), " user ", Loggable(request.user_id()));
-  if (absl::Status s = store_.AppendAudit(e); !s.ok()) {
+  if (absl::Status s = audit_.AppendAudit(e); !s.ok()) {
     spdlog::error("cannot record the refused authentication in the audit log: {}", s.ToString());
   }
 }
@@ -127,7 +131,7 @@ absl::StatusOr<AuthServiceImpl::Proven> AuthServiceImpl::Prove(
   CPNS_ASSIGN_OR_RETURN(Challenge challenge, challenges_.Verify(r.challenge()));
   const SecretBytes second = SecretBytes::CopyFrom(r.second_seed());
   absl::StatusOr<storage::AuthRecord> found =
-      store_.LookupForAuth(claimed.gw_id, claimed.seed_epoch, SecondSeedFingerprint(second));
+      state_.LookupForAuth(claimed.gw_id, claimed.seed_epoch, SecondSeedFingerprint(second));
   if (absl::IsNotFound(found.status())) {
     return absl::NotFoundError("unknown gateway or seed epoch");
   }
@@ -145,7 +149,7 @@ absl::Status AuthServiceImpl::CheckStanding(const Proven& proven) {
   // The proof verifies: from here on only the key's holder learns why it is
   // refused. The challenge is spent whatever the outcome.
   absl::Status consumed =
-      store_.ConsumeChallenge(proven.challenge.id, proven.challenge.expires_at);
+      state_.ConsumeChallenge(proven.challenge.id, proven.challenge.expires_at);
   if (absl::IsAlreadyExists(consumed)) {
     return absl::FailedPreconditionError(
         "the challenge was already used (a replayed proof); ask for a new one");

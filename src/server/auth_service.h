@@ -18,6 +18,7 @@
 #include "cpns/core/clock.h"
 #include "cpns/core/kdf.h"
 #include "cpns/v1/cpns.grpc.pb.h"
+#include "server/caller.h"
 #include "server/challenge.h"
 #include "server/refusal_audit.h"
 #include "storage/seed_store.h"
@@ -26,16 +27,22 @@ namespace cpns::server {
 
 class AuthServiceImpl final : public cpns::v1::AuthService::Service {
  public:
-  // All must outlive the service.
-  AuthServiceImpl(storage::SeedStore& store, const ChallengeCodec& challenges,
-                  RefusalAudit& refusals, const Clock& clock)
-      : store_(store), challenges_(challenges), refusals_(refusals), clock_(clock) {}
+  // All must outlive the service. `state` finds seeds and spends
+  // challenges; `audit` takes a row per identified refusal.
+  AuthServiceImpl(storage::AuthState& state, storage::AuditLog& audit,
+                  const ChallengeCodec& challenges, RefusalAudit& refusals, const Clock& clock)
+      : state_(state), audit_(audit), challenges_(challenges), refusals_(refusals),
+        clock_(clock) {}
 
   grpc::Status GetChallenge(grpc::ServerContext* context, const cpns::v1::ChallengeRequest* request,
                             cpns::v1::ChallengeResponse* response) override;
   grpc::Status Authenticate(grpc::ServerContext* context,
                             const cpns::v1::AuthenticateRequest* request,
                             cpns::v1::AuthenticateResponse* response) override;
+
+  // Authenticate once the caller is known; what the gRPC method runs.
+  absl::Status Authenticate(const Caller& caller, const cpns::v1::AuthenticateRequest& request,
+                            cpns::v1::AuthenticateResponse& response);
 
  private:
   // What a request whose proof of possession verifies has shown.
@@ -50,10 +57,11 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
   // revocation.
   absl::Status CheckStanding(const Proven& proven);
   // Logs and audits a refusal; `proven`: the proof had verified.
-  void Refused(grpc::ServerContext& context, const cpns::v1::AuthenticateRequest& request,
+  void Refused(const Caller& caller, const cpns::v1::AuthenticateRequest& request,
                const absl::Status& refusal, bool proven);
 
-  storage::SeedStore& store_;
+  storage::AuthState& state_;
+  storage::AuditLog& audit_;
   const ChallengeCodec& challenges_;
   RefusalAudit& refusals_;
   const Clock& clock_;

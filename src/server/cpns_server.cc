@@ -25,8 +25,8 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
                         server->store_.GetOrCreateServerSecret(kChallengeKeyName));
   server->challenges_ = std::make_unique<ChallengeCodec>(std::move(challenge_key), clock,
                                                          options.challenge_lifetime);
-  server->auth_ = std::make_unique<AuthServiceImpl>(server->store_, *server->challenges_,
-                                                    server->refusals_, clock);
+  server->auth_ = std::make_unique<AuthServiceImpl>(
+      server->store_, server->store_, *server->challenges_, server->refusals_, clock);
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   wire::ApplyConnectionLimits(builder, options.connections);

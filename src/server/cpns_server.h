@@ -60,7 +60,7 @@ class CpnsServer {
  private:
   CpnsServer(storage::SeedStore& store, const ServerOptions& options)
       : store_(store, options.on_store_corrupt), refusals_(store_, options.refusal_audit),
-        service_(store_, options.seed_lifetime) {}
+        service_(store_, store_, options.seed_lifetime) {}
 
   GuardedStore store_;
   RefusalAudit refusals_;

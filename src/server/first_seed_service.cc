@@ -4,22 +4,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
-#include "server/call_deadline.h"
+#include "core/status_macros.h"
 #include "storage/store_deadline.h"
 #include "storage/store_rules.h"
 #include "wire/status.h"
-#include "wire/tls.h"
 
 namespace cpns::server {
 namespace {
 
 // The authenticated gateway, if it asks about itself; else the refusal
 // (logged with what was asked).
-absl::StatusOr<GatewayId> AuthorizedGateway(grpc::ServerContext& context, absl::string_view rpc,
+absl::StatusOr<GatewayId> AuthorizedGateway(const Caller& caller, absl::string_view rpc,
                                             absl::string_view requested_id) {
-  absl::StatusOr<GatewayId> peer = wire::PeerGatewayId(*context.auth_context());
+  const absl::StatusOr<GatewayId>& peer = caller.gateway;
   if (!peer.ok()) {
-    spdlog::warn("{} from {} refused: {}", rpc, context.peer(), peer.status().message());
+    spdlog::warn("{} from {} refused: {}", rpc, caller.peer, peer.status().message());
     return peer.status();
   }
   absl::StatusOr<GatewayId> requested = GatewayId::Parse(requested_id);
@@ -41,23 +40,22 @@ absl::StatusOr<GatewayId> AuthorizedGateway(grpc::ServerContext& context, absl::
 // What a gateway is told when the store failed. It may retry UNAVAILABLE; a
 // revocation is final; anything else is the operator's to fix, and its
 // details (KEK ids, SQL errors) stay in the server's log.
-grpc::Status StoreFailure(absl::string_view rpc, const GatewayId& gw_id, const absl::Status& s) {
+absl::Status StoreFailure(absl::string_view rpc, const GatewayId& gw_id, const absl::Status& s) {
   if (absl::IsPermissionDenied(s)) {
     spdlog::warn("{} from gateway {} refused: {}", rpc, gw_id.value(), s.message());
-    return wire::ToGrpcStatus(s);
+    return s;
   }
   spdlog::error("{} from gateway {} failed: {}", rpc, gw_id.value(), s.ToString());
   if (storage::IsStoreDeadlineMiss(s)) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "the CPNS Server's store is unavailable (the database did not answer "
-                        "in time); retry later");
+    return absl::UnavailableError(
+        "the CPNS Server's store is unavailable (the database did not answer in time); "
+        "retry later");
   }
   if (absl::IsUnavailable(s) || absl::IsAborted(s)) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "the CPNS Server's store is unavailable; retry later");
+    return absl::UnavailableError("the CPNS Server's store is unavailable; retry later");
   }
-  return grpc::Status(grpc::StatusCode::INTERNAL,
-                      "the CPNS Server cannot serve this gateway's 1st seed; see the server log");
+  return absl::InternalError(
+      "the CPNS Server cannot serve this gateway's 1st seed; see the server log");
 }
 
 cpns::v1::SeedState ToProto(storage::SeedState state) {
@@ -75,53 +73,63 @@ cpns::v1::SeedState ToProto(storage::SeedState state) {
 grpc::Status FirstSeedServiceImpl::RequestFirstSeed(grpc::ServerContext* context,
                                                     const cpns::v1::FirstSeedRequest* request,
                                                     cpns::v1::FirstSeedResponse* response) {
-  constexpr absl::string_view kRpc = "1st Seed Request";
-  absl::StatusOr<GatewayId> gw = AuthorizedGateway(*context, kRpc, request->gw_id());
-  if (!gw.ok()) return wire::ToGrpcStatus(gw.status());
-  const storage::ScopedStoreDeadline store_deadline(StoreDeadlineOf(*context));
-  absl::StatusOr<storage::StoredSeed> seed = store_.GetOrCreateActive(
-      *gw, {.lifetime = seed_lifetime_,
-            .renew_epoch = request->renew_epoch(),
-            .actor = absl::StrCat("gw:", gw->value())});
-  if (!seed.ok()) return StoreFailure(kRpc, *gw, seed.status());
-  response->set_gw_id(gw->value());
-  response->set_first_seed(std::string(seed->first_seed.RevealSecret()));
-  response->set_seed_epoch(seed->seed_epoch);
-  response->set_created_at(absl::ToUnixSeconds(seed->created_at));
-  response->set_expires_at(absl::ToUnixSeconds(seed->expires_at));
-  spdlog::info("1st Seed Response to gateway {}: epoch {}{}", gw->value(), seed->seed_epoch,
-               request->renew_epoch() != 0
-                   ? absl::StrCat(" (renewal of epoch ", request->renew_epoch(), " asked)")
-                   : "");
-  return grpc::Status::OK;
+  return wire::ToGrpcStatus(FirstSeed(CallerOf(*context), *request, *response));
 }
 
 grpc::Status FirstSeedServiceImpl::GetSeedStatus(grpc::ServerContext* context,
                                                  const cpns::v1::SeedStatusRequest* request,
                                                  cpns::v1::SeedStatusResponse* response) {
+  return wire::ToGrpcStatus(SeedStatus(CallerOf(*context), *request, *response));
+}
+
+absl::Status FirstSeedServiceImpl::FirstSeed(const Caller& caller,
+                                             const cpns::v1::FirstSeedRequest& request,
+                                             cpns::v1::FirstSeedResponse& response) {
+  constexpr absl::string_view kRpc = "1st Seed Request";
+  CPNS_ASSIGN_OR_RETURN(GatewayId gw, AuthorizedGateway(caller, kRpc, request.gw_id()));
+  const storage::ScopedStoreDeadline store_deadline(caller.store_deadline);
+  absl::StatusOr<storage::StoredSeed> seed = seeds_.GetOrCreateActive(
+      gw, {.lifetime = seed_lifetime_,
+           .renew_epoch = request.renew_epoch(),
+           .actor = absl::StrCat("gw:", gw.value())});
+  if (!seed.ok()) return StoreFailure(kRpc, gw, seed.status());
+  response.set_gw_id(gw.value());
+  response.set_first_seed(std::string(seed->first_seed.RevealSecret()));
+  response.set_seed_epoch(seed->seed_epoch);
+  response.set_created_at(absl::ToUnixSeconds(seed->created_at));
+  response.set_expires_at(absl::ToUnixSeconds(seed->expires_at));
+  spdlog::info("1st Seed Response to gateway {}: epoch {}{}", gw.value(), seed->seed_epoch,
+               request.renew_epoch() != 0
+                   ? absl::StrCat(" (renewal of epoch ", request.renew_epoch(), " asked)")
+                   : "");
+  return absl::OkStatus();
+}
+
+absl::Status FirstSeedServiceImpl::SeedStatus(const Caller& caller,
+                                              const cpns::v1::SeedStatusRequest& request,
+                                              cpns::v1::SeedStatusResponse& response) {
   constexpr absl::string_view kRpc = "Seed status request";
-  absl::StatusOr<GatewayId> gw = AuthorizedGateway(*context, kRpc, request->gw_id());
-  if (!gw.ok()) return wire::ToGrpcStatus(gw.status());
-  const storage::ScopedStoreDeadline store_deadline(StoreDeadlineOf(*context));
-  absl::StatusOr<std::vector<storage::GatewayRecord>> found = store_.ListGateways(*gw);
-  if (!found.ok()) return StoreFailure(kRpc, *gw, found.status());
-  response->set_gw_id(gw->value());
-  response->set_epoch_state(cpns::v1::SEED_STATE_UNKNOWN);
-  if (found->empty()) return grpc::Status::OK;
+  CPNS_ASSIGN_OR_RETURN(GatewayId gw, AuthorizedGateway(caller, kRpc, request.gw_id()));
+  const storage::ScopedStoreDeadline store_deadline(caller.store_deadline);
+  absl::StatusOr<std::vector<storage::GatewayRecord>> found = catalog_.ListGateways(gw);
+  if (!found.ok()) return StoreFailure(kRpc, gw, found.status());
+  response.set_gw_id(gw.value());
+  response.set_epoch_state(cpns::v1::SEED_STATE_UNKNOWN);
+  if (found->empty()) return absl::OkStatus();
   const storage::GatewayRecord& record = found->front();
   if (record.revoked_at.has_value()) {
-    return StoreFailure(kRpc, *gw, storage::GatewayRevokedError(*gw));
+    return StoreFailure(kRpc, gw, storage::GatewayRevokedError(gw));
   }
   if (const storage::SeedRecord* active = record.active()) {
-    response->set_active_epoch(active->seed_epoch);
-    response->set_active_expires_at(absl::ToUnixSeconds(active->expires_at));
+    response.set_active_epoch(active->seed_epoch);
+    response.set_active_expires_at(absl::ToUnixSeconds(active->expires_at));
   }
   for (const storage::SeedRecord& s : record.seeds) {
-    if (s.seed_epoch != request->seed_epoch()) continue;
-    response->set_epoch_state(ToProto(s.state));
-    response->set_epoch_expires_at(absl::ToUnixSeconds(s.expires_at));
+    if (s.seed_epoch != request.seed_epoch()) continue;
+    response.set_epoch_state(ToProto(s.state));
+    response.set_epoch_expires_at(absl::ToUnixSeconds(s.expires_at));
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace cpns::server

@@ -4,21 +4,26 @@
 // Thread-safe; gRPC calls it from many threads. The peer's gateway identity is
 // taken from its verified client certificate; a request for another gateway's
 // seed is refused with PERMISSION_DENIED before the store is touched, and so
-// is every request of a revoked gateway.
+// is every request of a revoked gateway. A store failure is UNAVAILABLE (retry
+// later) or INTERNAL (the operator's to fix; details only in the log).
 #ifndef CPNS_SERVER_FIRST_SEED_SERVICE_H_
 #define CPNS_SERVER_FIRST_SEED_SERVICE_H_
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "cpns/v1/cpns.grpc.pb.h"
+#include "server/caller.h"
 #include "storage/seed_store.h"
 
 namespace cpns::server {
 
 class FirstSeedServiceImpl final : public cpns::v1::FirstSeedService::Service {
  public:
-  // `store` must outlive the service. New seeds live `seed_lifetime`.
-  FirstSeedServiceImpl(storage::SeedStore& store, absl::Duration seed_lifetime)
-      : store_(store), seed_lifetime_(seed_lifetime) {}
+  // `seeds` issues, `catalog` answers seed status; both must outlive the
+  // service. New seeds live `seed_lifetime`.
+  FirstSeedServiceImpl(storage::SeedIssuer& seeds, storage::SeedCatalog& catalog,
+                       absl::Duration seed_lifetime)
+      : seeds_(seeds), catalog_(catalog), seed_lifetime_(seed_lifetime) {}
 
   grpc::Status RequestFirstSeed(grpc::ServerContext* context,
                                 const cpns::v1::FirstSeedRequest* request,
@@ -27,8 +32,15 @@ class FirstSeedServiceImpl final : public cpns::v1::FirstSeedService::Service {
                              const cpns::v1::SeedStatusRequest* request,
                              cpns::v1::SeedStatusResponse* response) override;
 
+  // The two calls once the caller is known; what the gRPC methods run.
+  absl::Status FirstSeed(const Caller& caller, const cpns::v1::FirstSeedRequest& request,
+                         cpns::v1::FirstSeedResponse& response);
+  absl::Status SeedStatus(const Caller& caller, const cpns::v1::SeedStatusRequest& request,
+                          cpns::v1::SeedStatusResponse& response);
+
  private:
-  storage::SeedStore& store_;
+  storage::SeedIssuer& seeds_;
+  storage::SeedCatalog& catalog_;
   const absl::Duration seed_lifetime_;
 };
 

@@ -48,27 +48,6 @@ absl::StatusOr<std::vector<storage::GatewayRecord>> GuardedStore::ListGateways(
     const std::optional<GatewayId>& only) {
   return Guard([&] { return store_.ListGateways(only); });
 }
-absl::StatusOr<storage::SeedRecord> GuardedStore::Rotate(const GatewayId& gw_id,
-                                                         absl::Duration lifetime,
-                                                         absl::string_view actor) {
-  return Guard([&] { return store_.Rotate(gw_id, lifetime, actor); });
-}
-absl::Status GuardedStore::Retire(const GatewayId& gw_id, uint32_t seed_epoch,
-                                  absl::string_view actor) {
-  return Guard([&] { return store_.Retire(gw_id, seed_epoch, actor); });
-}
-absl::Status GuardedStore::RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch,
-                                       absl::string_view reason, absl::string_view actor) {
-  return Guard([&] { return store_.RevokeEpoch(gw_id, seed_epoch, reason, actor); });
-}
-absl::Status GuardedStore::RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
-                                         absl::string_view actor) {
-  return Guard([&] { return store_.RevokeGateway(gw_id, reason, actor); });
-}
-absl::Status GuardedStore::RevokeKey(absl::string_view key_fingerprint, absl::string_view gw_id,
-                                     absl::string_view reason, absl::string_view actor) {
-  return Guard([&] { return store_.RevokeKey(key_fingerprint, gw_id, reason, actor); });
-}
 absl::Status GuardedStore::AppendAudit(const AuditEvent& event) {
   return Guard([&] { return store_.AppendAudit(event); });
 }
@@ -78,17 +57,8 @@ absl::StatusOr<std::vector<AuditEvent>> GuardedStore::ListAudit(const AuditQuery
 absl::StatusOr<int64_t> GuardedStore::PruneAudit(absl::Time before, absl::string_view actor) {
   return Guard([&] { return store_.PruneAudit(before, actor); });
 }
-absl::StatusOr<storage::SealCheck> GuardedStore::CheckSealed() {
-  return Guard([&] { return store_.CheckSealed(); });
-}
 absl::StatusOr<std::vector<storage::SeedRecord>> GuardedStore::List() {
   return Guard([&] { return store_.List(); });
-}
-absl::StatusOr<int> GuardedStore::RewrapToPrimary() {
-  return Guard([&] { return store_.RewrapToPrimary(); });
-}
-absl::StatusOr<int> GuardedStore::SchemaVersion() {
-  return Guard([&] { return store_.SchemaVersion(); });
 }
 absl::StatusOr<SecretBytes> GuardedStore::GetOrCreateServerSecret(absl::string_view name) {
   return Guard([&] { return store_.GetOrCreateServerSecret(name); });

@@ -15,7 +15,12 @@
 
 namespace cpns::server {
 
-class GuardedStore final : public storage::SeedStore {
+// Decorates only the roles the server's services use; the operator's roles
+// (lifecycle, schema) are never reached through a running server.
+class GuardedStore final : public storage::SeedIssuer,
+                           public storage::SeedCatalog,
+                           public storage::AuditLog,
+                           public storage::AuthState {
  public:
   using OnCorrupt = std::function<void(const absl::Status&)>;
   // `store` must outlive this. `on_corrupt` may be empty.
@@ -24,32 +29,23 @@ class GuardedStore final : public storage::SeedStore {
 
   bool corrupt() const { return corrupt_.load(); }
 
-  using SeedStore::GetOrCreateActive;
+  // SeedIssuer
+  using SeedIssuer::GetOrCreateActive;
   absl::StatusOr<storage::StoredSeed> GetOrCreateActive(
       const GatewayId& gw_id, const storage::IssueOptions& options) override;
   absl::StatusOr<storage::StoredSeed> Get(const GatewayId& gw_id, uint32_t seed_epoch) override;
-  absl::StatusOr<storage::AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
-                                                    absl::string_view key_fingerprint) override;
+  // SeedCatalog
   absl::StatusOr<std::vector<storage::GatewayRecord>> ListGateways(
       const std::optional<GatewayId>& only) override;
-  absl::StatusOr<storage::SeedRecord> Rotate(const GatewayId& gw_id, absl::Duration lifetime,
-                                             absl::string_view actor) override;
-  absl::Status Retire(const GatewayId& gw_id, uint32_t seed_epoch,
-                      absl::string_view actor) override;
-  absl::Status RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch, absl::string_view reason,
-                           absl::string_view actor) override;
-  absl::Status RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
-                             absl::string_view actor) override;
-  absl::Status RevokeKey(absl::string_view key_fingerprint, absl::string_view gw_id,
-                         absl::string_view reason, absl::string_view actor) override;
+  absl::StatusOr<std::vector<storage::SeedRecord>> List() override;
+  // AuditLog
   absl::Status AppendAudit(const storage::AuditEvent& event) override;
   absl::StatusOr<std::vector<storage::AuditEvent>> ListAudit(
       const storage::AuditQuery& query) override;
   absl::StatusOr<int64_t> PruneAudit(absl::Time before, absl::string_view actor) override;
-  absl::StatusOr<storage::SealCheck> CheckSealed() override;
-  absl::StatusOr<std::vector<storage::SeedRecord>> List() override;
-  absl::StatusOr<int> RewrapToPrimary() override;
-  absl::StatusOr<int> SchemaVersion() override;
+  // AuthState
+  absl::StatusOr<storage::AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
+                                                    absl::string_view key_fingerprint) override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
   absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
 

@@ -8,6 +8,7 @@
 
 #include "storage/kek.h"
 #include "storage/open_store.h"
+#include "storage/testing/fake_seed_store.h"
 
 namespace cpns::server {
 namespace {
@@ -50,6 +51,41 @@ TEST(GuardedStoreTest, ACorruptStoreIsReportedOnceAndNeverUsedAgain) {
   EXPECT_EQ(after.code(), absl::StatusCode::kUnavailable) << after;
   EXPECT_EQ(guarded.ListAudit({}).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(reported.size(), 1u) << "reported once";
+}
+
+// Only a database that reports itself corrupt trips the guard (not an
+// outage, not one bad row); once tripped, no call of any guarded role
+// reaches the store.
+TEST(GuardedStoreTest, OnceCorruptNoRoleReachesTheStore) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  storage::fakes::FakeSeedStore store(clock);
+  int reported = 0;
+  GuardedStore guarded(store, [&](const absl::Status&) { ++reported; });
+  store.FailWith(absl::UnavailableError("down"));
+  EXPECT_EQ(guarded.AppendAudit({.actor = "a", .action = "note"}).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(guarded.corrupt()) << "only a corrupt store trips the guard";
+  store.FailWith(absl::DataLossError("gateway gw-a epoch 1 does not decrypt"));
+  EXPECT_EQ(guarded.Get(*GatewayId::Parse("gw-a"), 1).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(guarded.corrupt()) << "one bad row is not a corrupt database";
+  store.FailWith(storage::fakes::CorruptStoreError());
+  EXPECT_EQ(guarded.ConsumeChallenge("c", clock.Now()).code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(guarded.corrupt());
+  store.FailWith(absl::OkStatus());
+  const int calls = store.calls();
+  const GatewayId gw = *GatewayId::Parse("gw-a");
+  EXPECT_EQ(guarded.GetOrCreateActive(gw).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.Get(gw, 1).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.ListGateways(gw).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.List().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.PruneAudit(clock.Now(), "a").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.LookupForAuth(gw, 1, "").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.GetOrCreateServerSecret("k").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store.calls(), calls) << "the store was reached after it was found corrupt";
+  EXPECT_EQ(reported, 1);
 }
 
 }  // namespace

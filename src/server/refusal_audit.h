@@ -36,7 +36,7 @@ inline constexpr char kOtherPeers[] = "peer:other";
 class RefusalAudit {
  public:
   // `store` must outlive this.
-  RefusalAudit(storage::SeedStore& store, RefusalAuditOptions options)
+  RefusalAudit(storage::AuditLog& store, RefusalAuditOptions options)
       : store_(store), options_(options) {}
   ~RefusalAudit();  // Stop()
 
@@ -62,7 +62,7 @@ class RefusalAudit {
   };
   using Key = std::pair<std::string, std::string>;  // actor, reason
 
-  storage::SeedStore& store_;
+  storage::AuditLog& store_;
   const RefusalAuditOptions options_;
   Mutex mu_;
   std::map<Key, Tally> tallies_ ABSL_GUARDED_BY(mu_);

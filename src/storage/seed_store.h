@@ -1,4 +1,16 @@
-// SeedStore: where the CPNS Server keeps every gateway's 1st seeds.
+// SeedStore: where the CPNS Server keeps every gateway's 1st seeds, seen
+// through small role interfaces, so that each part of the server receives
+// only what it uses and a test can fake one role at a time:
+//
+//   SeedIssuer     issues and reads 1st seeds (the 1st Seed Request)
+//   SeedCatalog    what may be shown to an operator (no secret)
+//   SeedLifecycle  rotation, retirement, revocation (the operator's)
+//   AuditLog       the audit log
+//   AuthState      what authentication reads and shares between replicas
+//   SchemaAdmin    schema version, seal check, KEK rewrap
+//
+// SeedStore is all of them: what a backend (SqliteSeedStore, PgSeedStore)
+// implements and OpenSeedStore returns.
 //
 // Implementations are thread-safe and safe to share between processes that
 // open the same database: the database's own transactions decide, never a
@@ -14,119 +26,18 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cpns/core/identifiers.h"
 #include "cpns/core/secret_bytes.h"
+#include "storage/seed_types.h"
 
 namespace cpns::storage {
 
-// The life of one epoch of a gateway's 1st seed:
-//   active  -> rotated   (a newer epoch became active; keys still authenticate)
-//   rotated -> retired   (keys under it no longer authenticate)
-//   any     -> revoked   (withdrawn; keys under it no longer authenticate)
-// At most one epoch per gateway is active. Expiry (expires_at) is separate
-// from the state: an expired epoch authenticates nothing whatever its state.
-enum class SeedState { kActive, kRotated, kRetired, kRevoked };
-
-// A seed's lifetime when nobody says otherwise.
-inline constexpr absl::Duration kDefaultSeedLifetime = absl::Hours(24 * 365);
-
-// A 1st seed with its secret bytes. Only the server's request path sees this.
-struct StoredSeed {
-  GatewayId gw_id;
-  uint32_t seed_epoch;
-  SecretBytes first_seed;
-  absl::Time created_at;
-  absl::Time expires_at;
-  SeedState state = SeedState::kActive;
-};
-
-// What may be shown to an operator: everything but the secret.
-struct SeedRecord {
-  GatewayId gw_id;
-  uint32_t seed_epoch;
-  absl::Time created_at;
-  SeedState state;
-  std::string kek_id;  // the KEK that sealed it (a public key id)
-  absl::Time expires_at;
-};
-
-// A gateway as the operator sees it: its seeds and whether it is revoked.
-struct GatewayRecord {
-  GatewayId gw_id;
-  std::vector<SeedRecord> seeds;  // by epoch
-  std::optional<absl::Time> revoked_at;
-  std::string revoke_reason;
-  // The active epoch, if any.
-  const SeedRecord* active() const;
-};
-
-// One line of the audit log. Never holds secret bytes.
-struct AuditEvent {
-  int64_t id = 0;           // assigned by the store; increasing
-  absl::Time at;            // assigned by the store (its clock)
-  std::string actor;        // who: "gw:<id>", "admin:<user>@<host>", "peer:<address>"
-  std::string action;       // what: see kAudit* below
-  std::string gw_id;        // the gateway concerned; empty if none
-  uint32_t seed_epoch = 0;  // the epoch concerned; 0 if none
-  std::string detail;       // free text (reasons, identities), never secrets
-  int64_t count = 1;        // how many events this row stands for (an aggregate: > 1)
-};
-
-inline constexpr char kAuditSeedIssue[] = "seed.issue";
-inline constexpr char kAuditSeedRotate[] = "seed.rotate";
-inline constexpr char kAuditSeedRetire[] = "seed.retire";
-inline constexpr char kAuditSeedRevoke[] = "seed.revoke";
-inline constexpr char kAuditGatewayRevoke[] = "gateway.revoke";
-inline constexpr char kAuditKeyRevoke[] = "key.revoke";
-inline constexpr char kAuditAuthRefused[] = "auth.refused";
-inline constexpr char kAuditPrune[] = "audit.prune";
-
-struct AuditQuery {
-  int64_t after_id = 0;  // only events with a larger id
-  int limit = 1000;      // at most this many, oldest first
-  std::string gw_id;     // only this gateway's, if set
-  std::string action;    // only this action, if set
-};
-
-// How GetOrCreateActive issues a new seed.
-struct IssueOptions {
-  // Lifetime of a seed this call creates.
-  absl::Duration lifetime = kDefaultSeedLifetime;
-  // The caller holds this epoch and asks for a newer one (0: it does not).
-  // Granted when it is the active epoch and at least kRenewMinFraction of its
-  // lifetime has passed; otherwise the active seed is returned.
-  uint32_t renew_epoch = 0;
-  // Who asks, for the audit log ("gw:<id>").
-  std::string actor;
-};
-
-// What CheckSealed found.
-struct SealCheck {
-  int64_t checked = 0;              // sealed rows tried (1st seeds and server secrets)
-  std::vector<std::string> faults;  // one line per row that does not open; never a secret
-};
-
-// A renewal is granted once this fraction of the active seed's lifetime has
-// passed, so a gateway cannot make the server mint epochs in a loop.
-inline constexpr double kRenewMinFraction = 0.25;
-
-// What authentication needs to know about one (gateway, epoch, key).
-struct AuthRecord {
-  StoredSeed seed;
-  bool gateway_revoked = false;
-  bool key_revoked = false;
-};
-
-// Whether GetOrCreateActive must replace `active` by a new epoch at `now`:
-// it has expired, or its holder asks to renew it and it is old enough.
-bool NeedsNewSeed(const StoredSeed& active, uint32_t renew_epoch, absl::Time now);
-
-class SeedStore {
+class SeedIssuer {
  public:
-  virtual ~SeedStore() = default;
+  virtual ~SeedIssuer() = default;
 
   // The gateway's active seed. If it has none, or NeedsNewSeed says the
   // active one must be replaced (it is then marked rotated), generates 32
@@ -145,42 +56,56 @@ class SeedStore {
 
   // One stored seed, whatever its state. NotFound if there is none.
   virtual absl::StatusOr<StoredSeed> Get(const GatewayId& gw_id, uint32_t seed_epoch) = 0;
+};
 
-  // One stored seed with the revocation facts authentication needs, in one
-  // read: is the gateway revoked, is the key whose SecondSeedFingerprint is
-  // `key_fingerprint` revoked. NotFound if there is no such seed.
-  virtual absl::StatusOr<AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
-                                                   absl::string_view key_fingerprint) = 0;
+// Needs no KEK: nothing here opens a seed.
+class SeedCatalog {
+ public:
+  virtual ~SeedCatalog() = default;
 
   // Gateways (every gateway with a seed or a revocation), ordered by gw_id;
-  // only `only` if set (an empty vector if it is unknown). Needs no KEK.
+  // only `only` if set (an empty vector if it is unknown).
   virtual absl::StatusOr<std::vector<GatewayRecord>> ListGateways(
       const std::optional<GatewayId>& only) = 0;
 
+  // Every stored seed without its secret, ordered by gw_id then epoch.
+  virtual absl::StatusOr<std::vector<SeedRecord>> List() = 0;
+};
+
+// Each change and its audit event are committed in one transaction.
+class SeedLifecycle {
+ public:
+  virtual ~SeedLifecycle() = default;
+
   // Makes a new epoch (max + 1) active, with expires_at = now + lifetime; the
-  // previously active one becomes rotated. Audited. NotFound if the gateway
-  // has no seed yet; PermissionDenied if it is revoked.
+  // previously active one becomes rotated. NotFound if the gateway has no
+  // seed yet; PermissionDenied if it is revoked.
   virtual absl::StatusOr<SeedRecord> Rotate(const GatewayId& gw_id, absl::Duration lifetime,
                                             absl::string_view actor) = 0;
-  // A rotated epoch becomes retired. Audited. NotFound for an unknown epoch;
+  // A rotated epoch becomes retired. NotFound for an unknown epoch;
   // FailedPrecondition if it is the active epoch (rotate first) or revoked.
   // Retiring a retired epoch is OK and changes nothing.
   virtual absl::Status Retire(const GatewayId& gw_id, uint32_t seed_epoch,
                               absl::string_view actor) = 0;
   // One epoch, whatever its state, becomes revoked. If it was active, the
-  // gateway's next 1st Seed Request gets a new epoch. Audited. NotFound for
-  // an unknown epoch.
+  // gateway's next 1st Seed Request gets a new epoch. NotFound for an
+  // unknown epoch.
   virtual absl::Status RevokeEpoch(const GatewayId& gw_id, uint32_t seed_epoch,
                                    absl::string_view reason, absl::string_view actor) = 0;
   // The gateway and all its epochs become revoked; no seed is ever issued to
-  // it again. Works for a gateway with no seed yet. Audited; idempotent.
+  // it again. Works for a gateway with no seed yet. Idempotent.
   virtual absl::Status RevokeGateway(const GatewayId& gw_id, absl::string_view reason,
                                      absl::string_view actor) = 0;
   // One EUKey, by the SecondSeedFingerprint of its 2nd seed (32 bytes), is
-  // revoked. `gw_id` (may be empty) is recorded for the operator. Audited;
-  // idempotent.
+  // revoked. `gw_id` (may be empty) is recorded for the operator.
+  // Idempotent.
   virtual absl::Status RevokeKey(absl::string_view key_fingerprint, absl::string_view gw_id,
                                  absl::string_view reason, absl::string_view actor) = 0;
+};
+
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
 
   // Appends to the audit log (event.id and event.at are assigned).
   virtual absl::Status AppendAudit(const AuditEvent& event) = 0;
@@ -189,24 +114,17 @@ class SeedStore {
   // transaction, records an audit.prune event by `actor` saying how many
   // were removed. Returns that number.
   virtual absl::StatusOr<int64_t> PruneAudit(absl::Time before, absl::string_view actor) = 0;
+};
 
-  // Opens every sealed 1st seed and server secret with the store's KEKs and
-  // reports the ones that do not open. Changes nothing. FailedPrecondition
-  // for a store opened without KEKs.
-  virtual absl::StatusOr<SealCheck> CheckSealed() = 0;
+class AuthState {
+ public:
+  virtual ~AuthState() = default;
 
-  // Every stored seed without its secret, ordered by gw_id then epoch.
-  // Needs no KEK.
-  virtual absl::StatusOr<std::vector<SeedRecord>> List() = 0;
-
-  // Re-seals every seed and server secret not sealed under the key ring's
-  // primary KEK, one row per transaction, so servers keep serving meanwhile.
-  // Returns how many rows were re-sealed. FailedPrecondition for a row whose
-  // KEK is not held.
-  virtual absl::StatusOr<int> RewrapToPrimary() = 0;
-
-  // The schema version the database is at (0 for an empty database).
-  virtual absl::StatusOr<int> SchemaVersion() = 0;
+  // One stored seed with the revocation facts authentication needs, in one
+  // read: is the gateway revoked, is the key whose SecondSeedFingerprint is
+  // `key_fingerprint` revoked. NotFound if there is no such seed.
+  virtual absl::StatusOr<AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
+                                                   absl::string_view key_fingerprint) = 0;
 
   // A 32-byte server-wide secret shared by every replica (e.g. the key that
   // authenticates challenges), created from the CSPRNG on first use and
@@ -217,6 +135,34 @@ class SeedStore {
   // (a replay), on any replica. Records past `expires_at` may be forgotten.
   virtual absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) = 0;
 };
+
+class SchemaAdmin {
+ public:
+  virtual ~SchemaAdmin() = default;
+
+  // The schema version the database is at (0 for an empty database).
+  virtual absl::StatusOr<int> SchemaVersion() = 0;
+
+  // Opens every sealed 1st seed and server secret with the store's KEKs and
+  // reports the ones that do not open. Changes nothing. FailedPrecondition
+  // for a store opened without KEKs.
+  virtual absl::StatusOr<SealCheck> CheckSealed() = 0;
+
+  // Re-seals every seed and server secret not sealed under the key ring's
+  // primary KEK, one row per transaction, so servers keep serving meanwhile.
+  // Returns how many rows were re-sealed. FailedPrecondition for a row whose
+  // KEK is not held.
+  virtual absl::StatusOr<int> RewrapToPrimary() = 0;
+};
+
+// The whole store: every role, for what needs them all (OpenSeedStore, the
+// admin commands). Adds nothing.
+class SeedStore : public SeedIssuer,
+                  public SeedCatalog,
+                  public SeedLifecycle,
+                  public AuditLog,
+                  public AuthState,
+                  public SchemaAdmin {};
 
 // How a store opens its database.
 struct StoreOptions {
@@ -234,12 +180,6 @@ struct StoreOptions {
   // file is opened read-only.
   bool writable = false;
 };
-
-absl::string_view SeedStateName(SeedState state);
-
-// Whether `s` is the database reporting that it is corrupt (its file, not one
-// value in a row): DataLoss, and nothing more should be read or written.
-bool IsStoreCorrupt(const absl::Status& s);
 
 }  // namespace cpns::storage
 
