@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/cli.h"
-#include "core/process.h"
+#include "common/process.h"
 
 namespace cpns::cli {
 

@@ -10,8 +10,6 @@
 //   cpns-gw status --state-dir DIR [--json]
 //   cpns-gw assignments list --state-dir DIR [--json]
 #include <spdlog/spdlog.h>
-
-#include "core/logging.h"
 #include <sys/stat.h>
 
 #include "absl/strings/numbers.h"
@@ -19,8 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "common/cli.h"
 #include "common/daemon.h"
-#include "core/logging.h"
-#include "core/process.h"
+#include "common/process.h"
 #include "cpns/core/clock.h"
 #include "gateway/gateway.h"
 #include "owner.h"

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cli.h"
-#include "core/process.h"
+#include "common/process.h"
 #include "core/status_macros.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"

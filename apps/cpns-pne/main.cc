@@ -9,7 +9,7 @@
 
 #include "absl/time/time.h"
 #include "common/cli.h"
-#include "core/process.h"
+#include "common/process.h"
 #include "cpns/assignee/auth_client.h"
 #include "cpns/assignee/eukey_client.h"
 #include "cpns/assignee/key_file.h"

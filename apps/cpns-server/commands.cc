@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cli.h"
+#include "common/process.h"
 #include "core/logging.h"
-#include "core/process.h"
 #include "cpns/core/clock.h"
 #include "server/cpns_server.h"
 #include "storage/kek.h"

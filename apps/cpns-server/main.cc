@@ -11,7 +11,7 @@
 //   cpns-server check --db URL [--kek-file F]...
 #include "commands.h"
 #include "common/cli.h"
-#include "core/process.h"
+#include "common/process.h"
 
 int main(int argc, char** argv) {
   using cpns::server_cli::kProgram;

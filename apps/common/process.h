@@ -1,8 +1,9 @@
-// Process-level helpers shared by the daemons: termination signals, faults
-// that end a daemon, limits and secrecy, and the ready file that tells a
-// supervisor (or a test) where a daemon listens.
-#ifndef CPNS_CORE_PROCESS_H_
-#define CPNS_CORE_PROCESS_H_
+// The process-wide state a cpns program sets, and no library does: secrecy
+// (non-dumpable, no core), the logger, and for the daemons the termination
+// signals, faults that end them, the descriptor limit and the ready file that
+// tells a supervisor (or a test) where a daemon listens.
+#ifndef CPNS_APPS_COMMON_PROCESS_H_
+#define CPNS_APPS_COMMON_PROCESS_H_
 
 #include <signal.h>
 
@@ -12,8 +13,21 @@
 
 namespace cpns {
 
+// Keeps the secrets this process will hold from leaving through a core dump
+// or another process of the same user: sets the process non-dumpable (no
+// core file; /proc/PID/mem, /environ and ptrace closed to everyone but root)
+// and its core size limit (soft and hard) to 0. Call at the start of every
+// program that reads a secret, before it reads one. Internal naming the call
+// that failed. Thread-safe; idempotent.
+absl::Status HardenProcess();
+
+// Makes the default logger a stderr logger named `program` (UTC timestamps).
+// level: trace, debug, info, warn, error, off; InvalidArgument for others.
+// Call once, before any thread logs.
+absl::Status InitLogging(const std::string& program, const std::string& level);
+
 // Blocks SIGTERM, SIGINT, SIGHUP and kFatalFaultSignal in the calling thread
-// and every thread it creates afterwards. Call first thing in main(), before any thread exists.
+// and every thread it creates afterwards. Call before any thread exists.
 void BlockTerminationSignals();
 
 // Waits for one of the blocked signals and returns its number:
@@ -33,14 +47,6 @@ void RaiseFatalFault();
 // the soft limit now in force.
 long RaiseDescriptorLimit();
 
-// Keeps the secrets this process will hold from leaving through a core dump
-// or another process of the same user: sets the process non-dumpable (no
-// core file; /proc/PID/mem, /environ and ptrace closed to everyone but root)
-// and its core size limit (soft and hard) to 0. Call at the start of every
-// program that reads a secret, before it reads one. Internal naming the call
-// that failed. Thread-safe; idempotent.
-absl::Status HardenProcess();
-
 // Removes the ready file, first thing when a daemon stops, so that nothing
 // takes a stopping daemon for a ready one; a no-op for an empty path.
 void RemoveReadyFile(const std::string& path);
@@ -50,4 +56,4 @@ absl::Status WriteReadyFile(const std::string& path, const std::string& contents
 
 }  // namespace cpns
 
-#endif  // CPNS_CORE_PROCESS_H_
+#endif  // CPNS_APPS_COMMON_PROCESS_H_
