@@ -1,7 +1,9 @@
 // The process-wide state a cpns program sets, and no library does: secrecy
 // (non-dumpable, no core), the logger, and for the daemons the termination
 // signals, faults that end them, the descriptor limit and the ready file that
-// tells a supervisor (or a test) where a daemon listens.
+// tells a supervisor (or a test) where a daemon listens. The daemons call
+// these through daemon::Run (common/daemon.h); the other programs call
+// HardenProcess (and the server's offline commands InitLogging) from main.
 #ifndef CPNS_APPS_COMMON_PROCESS_H_
 #define CPNS_APPS_COMMON_PROCESS_H_
 
