@@ -35,6 +35,17 @@ int Parse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
+int ParseAndRun(CLI::App& app, int argc, char** argv, const Subcommands& commands) {
+  if (int code = Parse(app, argc, argv); code >= 0) return code;
+  for (const Subcommand& c : commands) {
+    if (c.cmd->parsed()) return c.run();
+  }
+  // SetUp requires a subcommand and each group requires one of its own, so
+  // only a subcommand missing from `commands` gets here.
+  std::cerr << app.get_name() << ": error: no such command (see --help)\n";
+  return kExitUsage;
+}
+
 absl::StatusOr<absl::Duration> ParseDuration(absl::string_view flag, absl::string_view text) {
   constexpr int64_t kMaxDays = 3650;
   absl::Duration d;

@@ -5,7 +5,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -29,6 +32,19 @@ void AddLogLevel(CLI::App& cmd, std::string& level);
 // Runs app.parse; on error prints a one-line reason and returns the exit code.
 // Returns -1 when parsing succeeded and the program should go on.
 int Parse(CLI::App& app, int argc, char** argv);
+
+// A subcommand that does something (a leaf: `seeds list`, not `seeds`) and
+// the function that does it, returning the exit code. Each program's flag
+// functions return these; main runs the one given.
+struct Subcommand {
+  CLI::App* cmd;
+  std::function<int()> run;
+};
+using Subcommands = std::vector<Subcommand>;
+
+// Parses the command line and runs the subcommand of `commands` that was
+// given; a command line that does not parse ends with Parse's exit code.
+int ParseAndRun(CLI::App& app, int argc, char** argv, const Subcommands& commands);
 
 // "90s", "10m", "720h", "30d" (days are 24 h): whole seconds, positive, at
 // most 10 years. InvalidArgument naming `flag`.

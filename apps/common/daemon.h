@@ -1,19 +1,76 @@
-// What both daemons (`cpns-server serve`, `cpns-gw serve`) do the same way:
-// the bounds on their listeners' connections and how a fault that the daemon
-// cannot recover from ends it.
+// The one skeleton of both daemons (`cpns-server serve`, `cpns-gw serve`):
+// what they do the same way from the parsed command line to the exit code,
+// and the bounds on their listeners' connections.
+//
+// daemon::Run's steps, in order:
+//   1. umask 077: files and sockets are private unless widened on purpose;
+//   2. harden (HardenProcess: non-dumpable, no core);
+//   3. raise the descriptor limit;
+//   4. set up logging;
+//   5. block the termination signals, before any thread exists;
+//   6. start: the program's function opens what can fail early (store, state)
+//      and starts its servers and listeners;
+//   7. write the ready file;
+//   8. wait for a signal, or a fatal fault;
+//   9. remove the ready file, drain with a deadline;
+//  10. return the exit code.
+// Exit codes: 0 after a request to stop (SIGTERM, SIGINT, SIGHUP); 1 when
+// setting up or starting failed, or after a fatal fault; a service may name
+// another code for its own fault (the server: 3 for a corrupt store).
 #ifndef CPNS_APPS_COMMON_DAEMON_H_
 #define CPNS_APPS_COMMON_DAEMON_H_
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "wire/listener.h"
 
-namespace cpns::cli {
+namespace cpns::daemon {
+
+// A started daemon, as the skeleton sees it. Its methods are called from the
+// main thread only.
+class Service {
+ public:
+  virtual ~Service() = default;
+  // What the ready file says: where the daemon listens (ports bound for port 0).
+  virtual std::string ReadyText() const = 0;
+  // Stops accepting and gives calls in flight up to `grace`.
+  virtual void Shutdown(absl::Duration grace) = 0;
+  // After a fatal fault, once shut down: logs why the daemon stopped and
+  // returns its exit code. By default kExitFailure, so that a supervisor
+  // restarts it.
+  virtual int ExitCodeAfterFault();
+};
+
+// What the skeleton gives the program's start function.
+struct Context {
+  // The soft limit on open descriptors, raised as far as the hard limit allows.
+  long descriptor_limit = 0;
+  // For every listener, and any part that cannot go on: ends the daemon
+  // (logs nothing more; the caller has).
+  wire::Listener::FatalHandler on_fatal;
+};
+
+struct Options {
+  std::string program;     // names the logger and prefixes errors on stderr
+  std::string log_level;   // as --log-level
+  std::string ready_file;  // none when empty
+  absl::Duration drain = absl::Seconds(5);
+};
+
+using StartFn = absl::FunctionRef<absl::StatusOr<std::unique_ptr<Service>>(const Context&)>;
+
+// Runs a daemon through the steps above and returns its exit code. An error
+// before it serves is printed as "<program>: <CODE>: <message>" (exit 1).
+// Call once, from main, before any thread exists.
+int Run(const Options& options, StartFn start);
 
 struct ConnectionFlags {
   std::string idle_timeout = "2m";
@@ -24,20 +81,12 @@ struct ConnectionFlags {
 // Adds --idle-timeout, --max-connections and --max-connections-per-peer.
 void AddConnectionFlags(CLI::App& serve, ConnectionFlags& flags);
 
-// Raises the descriptor limit to its hard limit and returns the bounds of
-// the listeners on `listen`, lowered (with a warning) where they would not
-// all fit in it at their bounds.
+// The bounds of the listeners on `listen`, lowered (with a warning) where
+// they would not all fit in `descriptor_limit` at their bounds.
 absl::StatusOr<wire::ConnectionLimits> ConnectionLimitsFor(const ConnectionFlags& flags,
-                                                           const std::vector<std::string>& listen);
+                                                           const std::vector<std::string>& listen,
+                                                           long descriptor_limit);
 
-// The handler a daemon gives its listeners: logs nothing more (the listener
-// has) and wakes the main thread with kFatalFaultSignal.
-wire::Listener::FatalHandler StopOnFatalFault();
-
-// The exit code for the signal that ended WaitForTerminationSignal(): 0 for
-// a request to stop, kExitFailure after a fatal fault.
-int ExitCodeAfter(int signal);
-
-}  // namespace cpns::cli
+}  // namespace cpns::daemon
 
 #endif  // CPNS_APPS_COMMON_DAEMON_H_

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cli.h"
-#include "core/process.h"
+#include "common/process.h"
 #include "core/status_macros.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
@@ -26,7 +26,7 @@ struct DeriveFlags {
   int64_t not_after = 0;
 };
 
-absl::StatusOr<cpns::SecretBytes> FirstSeed(const DeriveFlags& f) {
+absl::StatusOr<cpns::SecretBytes> FirstSeedHex(const DeriveFlags& f) {
   if (!f.first_seed_file.empty()) {
     CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes hex,
                           cpns::cli::ReadSecretFlagFile("--first-seed-file", f.first_seed_file));
@@ -38,17 +38,29 @@ absl::StatusOr<cpns::SecretBytes> FirstSeed(const DeriveFlags& f) {
   return cpns::HexDecodeSecret("--first-seed", f.first_seed);
 }
 
-absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
-  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes first, FirstSeed(f));
+// The 1st seed, from --first-seed-file or --first-seed: 32 bytes.
+absl::StatusOr<cpns::SecretBytes> FirstSeed(const DeriveFlags& f) {
+  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes first, FirstSeedHex(f));
   if (first.size() != cpns::kFirstSeedSize) {
     return absl::InvalidArgumentError(
         absl::StrCat("--first-seed is ", first.size(), " bytes; it must be 32"));
   }
+  return first;
+}
+
+// --nonce: 16 bytes.
+absl::StatusOr<std::string> Nonce(const DeriveFlags& f) {
   CPNS_ASSIGN_OR_RETURN(std::string nonce, cpns::HexDecode("--nonce", f.nonce));
   if (nonce.size() != cpns::kNonceSize) {
     return absl::InvalidArgumentError(
         absl::StrCat("--nonce is ", nonce.size(), " bytes; it must be 16"));
   }
+  return nonce;
+}
+
+absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
+  CPNS_ASSIGN_OR_RETURN(cpns::SecretBytes first, FirstSeed(f));
+  CPNS_ASSIGN_OR_RETURN(std::string nonce, Nonce(f));
   if (f.epoch == 0) return absl::InvalidArgumentError("--epoch must be at least 1");
   CPNS_ASSIGN_OR_RETURN(cpns::GatewayId gw, cpns::GatewayId::Parse(f.gw_id));
   CPNS_ASSIGN_OR_RETURN(cpns::EntityType type, cpns::ParseEntityType(f.entity_type));
@@ -81,16 +93,22 @@ absl::StatusOr<nlohmann::json> Derive(const DeriveFlags& f) {
   return out;
 }
 
-}  // namespace
+int PrintDerived(const DeriveFlags& d) {
+  absl::StatusOr<nlohmann::json> out = Derive(d);
+  if (!out.ok()) return cpns::cli::Fail(kProgram, out.status());
+  std::cout << out->dump(2) << "\n";
+  return 0;
+}
 
-int main(int argc, char** argv) {
-  // Seeds and the keys of the development PKI pass through this process.
-  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
-  DeriveFlags d;
-  cpns::pki::DevPkiOptions pki;
-  CLI::App app{"cpns-keytool: offline CPNS key derivation and a development PKI.", kProgram};
-  cpns::cli::SetUp(app);
+int WritePki(const cpns::pki::DevPkiOptions& pki) {
+  if (absl::Status s = cpns::pki::WriteDevelopmentPki(pki); !s.ok()) {
+    return cpns::cli::Fail(kProgram, s);
+  }
+  std::cout << "development PKI written to " << pki.out_dir << "\n";
+  return 0;
+}
 
+cpns::cli::Subcommand DeriveCommand(CLI::App& app, DeriveFlags& d) {
   CLI::App* derive = app.add_subcommand(
       "derive", "Derive the 2nd seed and the EUKey from explicit inputs; prints JSON (secrets!)");
   CLI::Option* seed_file =
@@ -109,10 +127,14 @@ int main(int argc, char** argv) {
   derive->add_option("--not-after", d.not_after, "not_after, Unix seconds")->required();
   derive->add_option("--challenge", d.challenge, "Also compute the auth proof: challenge (hex)");
   derive->add_option("--client-nonce", d.client_nonce, "... and client nonce (hex)");
+  return {derive, [&d] { return PrintDerived(d); }};
+}
 
+cpns::cli::Subcommand PkiInitCommand(CLI::App& app, cpns::pki::DevPkiOptions& pki) {
   CLI::App* pki_cmd = app.add_subcommand("pki", "Development PKI");
   pki_cmd->require_subcommand(1);
-  CLI::App* init = pki_cmd->add_subcommand("init", "Create a CA, a server and gateway certificates");
+  CLI::App* init =
+      pki_cmd->add_subcommand("init", "Create a CA, a server and gateway certificates");
   init->add_option("--out", pki.out_dir, "Output directory")->required();
   init->add_option("--server-name", pki.server_name, "DNS name of the CPNS Server")->required();
   init->add_option("--gateway", pki.gateway_ids, "Gateway id (repeatable)")->required();
@@ -120,17 +142,18 @@ int main(int argc, char** argv) {
                    "Entity id of a device certificate, from a separate device maker CA "
                    "(repeatable)");
   init->add_option("--days", pki.validity_days, "Validity in days")->capture_default_str();
+  return {init, [&pki] { return WritePki(pki); }};
+}
 
-  if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
-  if (derive->parsed()) {
-    absl::StatusOr<nlohmann::json> out = Derive(d);
-    if (!out.ok()) return cpns::cli::Fail(kProgram, out.status());
-    std::cout << out->dump(2) << "\n";
-    return 0;
-  }
-  if (absl::Status s = cpns::pki::WriteDevelopmentPki(pki); !s.ok()) {
-    return cpns::cli::Fail(kProgram, s);
-  }
-  std::cout << "development PKI written to " << pki.out_dir << "\n";
-  return 0;
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Seeds and the keys of the development PKI pass through this process.
+  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
+  DeriveFlags d;
+  cpns::pki::DevPkiOptions pki;
+  CLI::App app{"cpns-keytool: offline CPNS key derivation and a development PKI.", kProgram};
+  cpns::cli::SetUp(app);
+  const cpns::cli::Subcommands commands = {DeriveCommand(app, d), PkiInitCommand(app, pki)};
+  return cpns::cli::ParseAndRun(app, argc, argv, commands);
 }

@@ -9,7 +9,7 @@
 
 #include "absl/time/time.h"
 #include "common/cli.h"
-#include "core/process.h"
+#include "common/process.h"
 #include "cpns/assignee/auth_client.h"
 #include "cpns/assignee/eukey_client.h"
 #include "cpns/assignee/key_file.h"
@@ -125,14 +125,7 @@ int Authenticate(Flags f) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // Key files, pairing codes and EUKeys pass through this process: no core dump.
-  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
-  Flags f;
-  CLI::App app{"cpns-pne: asks an Intermediate PN GW for an EUKey.", kProgram};
-  cpns::cli::SetUp(app);
+cpns::cli::Subcommand RequestCommand(CLI::App& app, Flags& f) {
   CLI::App* request = app.add_subcommand("request", "Send an EUKey Assignment Request");
   request->add_option("--gateway", f.client.gateway, "unix:PATH or tls:HOST:PORT")->required();
   request->add_option("--gateway-ca", f.client.gateway_ca_file, "CA of the gateway (tls: only)");
@@ -160,21 +153,34 @@ int main(int argc, char** argv) {
                    "The code itself; visible to every user of this machine (ps) while the "
                    "request runs: prefer --pairing-code-file")
       ->excludes(code_file);
+  return {request, [&f] { return Request(f); }};
+}
 
+cpns::cli::Subcommand AuthenticateCommand(CLI::App& app, Flags& f) {
   CLI::App* auth = app.add_subcommand(
       "authenticate", "Prove to the CPNS Server that this entity holds its EUKey");
   auth->add_option("--key-file", f.key_file, "An assignment saved by request --save")->required();
   auth->add_option("--server", f.auth.target, "CPNS Server HOST:PORT (direct)");
   auth->add_option("--server-ca", f.auth.ca_file, "CA of the CPNS Server certificate");
   auth->add_option("--server-name", f.auth.tls_name, "TLS name of the CPNS Server");
-  auth->add_option("--gateway", f.auth_gateway, "Relay through the gateway: unix:PATH or tls:HOST:PORT");
+  auth->add_option("--gateway", f.auth_gateway,
+                   "Relay through the gateway: unix:PATH or tls:HOST:PORT");
   auth->add_option("--gateway-ca", f.client.gateway_ca_file, "CA of the gateway (tls: only)");
   auth->add_option("--gateway-name", f.client.gateway_name, "TLS name of the gateway");
   auth->add_option("--timeout", f.timeout, "Deadline for the whole exchange")
       ->capture_default_str()
       ->check(cpns::cli::Duration("--timeout"));
+  return {auth, [&f] { return Authenticate(f); }};
+}
 
-  if (int code = cpns::cli::Parse(app, argc, argv); code >= 0) return code;
-  if (auth->parsed()) return Authenticate(f);
-  return Request(f);
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Key files, pairing codes and EUKeys pass through this process: no core dump.
+  if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
+  Flags f;
+  CLI::App app{"cpns-pne: asks an Intermediate PN GW for an EUKey.", kProgram};
+  cpns::cli::SetUp(app);
+  const cpns::cli::Subcommands commands = {RequestCommand(app, f), AuthenticateCommand(app, f)};
+  return cpns::cli::ParseAndRun(app, argc, argv, commands);
 }

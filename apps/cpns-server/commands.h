@@ -2,7 +2,6 @@
 #ifndef CPNS_APPS_CPNS_SERVER_COMMANDS_H_
 #define CPNS_APPS_CPNS_SERVER_COMMANDS_H_
 
-#include "common/daemon.h"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/daemon.h"
 
 namespace cpns::server_cli {
 
@@ -21,7 +21,7 @@ struct Flags {
   std::string new_kek_file;
   bool json = false;
   std::string seed_lifetime = "365d";
-  cli::ConnectionFlags connections;
+  daemon::ConnectionFlags connections;
   // Lifecycle commands.
   std::string gw_id, reason, lifetime = "365d", action;
   uint32_t epoch = 0;
@@ -35,7 +35,10 @@ struct Flags {
 // next to the database (created when `create_default`).
 absl::StatusOr<std::vector<std::string>> KekFiles(const Flags& f, bool create_default);
 
+// serve.cc
 int Serve(const Flags& f);
+
+// commands.cc
 int Init(const Flags& f);
 int Migrate(const Flags& f);
 int KekRotate(const Flags& f);

@@ -8,7 +8,7 @@
 // secret also passes through gRPC, protobuf and OpenSSL buffers that no mark
 // on this type reaches, and a page per secret would cost an mmap and munmap
 // per value on the request path. Core dumps are closed for the whole process
-// instead (HardenProcess in core/process.h: non-dumpable, core limit 0),
+// instead (HardenProcess in apps/common/process.h: non-dumpable, core limit 0),
 // which every program that holds secrets calls first.
 
 namespace cpns {

@@ -1,4 +1,4 @@
-#include "core/process.h"
+#include "common/process.h"
 
 #include <gtest/gtest.h>
 #include <sys/prctl.h>

@@ -1,6 +1,8 @@
-#include "core/process.h"
+#include "common/process.h"
 
 #include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -81,6 +83,19 @@ absl::Status HardenProcess() {
     return absl::InternalError(
         absl::StrCat("setrlimit(RLIMIT_CORE, 0) failed: ", std::strerror(errno)));
   }
+  return absl::OkStatus();
+}
+
+absl::Status InitLogging(const std::string& program, const std::string& level) {
+  const spdlog::level::level_enum lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--log-level '", level, "' is not one of trace, debug, info, warn, error, off"));
+  }
+  auto logger = spdlog::stderr_logger_mt(program);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %n %l: %v", spdlog::pattern_time_type::utc);
+  logger->set_level(lvl);
+  spdlog::set_default_logger(logger);
   return absl::OkStatus();
 }
 

@@ -1,0 +1,38 @@
+// `cpns-gw serve`: the Intermediate PN GW as a daemon (common/daemon.h runs
+// it): its flags, and how they become a started Gateway.
+#ifndef CPNS_APPS_CPNS_GW_SERVE_H_
+#define CPNS_APPS_CPNS_GW_SERVE_H_
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "common/cli.h"
+#include "common/daemon.h"
+#include "assignee_uplink.h"
+#include "gateway/gateway.h"
+
+namespace cpns::gw_cli {
+
+struct ServeFlags {
+  gateway::GatewayOptions options;  // the flags bound to its fields directly
+  std::string key_lifetime = "30d";
+  std::string upstream_timeout = "10s";
+  std::string seed_check_interval = "15m";
+  std::string ready_file;
+  std::string uplink_pairing_code_file;
+  std::string log_level;
+  std::string admission = "pairing";
+  std::vector<std::string> allow_users, allow_entity_types;
+  UplinkOptions uplink;  // the --uplink-* flags (assignee_uplink.h)
+  daemon::ConnectionFlags connections;
+};
+
+// Adds `serve` and its flags, bound to `f`, to `app`; `f` must outlive the
+// returned subcommand's run.
+cli::Subcommand ServeCommand(CLI::App& app, ServeFlags& f);
+
+}  // namespace cpns::gw_cli
+
+#endif  // CPNS_APPS_CPNS_GW_SERVE_H_
