@@ -421,11 +421,10 @@ TEST_F(AdmissionTest, TheOwnerSeesEveryAssignmentAndTheStatus) {
             HexEncode(SecondSeedFingerprint(key.second_seed)));
   // The status is written every 2 s; wait for one that has seen both requests.
   json status;
-  for (int i = 0; i < 100; ++i) {
+  WaitUntil([&] {
     status = OwnerJson({"status"});
-    if (status.value("assignments_issued", 0) == 1 && status["refusals"].size() == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    return status.value("assignments_issued", 0) == 1 && status["refusals"].size() == 1;
+  }, absl::Seconds(10), absl::Milliseconds(100));
   EXPECT_EQ(status["assignments_issued"], 1);
   EXPECT_EQ(status["refusals"]["no-pairing-code"], 1);
   EXPECT_EQ(status["seed"]["held"], true);

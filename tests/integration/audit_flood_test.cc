@@ -188,8 +188,8 @@ TEST_F(AuditFloodTest, PruneRemovesOlderRowsOnSqlite) {
 }
 
 TEST_F(AuditFloodTest, PruneRemovesOlderRowsOnPostgres) {
-  ASSERT_FALSE(PgFixtureUrl().empty());
-  db_ = NewPgDatabase(PgFixtureUrl());
+  ASSERT_FALSE(test::PgFixtureUrl().empty());
+  db_ = test::NewPgDatabase();
   const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   PruneKeepsWhatIsNewer();

@@ -90,12 +90,7 @@ bool ClosedByPeer(int fd, int timeout_ms) {
 // Retries `attempt` (a call that succeeds once the daemon serves) for up to
 // `seconds`; returns whether it succeeded.
 bool Eventually(int seconds, const std::function<bool()>& attempt) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  do {
-    if (attempt()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  } while (std::chrono::steady_clock::now() < until);
-  return false;
+  return WaitUntil(attempt, absl::Seconds(seconds), absl::Milliseconds(200));
 }
 
 class LimitsTest : public FlowTest {
