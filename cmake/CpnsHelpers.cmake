@@ -57,12 +57,14 @@ function(cpns_executable name)
 endfunction()
 
 # cpns_test(NAME SRCS ... DEPS ... LABEL unit|concurrency|integration): a
-# GoogleTest binary registered with ctest.
+# GoogleTest binary registered with ctest, linked with cpns_test_support
+# (tests/support: NewTempDir).
 # FIXTURES postgres: the tests need the throw-away PostgreSQL server.
 function(cpns_test name)
   cmake_parse_arguments(A "" "LABEL" "SRCS;DEPS;FIXTURES" ${ARGN})
   add_executable(${name} ${A_SRCS})
-  target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_link_libraries(${name} PRIVATE ${A_DEPS} cpns_test_support GTest::gtest GTest::gtest_main
+                        GTest::gmock)
   _cpns_common(${name})
   include(GoogleTest)
   # Tests find the programs and the test data through these two paths.

@@ -8,14 +8,12 @@
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
+#include "support/temp_dir.h"
 
 namespace cpns {
 namespace {
 
-std::string TempDir() {
-  std::string tmpl = ::testing::TempDir() + "cpns_file_util_XXXXXX";
-  return std::string(mkdtemp(tmpl.data()));
-}
+std::string TempDir() { return test::NewTempDir("cpns_file_util"); }
 
 TEST(FileUtilTest, AtomicWriteSetsModeAndReplacesContents) {
   const std::string path = TempDir() + "/f";

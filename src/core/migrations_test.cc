@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/sqlite.h"
 #include "core/sqlite_schema.h"
+#include "support/temp_dir.h"
 
 namespace cpns {
 namespace {
@@ -37,11 +38,7 @@ constexpr SchemaStep kBrokenSecondStep[] = {
 
 Schema Steps(std::span<const SchemaStep> steps) { return {steps, "cpns-test"}; }
 
-std::string NewPath() {
-  std::string dir = ::testing::TempDir() + "cpns_migrations_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir + "/state.db";
-}
+std::string NewPath() { return test::NewTempDir("cpns_migrations") + "/state.db"; }
 
 sqlite3* OpenFile(const std::string& path) {
   sqlite3* db = nullptr;

@@ -1,4 +1,5 @@
 #include "core/sqlite.h"
+#include "support/temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,8 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string TempPath(const std::string& name) {
-  std::string tmpl = ::testing::TempDir() + "cpns_sqlite_XXXXXX";
-  return std::string(mkdtemp(tmpl.data())) + "/" + name;
+  return test::NewTempDir("cpns_sqlite") + "/" + name;
 }
 
 // A database file of several pages: a table with `rows` rows of 200 bytes.

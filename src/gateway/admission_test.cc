@@ -13,6 +13,7 @@
 
 #include "gateway/pairing_code.h"
 #include "gateway/state_db.h"
+#include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
@@ -52,8 +53,7 @@ TEST(PairingCodeTest, CodesAreWellFormedDistinctAndTypedForgivingly) {
 class StateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/gwstate_XXXXXX";
-    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    dir_ = test::NewTempDir("gwstate");
     state_ = std::move(*GatewayStateDb::Open(dir_, clock_));
   }
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "gateway/test_fakes.h"
+#include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
@@ -21,9 +22,7 @@ int64_t NotAfter(absl::Duration seed_lifetime, bool server_sends_expiry = true) 
   FakeSeedSource source(clock, seed_lifetime);
   if (!server_sends_expiry) source.SetSentExpiry(absl::InfiniteFuture());
   SeedCache cache(Gw(), source, "", clock);
-  std::string dir = ::testing::TempDir() + "/eukey_service_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  auto state = GatewayStateDb::Open(dir, clock);
+  auto state = GatewayStateDb::Open(test::NewTempDir("eukey_service"), clock);
   EXPECT_TRUE(state.ok()) << state.status();
   Admission open({.mode = AdmissionMode::kOpen}, **state, clock);
   EUKeyServiceImpl service(cache, open, **state, clock, {.key_lifetime = kKeyLifetime});

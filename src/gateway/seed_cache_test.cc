@@ -9,6 +9,7 @@
 
 #include "gateway/seed_file.h"
 #include "gateway/test_fakes.h"
+#include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
@@ -41,8 +42,7 @@ class CountingSource final : public FirstSeedSource {
 };
 
 std::string TempFile() {
-  std::string tmpl = ::testing::TempDir() + "cpns_seed_cache_XXXXXX";
-  return std::string(mkdtemp(tmpl.data())) + "/first_seed";
+  return test::NewTempDir("cpns_seed_cache") + "/first_seed";
 }
 
 absl::Time Later() { return absl::Now() + absl::Minutes(5); }

@@ -5,13 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
+#include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
 
 std::string TempFile() {
-  std::string tmpl = ::testing::TempDir() + "cpns_seed_file_XXXXXX";
-  return std::string(mkdtemp(tmpl.data())) + "/first_seed";
+  return test::NewTempDir("cpns_seed_file") + "/first_seed";
 }
 
 FirstSeed Seed(absl::string_view gw) {

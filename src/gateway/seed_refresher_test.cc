@@ -5,6 +5,7 @@
 
 #include "gateway/seed_file.h"
 #include "gateway/test_fakes.h"
+#include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
@@ -68,8 +69,7 @@ TEST(ScheduleTest, PolicyLimitsAreTheFlagLimits) {
 // --- The refresher, driven pass by pass through RunDue ----------------------
 
 std::string TempFile() {
-  std::string tmpl = ::testing::TempDir() + "cpns_seed_refresher_XXXXXX";
-  return std::string(mkdtemp(tmpl.data())) + "/first_seed";
+  return test::NewTempDir("cpns_seed_refresher") + "/first_seed";
 }
 
 class SeedRefresherTest : public ::testing::Test {

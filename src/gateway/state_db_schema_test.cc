@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "cpns/core/clock.h"
 #include "gateway/state_db.h"
+#include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
@@ -51,11 +52,7 @@ CREATE TABLE IF NOT EXISTS status (
 
 constexpr int64_t kNow = 1'800'000'000;
 
-std::string NewDir() {
-  std::string dir = ::testing::TempDir() + "gwschema_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir;
-}
+std::string NewDir() { return test::NewTempDir("gwschema"); }
 
 // Runs `sql` on <dir>/gateway.db (made mode 0600 if missing), as the
 // releases before would have, and returns the file's user_version after it.

@@ -11,17 +11,14 @@
 #include <string>
 
 #include "cpns/core/clock.h"
+#include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string NewDir() {
-  std::string dir = ::testing::TempDir() + "/gwstatedb_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir;
-}
+std::string NewDir() { return test::NewTempDir("gwstatedb"); }
 
 Assignee Headset() {
   return {EntityType::kPne, *EntityId::Parse("headset"), *UserId::Parse("alice")};

@@ -16,6 +16,7 @@
 
 #include "core/file_util.h"
 #include "wire/peer_identity.h"
+#include "support/temp_dir.h"
 
 namespace cpns::pki {
 namespace {
@@ -23,10 +24,7 @@ namespace {
 using ::testing::HasSubstr;
 
 
-std::string MakeTempDir() {
-  std::string tmpl = ::testing::TempDir() + "cpns_dev_pki_XXXXXX";
-  return std::string(mkdtemp(tmpl.data()));
-}
+std::string MakeTempDir() { return test::NewTempDir("cpns_dev_pki"); }
 
 mode_t ModeOf(const std::string& path) {
   struct stat st {};

@@ -9,6 +9,7 @@
 #include "storage/kek.h"
 #include "storage/open_store.h"
 #include "storage/testing/fake_seed_store.h"
+#include "support/temp_dir.h"
 
 namespace cpns::server {
 namespace {
@@ -16,8 +17,7 @@ namespace {
 // A SQLite store whose file gets corrupted while it is open, as a failing
 // disk or a stray writer would.
 TEST(GuardedStoreTest, ACorruptStoreIsReportedOnceAndNeverUsedAgain) {
-  std::string tmpl = ::testing::TempDir() + "cpns_guarded_XXXXXX";
-  const std::string path = std::string(mkdtemp(tmpl.data())) + "/seeds.db";
+  const std::string path = test::NewTempDir("cpns_guarded") + "/seeds.db";
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
   const storage::KeyRing ring = *storage::KeyRing::Create({*storage::Kek::Generate()});
   const storage::StoreOptions options{.keys = &ring, .migrate = true};

@@ -6,6 +6,7 @@
 
 #include "storage/kek.h"
 #include "storage/open_store.h"
+#include "support/temp_dir.h"
 
 namespace cpns::server {
 namespace {
@@ -16,8 +17,7 @@ using ::testing::Not;
 class RefusalAuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "cpns_refusals_XXXXXX";
-    const std::string path = std::string(mkdtemp(tmpl.data())) + "/seeds.db";
+    const std::string path = test::NewTempDir("cpns_refusals") + "/seeds.db";
     store_ = std::move(*storage::OpenSeedStore(path, {.keys = &ring_, .migrate = true}, clock_));
   }
   std::vector<storage::AuditEvent> Rows() {

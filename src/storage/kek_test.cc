@@ -5,16 +5,14 @@
 #include <sys/stat.h>
 
 #include "core/file_util.h"
+#include "support/temp_dir.h"
 
 namespace cpns::storage {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string TempDir() {
-  std::string tmpl = ::testing::TempDir() + "cpns_kek_XXXXXX";
-  return mkdtemp(tmpl.data());
-}
+std::string TempDir() { return test::NewTempDir("cpns_kek"); }
 
 TEST(KekTest, FileRoundTripsWithMode0600AndIsNeverOverwritten) {
   const std::string path = TempDir() + "/kek";

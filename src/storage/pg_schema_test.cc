@@ -10,15 +10,16 @@
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
 #include "storage/store_schema.h"
-#include "storage/test_pg.h"
+#include "support/postgres.h"
+#include "support/temp_dir.h"
 
 namespace cpns::storage {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using pg_test::PgExec;
-using pg_test::PgRows;
+using test::PgExec;
+using test::PgRows;
 
 // Each step logs itself and creates a table without IF NOT EXISTS: a step
 // run twice fails, and the log shows which steps ran.
@@ -49,7 +50,7 @@ class PgSchemaTest : public ::testing::Test {
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
-  std::string url_ = pg_test::NewPgDatabase("cpns_runner");
+  std::string url_ = test::NewPgDatabase();
 };
 
 TEST_F(PgSchemaTest, FreshDatabaseGetsEveryStepWithItsVersionRow) {

@@ -4,21 +4,16 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <fstream>
-
-#include "storage/pg_pool.h"
 #include "storage/seed_store_conformance.h"
+#include "support/postgres.h"
+#include "support/temp_dir.h"
 
 namespace cpns::storage::conformance {
 namespace {
 
 // --- SQLite -----------------------------------------------------------------
 
-std::string NewSqliteFile() {
-  std::string tmpl = ::testing::TempDir() + "cpns_store_XXXXXX";
-  return std::string(mkdtemp(tmpl.data())) + "/seeds.db";
-}
+std::string NewSqliteFile() { return test::NewTempDir("cpns_store") + "/seeds.db"; }
 
 void SqliteExec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -30,38 +25,12 @@ void SqliteExec(const std::string& path, const std::string& sql) {
 
 // --- PostgreSQL ---------------------------------------------------------------
 
-std::string PgBaseUrl() {
-  std::ifstream in(std::string(CPNS_PG_STATE_DIR) + "/url");
-  std::string url;
-  std::getline(in, url);
-  return url;
-}
-
-void PgExec(const std::string& url, const std::string& sql) {
-  pg::Pool pool({.conninfo = url, .max_connections = 1});
-  absl::StatusOr<pg::Connection> c = pool.Acquire();
-  ASSERT_TRUE(c.ok()) << c.status();
-  absl::Status s = c->Exec(sql).status();
-  EXPECT_TRUE(s.ok()) << s;
-}
-
-std::string NewPgDatabase() {
-  static std::atomic<int> n{0};
-  const std::string base = PgBaseUrl();
-  EXPECT_FALSE(base.empty()) << "no PostgreSQL fixture: run through ctest";
-  const std::string name = absl::StrCat("cpns_conf_", getpid(), "_", n++);
-  PgExec(base, absl::StrCat("DROP DATABASE IF EXISTS ", name));
-  // A linguistic collation, so that a query ordering gw_id without
-  // COLLATE "C" would sort differently from SQLite and fail a test.
-  PgExec(base, absl::StrCat("CREATE DATABASE ", name,
-                            " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"));
-  return base.substr(0, base.rfind('/') + 1) + name;
-}
+std::string NewPgDatabase() { return test::NewPgDatabase(); }
 
 INSTANTIATE_TEST_SUITE_P(
     Backends, SeedStoreConformanceTest,
     ::testing::Values(BackendUnderTest{"sqlite", NewSqliteFile, SqliteExec},
-                      BackendUnderTest{"postgres", NewPgDatabase, PgExec}),
+                      BackendUnderTest{"postgres", NewPgDatabase, test::PgExec}),
     [](const ::testing::TestParamInfo<BackendUnderTest>& p) { return p.param.name; });
 
 TEST(SqliteSeedStoreTest, MissingFileIsNotFoundWhenCreationIsOff) {

@@ -24,6 +24,7 @@
 #include "storage/sqlite_statement.h"
 #include "cpns/core/clock.h"
 #include "cpns/core/identifiers.h"
+#include "support/temp_dir.h"
 
 namespace cpns::storage {
 namespace {
@@ -101,9 +102,7 @@ TEST(StoreDeadlineTest, PostgresConnectingEndsByTheDeadline) {
 }
 
 TEST(StoreDeadlineTest, SqliteBusyWaitEndsByTheDeadline) {
-  std::string dir = ::testing::TempDir() + "cpns_deadline_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/locked.db";
+  const std::string path = test::NewTempDir("cpns_deadline") + "/locked.db";
   sqlite3* holder = nullptr;
   sqlite3* waiter = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
@@ -132,9 +131,7 @@ TEST(StoreDeadlineTest, SqliteBusyWaitEndsByTheDeadline) {
 // store's one connection meanwhile: a second request gives up by its own,
 // shorter deadline rather than waiting for the first one's turn.
 TEST(StoreDeadlineTest, ASqliteRequestDoesNotWaitPastItsDeadlineForAnother) {
-  std::string dir = ::testing::TempDir() + "cpns_deadline_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/seeds.db";
+  const std::string path = test::NewTempDir("cpns_deadline") + "/seeds.db";
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
   std::vector<Kek> keks;
   keks.push_back(*Kek::Generate());

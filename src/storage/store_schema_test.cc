@@ -16,7 +16,8 @@
 #include "storage/kek.h"
 #include "storage/migrations.h"
 #include "storage/open_store.h"
-#include "storage/test_pg.h"
+#include "support/postgres.h"
+#include "support/temp_dir.h"
 
 namespace cpns::storage {
 namespace {
@@ -138,11 +139,7 @@ TEST_P(StoreSchemaTest, NewerStoreIsRefusedNamingItAndLeftAlone) {
 
 // --- SQLite -----------------------------------------------------------------
 
-std::string NewSqliteFile() {
-  std::string dir = ::testing::TempDir() + "cpns_schema_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir + "/store.db";
-}
+std::string NewSqliteFile() { return test::NewTempDir("cpns_schema") + "/store.db"; }
 
 std::vector<std::string> SqliteRows(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -173,7 +170,7 @@ void SqliteExec(const std::string& path, const std::string& sql) {
 
 // --- PostgreSQL -------------------------------------------------------------
 
-std::string NewPgDatabase() { return pg_test::NewPgDatabase("cpns_schema"); }
+std::string NewPgDatabase() { return test::NewPgDatabase(); }
 
 // Tables and columns in order, indexes, constraints: one text per row.
 constexpr char kPgSchema[] = R"sql(
@@ -195,7 +192,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "UNION ALL SELECT 'user_version', user_version, '', '' FROM pragma_user_version",
                 "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
                 "description TEXT NOT NULL, applied_at INTEGER NOT NULL)"},
-        Backend{"postgres", NewPgDatabase, pg_test::PgExec, pg_test::PgRows, kPgSchema,
+        Backend{"postgres", NewPgDatabase, test::PgExec, test::PgRows, kPgSchema,
                 "CREATE TABLE IF NOT EXISTS cpns_schema_migrations (version INTEGER PRIMARY KEY, "
                 "description TEXT NOT NULL, applied_at BIGINT NOT NULL)"}),
     [](const ::testing::TestParamInfo<Backend>& p) { return p.param.name; });

@@ -58,6 +58,7 @@ class Listener::Impl {
   }
 
   int port() const { return bound_.port; }
+  int64_t descriptor_waits() const { return descriptor_waits_.load(); }
 
   void Start() {
     thread_ = std::thread([this] { Run(); });
@@ -98,6 +99,7 @@ class Listener::Impl {
   const std::string name_;
   const int wake_fd_;
   std::atomic<bool> stopped_{false};
+  std::atomic<int64_t> descriptor_waits_{0};
   std::thread thread_;
 
   // Owned by the accept thread.
@@ -153,6 +155,7 @@ bool Listener::Impl::AcceptOne() {
         // may itself need one.
         backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
         ++starved_;
+        ++descriptor_waits_;
         table_.Sweep();
         pollfd wake = {.fd = wake_fd_, .events = POLLIN};
         ::poll(&wake, 1, static_cast<int>(absl::ToInt64Milliseconds(backoff_)));
@@ -315,6 +318,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(
 Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Listener::~Listener() = default;
 int Listener::port() const { return impl_->port(); }
+int64_t Listener::DescriptorWaits() const { return impl_->descriptor_waits(); }
 void Listener::Start() { impl_->Start(); }
 void Listener::Stop() { impl_->Stop(); }
 

@@ -20,6 +20,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -88,6 +89,10 @@ class Listener {
   int port() const;
   // Starts accepting; call after the gRPC server is started.
   void Start();
+  // How many times accepting has had to wait for want of descriptors or
+  // memory (accept4 failing with EMFILE, ENFILE, ENOBUFS or ENOMEM) since
+  // Start(): an observable count, for tests and stats.
+  int64_t DescriptorWaits() const;
   // Stops accepting and closes the listening socket (a Unix socket file is
   // removed); connections already handed to gRPC are the server's to close,
   // and a Unix socket's relay copies their bytes until the Listener is

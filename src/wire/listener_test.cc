@@ -19,6 +19,8 @@
 #include <grpcpp/security/credentials.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 
 namespace cpns::wire {
@@ -85,9 +87,14 @@ TEST(ListenerTest, OutOfDescriptorsItWaitsAndServesAgainOnceConnectionsClose) {
   rlimit low = saved;
   low.rlim_cur = static_cast<rlim_t>(OpenDescriptors() + 10);
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // accept4 meets EMFILE
+  // Until accept4 has met EMFILE (polling needs no descriptor).
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*listener)->DescriptorWaits() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   for (int fd : clients) close(fd);
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_GT((*listener)->DescriptorWaits(), 0) << "accepting never ran out of descriptors";
 
   bool answered = false;
   for (int i = 0; i < 20 && !answered; ++i) answered = ServerAnswers(port);

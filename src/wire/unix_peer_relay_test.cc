@@ -1,6 +1,7 @@
 // The relay with real sockets: bytes flow both ways unchanged, the socket
 // handed over names the user, and either end closing ends the other.
 #include "wire/unix_peer_relay.h"
+#include "support/temp_dir.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -48,9 +49,7 @@ std::string PeerOf(int fd) {
 }
 
 std::string TempSocketPath() {
-  std::string dir = ::testing::TempDir() + "relay_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir + "/gw.sock";
+  return test::NewTempDir("relay") + "/gw.sock";
 }
 
 struct Relayed {

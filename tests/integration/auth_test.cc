@@ -159,8 +159,8 @@ TEST_F(AuthTest, AnExpiredKeyIsRefused) {
 }
 
 TEST_F(AuthTest, AChallengeFromOneReplicaIsAcceptedByAnotherOnce) {
-  ASSERT_FALSE(PgFixtureUrl().empty());
-  db_ = NewPgDatabase(PgFixtureUrl());
+  ASSERT_FALSE(test::PgFixtureUrl().empty());
+  db_ = test::NewPgDatabase();
   ASSERT_EQ(RunProgram({Program("cpns-server"), "migrate", "--db", db_}).exit_code, 0);
   const std::string kek = dir_ + "/kek";
   ASSERT_EQ(RunProgram({Program("cpns-server"), "init", "--kek-file", kek}).exit_code, 0);

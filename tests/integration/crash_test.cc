@@ -58,8 +58,8 @@ constexpr int kClients = 4;
 
 TEST_P(CrashTest, EverySeedAnyClientReceivedSurvivesSigkill) {
   if (GetParam() == "postgres") {
-    ASSERT_FALSE(PgFixtureUrl().empty());
-    db_ = NewPgDatabase(PgFixtureUrl());
+    ASSERT_FALSE(test::PgFixtureUrl().empty());
+    db_ = test::NewPgDatabase();
     ASSERT_EQ(RunProgram({Program("cpns-server"), "migrate", "--db", db_}).exit_code, 0);
   }
   const std::string kek = dir_ + "/kek";
@@ -120,13 +120,10 @@ TEST_P(CrashTest, EverySeedAnyClientReceivedSurvivesSigkill) {
     address = server.address;
   }
   // Let the clients finish every gateway against the last server.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  bool finished = false;
-  while (!finished && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const bool finished = WaitUntil([&] {
     std::lock_guard<std::mutex> l(mu);
-    finished = acked_total == kNumberedGateways;
-  }
+    return acked_total == kNumberedGateways;
+  }, absl::Seconds(60), absl::Milliseconds(20));
   join.Join();
   ASSERT_TRUE(finished) << "clients did not get every gateway's seed within 60 s";
 

@@ -5,13 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "support/temp_dir.h"
 
 namespace cpns::testing {
 
 std::string FlowTest::pki_dir_;
 
 void FlowTest::SetUpTestSuite() {
-  pki_dir_ = MakeTempDir("pki") + "/pki";
+  pki_dir_ = test::NewTempDir("pki") + "/pki";
   std::vector<std::string> argv = {Program("cpns-keytool"), "pki", "init", "--out", pki_dir_,
                                    "--server-name", "cpns-server.test", "--gateway", "gw-A",
                                    "--gateway", "gw-B", "--device", "headset-42",
@@ -24,7 +25,7 @@ void FlowTest::SetUpTestSuite() {
 }
 
 void FlowTest::SetUp() {
-  dir_ = MakeTempDir("flow");
+  dir_ = test::NewTempDir("flow");
   db_ = dir_ + "/seeds.db";
 }
 

@@ -15,6 +15,9 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/time/clock.h"
+#include "support/temp_dir.h"
+
 extern char** environ;
 
 namespace cpns::testing {
@@ -44,12 +47,6 @@ int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; 
 
 }  // namespace
 
-std::string MakeTempDir(const std::string& prefix) {
-  std::string tmpl = ::testing::TempDir() + prefix + "_XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return tmpl;
-}
-
 std::string Program(const std::string& name) { return std::string(CPNS_BIN_DIR) + "/" + name; }
 
 std::string ReadFileOrEmpty(const std::string& path) {
@@ -69,8 +66,18 @@ bool WaitForFile(const std::string& path, int timeout_ms) {
   return false;
 }
 
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout,
+               absl::Duration every) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(every);
+  }
+  return true;
+}
+
 RunResult RunProgram(const std::vector<std::string>& argv) {
-  const std::string dir = MakeTempDir("run");
+  const std::string dir = test::NewTempDir("run");
   const pid_t pid = Spawn(argv, dir + "/out", dir + "/err");
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

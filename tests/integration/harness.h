@@ -8,15 +8,14 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace cpns::testing {
+#include "absl/time/time.h"
 
-// A fresh directory under the test temp dir; not removed (ctest leaves it for
-// post-mortems of failures).
-std::string MakeTempDir(const std::string& prefix);
+namespace cpns::testing {
 
 // Path of an installed program in the build tree, e.g. Program("cpns-gw").
 std::string Program(const std::string& name);
@@ -25,6 +24,12 @@ std::string ReadFileOrEmpty(const std::string& path);
 
 // Polls until `path` exists and is non-empty, up to `timeout_ms`.
 bool WaitForFile(const std::string& path, int timeout_ms = 20000);
+
+// Checks `condition` until it holds, every `every`, for at most `timeout`;
+// returns whether it held. The one way tests wait for something a program
+// does in its own time (a status written, a seed fetched): never a fixed sleep.
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout,
+               absl::Duration every = absl::Milliseconds(50));
 
 struct RunResult {
   int exit_code = -1;  // -1: killed by a signal

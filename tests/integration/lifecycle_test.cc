@@ -44,12 +44,13 @@ class LifecycleTest : public FlowTest {
   // Assigns until a key of `epoch` comes back (the gateway refreshes on its
   // own), for at most 30 s; returns its file or "".
   std::string AssignUntilEpoch(const Daemon& gw, uint32_t epoch) {
-    for (int i = 0; i < 300; ++i) {
-      const std::string file = Assign(gw, absl::StrCat("probe", i));
-      if (EpochOf(file) == epoch) return file;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return "";
+    int probes = 0;
+    std::string file;
+    const bool got = WaitUntil([&] {
+      file = Assign(gw, absl::StrCat("probe", probes++));
+      return EpochOf(file) == epoch;
+    }, absl::Seconds(30), absl::Milliseconds(100));
+    return got ? file : "";
   }
   RunResult Authenticate(const std::string& key_file, const Daemon& server) {
     return RunProgram({Program("cpns-pne"), "authenticate", "--key-file", key_file, "--server",
@@ -226,10 +227,9 @@ TEST_F(LifecycleTest, ARevokedGatewayGetsNoSeedAndItsKeysFail) {
   EXPECT_EQ(listed[1]["gw_id"], "gw-B");
   EXPECT_EQ(listed[1]["epochs"], 0);
   // The gateway hears of it at its next status poll and forgets its seed.
-  for (int i = 0; i < 300 && ReadFileOrEmpty(StateDir("gw-A") + "/first_seed") != ""; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(ReadFileOrEmpty(StateDir("gw-A") + "/first_seed"), "") << gw.process->log();
+  EXPECT_TRUE(WaitUntil([&] { return ReadFileOrEmpty(StateDir("gw-A") + "/first_seed").empty(); },
+                        absl::Seconds(30)))
+      << gw.process->log();
   EXPECT_NE(Request(gw.address, "watch", "alice").exit_code, 0);
 }
 
@@ -256,8 +256,8 @@ TEST_F(LifecycleTest, AdminCommandsRefuseWhatTheyCannotDo) {
 // Two replicas on one PostgreSQL store: a revocation made through the store
 // is enforced by both, at the next authentication.
 TEST_F(LifecycleTest, RevocationsAreEnforcedByEveryReplica) {
-  ASSERT_FALSE(PgFixtureUrl().empty());
-  db_ = NewPgDatabase(PgFixtureUrl());
+  ASSERT_FALSE(test::PgFixtureUrl().empty());
+  db_ = test::NewPgDatabase();
   ASSERT_EQ(RunProgram({Program("cpns-server"), "migrate", "--db", db_}).exit_code, 0);
   const std::string kek = dir_ + "/kek";
   ASSERT_EQ(RunProgram({Program("cpns-server"), "init", "--kek-file", kek}).exit_code, 0);

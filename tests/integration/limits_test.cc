@@ -90,12 +90,7 @@ bool ClosedByPeer(int fd, int timeout_ms) {
 // Retries `attempt` (a call that succeeds once the daemon serves) for up to
 // `seconds`; returns whether it succeeded.
 bool Eventually(int seconds, const std::function<bool()>& attempt) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  do {
-    if (attempt()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  } while (std::chrono::steady_clock::now() < until);
-  return false;
+  return WaitUntil(attempt, absl::Seconds(seconds), absl::Milliseconds(200));
 }
 
 class LimitsTest : public FlowTest {
@@ -114,6 +109,14 @@ class LimitsTest : public FlowTest {
                  "sh"};
   }
 
+  // Waits (at most 10 s) until `daemon` has reported refusing or delaying
+  // connections: it has met the burst at its bound.
+  static bool Refusing(const Daemon& daemon) {
+    return Eventually(10, [&] {
+      return daemon.process->log().find("connection(s) refused or delayed") != std::string::npos;
+    });
+  }
+
   bool GatewayGetsSeed(const std::string& server, const std::string& gw) {
     auto stub = GatewayStub(server, pki_dir_, gw);
     cpns::v1::FirstSeedResponse response;
@@ -128,7 +131,7 @@ TEST_F(LimitsTest, ServerServesAgainAfterABurstBeyondItsDescriptorLimit) {
 
   std::vector<int> burst = OpenIdle(server.address, kBurst);
   EXPECT_GT(burst.size(), static_cast<size_t>(kDaemonFdLimit)) << "the burst did not exceed the limit";
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_TRUE(Refusing(server)) << server.process->log();
   CloseAll(burst);
 
   EXPECT_TRUE(Eventually(10, [&] { return GatewayGetsSeed(server.address, "gw-01"); }))
@@ -163,7 +166,8 @@ TEST_F(LimitsTest, GatewayServesAgainOnUnixAndTlsAfterABurst) {
   std::vector<int> remote_unix_burst = OpenIdle(remote.address, kBurst);
   EXPECT_GT(unix_burst.size(), static_cast<size_t>(kDaemonFdLimit));
   EXPECT_GT(tls_burst.size() + remote_unix_burst.size(), static_cast<size_t>(kDaemonFdLimit));
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_TRUE(Refusing(local)) << local.process->log();
+  EXPECT_TRUE(Refusing(remote)) << remote.process->log();
   CloseAll(unix_burst);
   CloseAll(tls_burst);
   CloseAll(remote_unix_burst);

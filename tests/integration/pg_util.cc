@@ -2,12 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <fstream>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "harness.h"
-#include "storage/pg_pool.h"
 
 namespace cpns::testing {
 namespace {
@@ -22,21 +21,6 @@ std::string FirstLine(const std::string& path) {
 }
 
 }  // namespace
-
-std::string PgFixtureUrl() { return FirstLine(std::string(CPNS_PG_STATE_DIR) + "/url"); }
-
-std::string NewPgDatabase(const std::string& base_url) {
-  static std::atomic<int> n{0};
-  const std::string name = absl::StrCat("cpns_it_", getpid(), "_", n++);
-  storage::pg::Pool pool({.conninfo = base_url, .max_connections = 1});
-  auto c = pool.Acquire();
-  EXPECT_TRUE(c.ok()) << c.status();
-  if (c.ok()) {
-    absl::Status s = c->Exec(absl::StrCat("CREATE DATABASE ", name)).status();
-    EXPECT_TRUE(s.ok()) << s;
-  }
-  return base_url.substr(0, base_url.rfind('/') + 1) + name;
-}
 
 PrivatePgCluster::PrivatePgCluster(const std::string& state_dir) : state_dir_(state_dir) {
   const RunResult r = RunProgram({Script(), "init", state_dir_});
@@ -55,6 +39,19 @@ std::string PrivatePgCluster::Dump(const std::string& database) const {
   const RunResult r = RunProgram({Script(), "dump", state_dir_, database});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out;
+}
+
+pid_t PrivatePgCluster::PostmasterPid() const {
+  // pg-cluster's env file names the data directory (PGDATA=...), whose
+  // postmaster.pid starts with the pid.
+  std::ifstream env(state_dir_ + "/env");
+  std::string data;
+  for (std::string line; std::getline(env, line);) {
+    if (absl::StartsWith(line, "PGDATA=")) data = line.substr(7);
+  }
+  pid_t pid = 0;
+  if (data.empty() || !absl::SimpleAtoi(FirstLine(data + "/postmaster.pid"), &pid)) return 0;
+  return pid;
 }
 
 }  // namespace cpns::testing

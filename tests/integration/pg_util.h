@@ -1,17 +1,16 @@
-// PostgreSQL for integration tests: the shared ctest fixture's server, fresh
-// databases on it, and private clusters a test may stop and start.
+// PostgreSQL clusters of a test's own, for integration tests that stop,
+// start, freeze or dump their server. The shared server of the ctest fixture
+// and new databases come from support/postgres.h.
 #ifndef CPNS_TESTS_INTEGRATION_PG_UTIL_H_
 #define CPNS_TESTS_INTEGRATION_PG_UTIL_H_
 
+#include <sys/types.h>
+
 #include <string>
 
+#include "support/postgres.h"
+
 namespace cpns::testing {
-
-// The URL of the fixture's server (ctest fixture "postgres"); empty if none.
-std::string PgFixtureUrl();
-
-// Creates a new, empty database on the server of `base_url`; returns its URL.
-std::string NewPgDatabase(const std::string& base_url);
 
 // A cluster of the test's own (tests/pg/pg-cluster), destroyed with the object.
 class PrivatePgCluster {
@@ -23,6 +22,8 @@ class PrivatePgCluster {
   bool Start();
   // pg_dump of `database` as plain SQL.
   std::string Dump(const std::string& database) const;
+  // The server's main process; 0 when it is not running.
+  pid_t PostmasterPid() const;
 
  private:
   std::string state_dir_;

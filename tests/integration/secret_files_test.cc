@@ -16,6 +16,7 @@
 #include "core/file_util.h"
 #include "cpns/assignee/key_file.h"
 #include "flow_fixture.h"
+#include "support/temp_dir.h"
 
 namespace cpns::testing {
 namespace {
@@ -158,10 +159,12 @@ std::vector<std::string> InShellAllowingCores(const std::string& dir,
 TEST_F(SecretFilesTest, ACrashingGatewayLeavesNoCoreFileEvenUnderUlimitUnlimited) {
   // Control: a dumpable program crashing the same way leaves a core here;
   // if this machine sends cores elsewhere, there is nothing to look for.
-  const std::string control_dir = MakeTempDir("core_control");
+  const std::string control_dir = test::NewTempDir("core_control");
   Process control(InShellAllowingCores(control_dir, {"/bin/sleep", "30"}), dir_ + "/sleep.log");
   const std::string comm = absl::StrCat("/proc/", control.pid(), "/comm");
-  for (int i = 0; i < 500 && ReadFileOrEmpty(comm) != "sleep\n"; ++i) usleep(10000);  // exec'd
+  // Until the shell has exec'd sleep.
+  WaitUntil([&] { return ReadFileOrEmpty(comm) == "sleep\n"; }, absl::Seconds(5),
+            absl::Milliseconds(10));
   kill(control.pid(), SIGABRT);
   ASSERT_TRUE(control.WaitForExit().has_value());
   const std::vector<std::string> control_cores = CoreFiles(control_dir);
@@ -171,7 +174,7 @@ TEST_F(SecretFilesTest, ACrashingGatewayLeavesNoCoreFileEvenUnderUlimitUnlimited
                  << ReadFileOrEmpty("/proc/sys/kernel/core_pattern") << ")";
   }
   Daemon server = StartServer();
-  const std::string gw_dir = MakeTempDir("core_gw");
+  const std::string gw_dir = test::NewTempDir("core_gw");
   const std::string ready = dir_ + "/crash-gw.ready";
   Process gw(InShellAllowingCores(
                  gw_dir, {Program("cpns-gw"), "serve", "--gw-id", "gw-A", "--server",

@@ -28,15 +28,15 @@ class ServerStoreTest : public FlowTest {
     return path;
   }
   void UsePostgres(const std::string& base_url) {
-    db_ = NewPgDatabase(base_url);
+    db_ = test::NewPgDatabase(base_url);
     const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
     ASSERT_EQ(m.exit_code, 0) << m.err;
   }
 };
 
 TEST_F(ServerStoreTest, ReplicasOnOnePostgresDatabaseAgreeOnOneSeed) {
-  ASSERT_FALSE(PgFixtureUrl().empty());
-  UsePostgres(PgFixtureUrl());
+  ASSERT_FALSE(test::PgFixtureUrl().empty());
+  UsePostgres(test::PgFixtureUrl());
   const std::string kek = NewKek();
   Daemon r1 = StartServer({"--kek-file", kek});
   Daemon r2 = StartServer({"--kek-file", kek});
@@ -187,8 +187,8 @@ TEST_F(ServerStoreTest, KekFromTheEnvironmentSealsAndNoKekFileIsCreated) {
 }
 
 TEST_F(ServerStoreTest, PostgresServerRefusesAnUnmigratedDatabase) {
-  ASSERT_FALSE(PgFixtureUrl().empty());
-  db_ = NewPgDatabase(PgFixtureUrl());
+  ASSERT_FALSE(test::PgFixtureUrl().empty());
+  db_ = test::NewPgDatabase();
   const RunResult r = RunProgram({Program("cpns-server"), "serve", "--listen", "127.0.0.1:0",
                                   "--db", db_, "--cert", Pki("server.crt"), "--key",
                                   Pki("server.key"), "--client-ca", Pki("ca.crt"), "--kek-file",

@@ -13,7 +13,6 @@
 #include <fstream>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "flow_fixture.h"
@@ -26,15 +25,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr int kDeadlineSeconds = 3;
-
-// The value of `key` in a pg-cluster state dir's env file (KEY=VALUE lines).
-std::string EnvValue(const std::string& state_dir, const std::string& key) {
-  std::ifstream in(state_dir + "/env");
-  for (std::string line; std::getline(in, line);) {
-    if (absl::StartsWith(line, key + "=")) return line.substr(key.size() + 1);
-  }
-  return "";
-}
 
 // The pids whose parent is `parent`, from /proc.
 std::vector<pid_t> Children(pid_t parent) {
@@ -65,12 +55,9 @@ std::vector<pid_t> Children(pid_t parent) {
 // when an assertion failed: a frozen cluster would hang the cleanup.
 class FrozenCluster {
  public:
-  explicit FrozenCluster(const std::string& state_dir) {
-    std::ifstream pidfile(EnvValue(state_dir, "PGDATA") + "/postmaster.pid");
-    std::string line;
-    std::getline(pidfile, line);
-    pid_t postmaster = 0;
-    if (!absl::SimpleAtoi(line, &postmaster) || postmaster <= 0) return;
+  explicit FrozenCluster(const PrivatePgCluster& cluster) {
+    const pid_t postmaster = cluster.PostmasterPid();
+    if (postmaster <= 0) return;
     Stop(postmaster);
     for (pid_t child : Children(postmaster)) Stop(child);
   }
@@ -117,7 +104,7 @@ class ServerStoreDeadlineTest : public FlowTest {
 TEST_F(ServerStoreDeadlineTest, FrozenPostgresGivesUnavailableBeforeTheDeadlineAndRecoversOnThaw) {
   const std::string state_dir = dir_ + "/pg";
   PrivatePgCluster cluster(state_dir);
-  db_ = NewPgDatabase(cluster.url());
+  db_ = test::NewPgDatabase(cluster.url());
   ASSERT_EQ(RunProgram({Program("cpns-server"), "migrate", "--db", db_}).exit_code, 0);
   Daemon server = StartServer({"--kek-file", NewKek()});
   auto a = GatewayStub(server.address, pki_dir_, "gw-A");
@@ -126,7 +113,7 @@ TEST_F(ServerStoreDeadlineTest, FrozenPostgresGivesUnavailableBeforeTheDeadlineA
   ASSERT_TRUE(RequestSeed(*a, "gw-A", &before).ok());  // the pool now holds a connection
 
   {
-    FrozenCluster frozen(state_dir);  // declared after `cluster`: thawed before it is destroyed
+    FrozenCluster frozen(cluster);  // declared after `cluster`: thawed before it is destroyed
     ASSERT_GE(frozen.size(), 2u) << "the postmaster and its backends";
     // A new gateway on the pooled connection, whose query never returns.
     ExpectQuickUnavailable(*b, "gw-B", "pooled connection");

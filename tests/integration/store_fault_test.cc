@@ -99,8 +99,8 @@ TEST_F(StoreFaultTest, CheckPassesASoundSqliteStoreAndNamesAGarbageHeader) {
 }
 
 TEST_F(StoreFaultTest, CheckOnPostgresNamesEverySeedThatDoesNotOpenUnderTheKek) {
-  ASSERT_FALSE(PgFixtureUrl().empty());
-  db_ = NewPgDatabase(PgFixtureUrl());
+  ASSERT_FALSE(test::PgFixtureUrl().empty());
+  db_ = test::NewPgDatabase();
   const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   const std::string kek = NewKek("kek"), other = NewKek("other");

@@ -87,12 +87,9 @@ TEST_F(WanTest, WithoutASeedRequestsFailFastAndTheGatewayRecoversByItself) {
   // The server comes back; the gateway's background retry fetches the seed,
   // and assignments resume without an operator.
   auto server = ServerOn(address);
-  bool recovered = false;
-  for (int i = 0; i < 600 && !recovered; ++i) {
-    recovered = ReadFileOrEmpty(StateDir("gw-A") + "/first_seed") != "";
-    if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(recovered) << gw.process->log();
+  ASSERT_TRUE(WaitUntil([&] { return !ReadFileOrEmpty(StateDir("gw-A") + "/first_seed").empty(); },
+                        absl::Seconds(60)))
+      << gw.process->log();
   EXPECT_EQ(Request(gw.address, "headset", "alice").exit_code, 0);
   EXPECT_EQ(Count(server->log(), "1st Seed Response to gateway gw-A"), 1) << server->log();
   EXPECT_THAT(gw.process->log(), HasSubstr("background 1st Seed Request: seed obtained"));
