@@ -12,6 +12,7 @@
 #include "gateway/state_db.h"
 #include "gateway/status.h"
 #include "harness.h"
+#include "support/temp_dir.h"
 
 namespace cpns::testing {
 namespace {
@@ -36,7 +37,7 @@ gateway::GatewayStatus Written() {
 class OwnerStatusTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir("owner-status") + "/state";
+    dir_ = test::NewTempDir("owner-status") + "/state";
     ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
   }
   void Write(const std::string& text) {
