@@ -7,15 +7,16 @@
 #include <set>
 #include <thread>
 
+#include "core/fake_clock.h"
 #include "gateway/seed_file.h"
 #include "gateway/test_fakes.h"
 
 namespace cpns::gateway {
 namespace {
 
-using testing::FakeSeedSource;
-using testing::Gw;
-using testing::SeedBytes;
+using test::FakeSeedSource;
+using test::Gw;
+using test::SeedBytes;
 
 absl::Time Start() { return absl::FromUnixSeconds(1'700'000'000); }
 

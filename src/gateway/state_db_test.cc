@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 
 namespace cpns::gateway {
 namespace {

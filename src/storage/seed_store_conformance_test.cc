@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "cpns/core/hex.h"
 #include "storage/kek.h"
 #include "storage/migrations.h"

@@ -22,7 +22,7 @@
 #include "flow_fixture.h"
 #include "gateway/seed_file.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -457,4 +457,4 @@ TEST_F(AdmissionTest, ACopiedStateDirectoryWithoutTheGatewayKeyRevealsNoSeed) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -18,7 +18,7 @@
 #include "seed_client.h"
 #include "wire/tls.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -196,4 +196,4 @@ TEST_F(AuditFloodTest, PruneRefusesATimeItCannotRead) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 
 std::string FlowTest::pki_dir_;
 
@@ -98,4 +98,4 @@ nlohmann::json FlowTest::SeedsList() {
   return nlohmann::json::parse(r.out);
 }
 
-}  // namespace cpns::testing
+}  // namespace cpns::test

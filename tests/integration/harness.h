@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace cpns::testing {
+namespace cpns::test {
 
 // A fresh directory under the test temp dir; not removed (ctest leaves it for
 // post-mortems of failures).
@@ -61,6 +61,6 @@ class Process {
   std::optional<int> exit_code_;
 };
 
-}  // namespace cpns::testing
+}  // namespace cpns::test
 
 #endif  // CPNS_TESTS_INTEGRATION_HARNESS_H_

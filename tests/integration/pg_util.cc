@@ -9,7 +9,7 @@
 #include "harness.h"
 #include "storage/pg_pool.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 std::string Script() { return std::string(CPNS_SOURCE_DIR) + "/tests/pg/pg-cluster"; }
@@ -57,4 +57,4 @@ std::string PrivatePgCluster::Dump(const std::string& database) const {
   return r.out;
 }
 
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace cpns::testing {
+namespace cpns::test {
 
 // The URL of the fixture's server (ctest fixture "postgres"); empty if none.
 std::string PgFixtureUrl();
@@ -29,6 +29,6 @@ class PrivatePgCluster {
   std::string url_;
 };
 
-}  // namespace cpns::testing
+}  // namespace cpns::test
 
 #endif  // CPNS_TESTS_INTEGRATION_PG_UTIL_H_

@@ -17,7 +17,7 @@
 #include "cpns/assignee/key_file.h"
 #include "flow_fixture.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -234,4 +234,4 @@ TEST_F(SecretFilesTest, ACertificateThatIsNotItsKeysIsNamedBeforeAnyConnection) 
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

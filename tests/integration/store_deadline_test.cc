@@ -20,7 +20,7 @@
 #include "pg_util.h"
 #include "seed_client.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -182,4 +182,4 @@ TEST_F(ServerStoreDeadlineTest, LockedSqliteGivesUnavailableBeforeTheDeadline) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test
