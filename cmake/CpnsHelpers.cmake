@@ -85,11 +85,11 @@ function(cpns_benchmark name)
 endfunction()
 
 # cpns_fuzzer(NAME SRCS ... DEPS ...): a libFuzzer harness (CPNS_FUZZ only),
-# built into fuzz/ of the build tree.
+# built into fuzz/ of the build tree, with the shared fuzz/ headers.
 function(cpns_fuzzer name)
   cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
   add_executable(${name} ${A_SRCS})
-  target_link_libraries(${name} PRIVATE ${A_DEPS})
+  target_link_libraries(${name} PRIVATE ${A_DEPS} cpns_fuzz_support)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
   _cpns_common(${name})
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
