@@ -57,9 +57,12 @@ function(cpns_executable name)
 endfunction()
 
 # cpns_test(NAME SRCS ... DEPS ... LABEL unit|concurrency|integration): a
-# GoogleTest binary registered with ctest.
+# GoogleTest binary registered with ctest. Nothing when BUILD_TESTING is OFF.
 # FIXTURES postgres: the tests need the throw-away PostgreSQL server.
 function(cpns_test name)
+  if(NOT BUILD_TESTING)
+    return()
+  endif()
   cmake_parse_arguments(A "" "LABEL" "SRCS;DEPS;FIXTURES" ${ARGN})
   add_executable(${name} ${A_SRCS})
   target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
