@@ -42,7 +42,13 @@ def main():
     include = os.path.realpath(args.include)
     source_root = os.path.dirname(include)
     headers = public_headers(include)
-    third_party = [d for arg in args.dirs for d in arg.split(";") if d]
+    # The compiler's own folders are searched anyway (and -isystem on them
+    # breaks libstdc++'s #include_next); on Debian abseil is there too, which
+    # is why the dependency list, not the path, proves that no spdlog is used.
+    third_party = []
+    for d in (d for arg in args.dirs for d in arg.split(";")):
+        if d and d not in third_party and d not in ("/usr/include", "/usr/local/include"):
+            third_party.append(d)
     with tempfile.TemporaryDirectory(prefix="public-headers.") as tmp:
         tu = os.path.join(tmp, "user.cc")
         with open(tu, "w") as f:
