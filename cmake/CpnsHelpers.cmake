@@ -58,9 +58,12 @@ endfunction()
 
 # cpns_test(NAME SRCS ... DEPS ... LABEL unit|concurrency|integration): a
 # GoogleTest binary registered with ctest, linked with cpns_test_support
-# (tests/support: NewTempDir).
+# (tests/support: NewTempDir). Nothing when BUILD_TESTING is OFF.
 # FIXTURES postgres: the tests need the throw-away PostgreSQL server.
 function(cpns_test name)
+  if(NOT BUILD_TESTING)
+    return()
+  endif()
   cmake_parse_arguments(A "" "LABEL" "SRCS;DEPS;FIXTURES" ${ARGN})
   add_executable(${name} ${A_SRCS})
   target_link_libraries(${name} PRIVATE ${A_DEPS} cpns_test_support GTest::gtest GTest::gtest_main
@@ -87,11 +90,11 @@ function(cpns_benchmark name)
 endfunction()
 
 # cpns_fuzzer(NAME SRCS ... DEPS ...): a libFuzzer harness (CPNS_FUZZ only),
-# built into fuzz/ of the build tree.
+# built into fuzz/ of the build tree, with the shared fuzz/ headers.
 function(cpns_fuzzer name)
   cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
   add_executable(${name} ${A_SRCS})
-  target_link_libraries(${name} PRIVATE ${A_DEPS})
+  target_link_libraries(${name} PRIVATE ${A_DEPS} cpns_fuzz_support)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
   _cpns_common(${name})
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer)

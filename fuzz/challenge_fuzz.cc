@@ -6,7 +6,7 @@
 // expiry; any single changed byte of it is refused.
 #include <string>
 
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "fixtures.h"
 #include "fuzz_util.h"
 #include "server/challenge.h"

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <string>
 
+#include "core/fake_clock.h"
 #include "cpns/assignee/key_file.h"
-#include "cpns/core/clock.h"
 #include "cpns/v1/cpns.pb.h"
 #include "fixtures.h"
 #include "gateway/seed_file.h"

@@ -1,4 +1,4 @@
-#include "cpns/core/aead.h"
+#include "core/aead.h"
 
 #include <gtest/gtest.h>
 

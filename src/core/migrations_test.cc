@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/fake_clock.h"
 #include "absl/strings/str_cat.h"
 #include "core/sqlite.h"
 #include "core/sqlite_schema.h"

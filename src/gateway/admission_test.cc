@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/fake_clock.h"
 #include "gateway/pairing_code.h"
 #include "gateway/state_db.h"
 #include "support/temp_dir.h"

@@ -4,14 +4,15 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "core/fake_clock.h"
 #include "gateway/test_fakes.h"
 #include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
 
-using testing::FakeSeedSource;
-using testing::Gw;
+using test::FakeSeedSource;
+using test::Gw;
 
 absl::Time Start() { return absl::FromUnixSeconds(1'700'000'000); }
 constexpr absl::Duration kKeyLifetime = absl::Hours(24 * 30);

@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
-#include "cpns/core/aead.h"
+#include "core/aead.h"
 #include "cpns/core/hex.h"
 #include "gateway/seed_file.h"
 #include "gateway/status.h"

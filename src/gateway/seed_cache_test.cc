@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "core/fake_clock.h"
 #include "gateway/seed_file.h"
 #include "gateway/test_fakes.h"
 #include "support/temp_dir.h"
@@ -14,9 +15,9 @@
 namespace cpns::gateway {
 namespace {
 
-using testing::FakeSeedSource;
-using testing::Gw;
-using testing::SeedBytes;
+using test::FakeSeedSource;
+using test::Gw;
+using test::SeedBytes;
 
 absl::Time Start() { return absl::FromUnixSeconds(1'700'000'000); }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "core/fake_clock.h"
 #include "gateway/seed_file.h"
 #include "gateway/test_fakes.h"
 #include "support/temp_dir.h"
@@ -10,9 +11,9 @@
 namespace cpns::gateway {
 namespace {
 
-using testing::FakeSeedSource;
-using testing::Gw;
-using testing::SeedBytes;
+using test::FakeSeedSource;
+using test::Gw;
+using test::SeedBytes;
 
 constexpr absl::Duration kLifetime = absl::Hours(100);
 absl::Time Start() { return absl::FromUnixSeconds(1'700'000'000); }

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "gateway/state_db.h"
 #include "support/temp_dir.h"
 

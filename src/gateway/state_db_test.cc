@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "support/temp_dir.h"
 
 namespace cpns::gateway {

@@ -15,7 +15,7 @@
 #include "cpns/core/clock.h"
 #include "gateway/first_seed.h"
 
-namespace cpns::gateway::testing {
+namespace cpns::gateway::test {
 
 inline GatewayId Gw() { return *GatewayId::Parse("gw-test"); }
 
@@ -133,6 +133,6 @@ class FakeSeedSource final : public FirstSeedSource {
   std::shared_future<void> gate_;
 };
 
-}  // namespace cpns::gateway::testing
+}  // namespace cpns::gateway::test
 
 #endif  // CPNS_GATEWAY_TEST_FAKES_H_

@@ -1,3 +1,4 @@
+#include "core/fake_clock.h"
 #include "gateway/uplink.h"
 
 #include <gtest/gtest.h>

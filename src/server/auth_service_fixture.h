@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cpns/core/kdf.h"
+#include "core/fake_clock.h"
 #include "server/auth_service.h"
 #include "storage/testing/fake_seed_store.h"
 #include "wire/messages.h"

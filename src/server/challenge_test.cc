@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/fake_clock.h"
+
 namespace cpns::server {
 namespace {
 

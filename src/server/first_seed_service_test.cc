@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/fake_clock.h"
 #include "storage/store_deadline.h"
 #include "storage/testing/fake_seed_store.h"
 

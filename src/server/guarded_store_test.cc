@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "core/fake_clock.h"
 #include "storage/kek.h"
 #include "storage/open_store.h"
 #include "storage/testing/fake_seed_store.h"

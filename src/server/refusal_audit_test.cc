@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "core/fake_clock.h"
 #include "storage/kek.h"
 #include "storage/open_store.h"
 #include "support/temp_dir.h"

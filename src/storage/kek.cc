@@ -14,7 +14,7 @@
 #include "absl/strings/strip.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
-#include "cpns/core/aead.h"
+#include "core/aead.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
 #include "cpns/core/random.h"

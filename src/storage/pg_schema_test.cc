@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/status_macros.h"
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "storage/store_schema.h"
 #include "support/postgres.h"
 #include "support/temp_dir.h"

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "storage/kek.h"
 #include "storage/open_store.h"
 

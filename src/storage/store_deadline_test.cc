@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/fake_clock.h"
 #include "storage/pg_pool.h"
 #include "storage/kek.h"
 #include "storage/open_store.h"
 #include "storage/sqlite_statement.h"
-#include "cpns/core/clock.h"
 #include "cpns/core/identifiers.h"
 #include "support/temp_dir.h"
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "storage/kek.h"
 #include "storage/migrations.h"
 #include "storage/open_store.h"

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
 #include "cpns/assignee/key_file.h"
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
 #include "cpns/v1/cpns.grpc.pb.h"
@@ -24,7 +24,7 @@
 #include "gateway/seed_file.h"
 #include "gateway/state_db.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -470,4 +470,4 @@ TEST_F(AdmissionTest, ACopiedStateDirectoryWithoutTheGatewayKeyRevealsNoSeed) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -16,7 +16,7 @@
 #include "flow_fixture.h"
 #include "gateway/seed_file.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -205,4 +205,4 @@ TEST_F(FlowTest, DaemonsExitCleanlyOnSigterm) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

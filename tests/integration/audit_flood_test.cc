@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "cpns/core/clock.h"
+#include "core/fake_clock.h"
 #include "cpns/core/identifiers.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "flow_fixture.h"
@@ -21,7 +21,7 @@
 #include "storage/open_store.h"
 #include "wire/tls.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -203,4 +203,4 @@ TEST_F(AuditFloodTest, PruneRefusesATimeItCannotRead) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -16,7 +16,7 @@
 #include "pg_util.h"
 #include "wire/tls.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -181,4 +181,4 @@ TEST_F(AuthTest, AChallengeFromOneReplicaIsAcceptedByAnotherOnce) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -18,7 +18,7 @@
 #include "pg_util.h"
 #include "seed_client.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 class CrashTest : public FlowTest, public ::testing::WithParamInterface<std::string> {};
@@ -157,4 +157,4 @@ TEST_P(CrashTest, EverySeedAnyClientReceivedSurvivesSigkill) {
 INSTANTIATE_TEST_SUITE_P(Backends, CrashTest, ::testing::Values("sqlite", "postgres"));
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

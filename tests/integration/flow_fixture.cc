@@ -7,7 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "support/temp_dir.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 
 std::string FlowTest::pki_dir_;
 
@@ -99,4 +99,4 @@ nlohmann::json FlowTest::SeedsList() {
   return nlohmann::json::parse(r.out);
 }
 
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 
 class FlowTest : public ::testing::Test {
  protected:
@@ -53,6 +53,6 @@ class FlowTest : public ::testing::Test {
   std::string db_;
 };
 
-}  // namespace cpns::testing
+}  // namespace cpns::test
 
 #endif  // CPNS_TESTS_INTEGRATION_FLOW_FIXTURE_H_

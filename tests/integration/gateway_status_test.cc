@@ -14,7 +14,7 @@
 #include "harness.h"
 #include "support/temp_dir.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -97,4 +97,4 @@ TEST_F(OwnerStatusTest, AStatusMissingAFieldIsNamedNotACrash) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

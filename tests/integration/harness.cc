@@ -20,7 +20,7 @@
 
 extern char** environ;
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
@@ -136,4 +136,4 @@ int Process::Terminate(int timeout_ms) {
   return -1;
 }
 
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -15,7 +15,7 @@
 
 #include "absl/time/time.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 
 // Path of an installed program in the build tree, e.g. Program("cpns-gw").
 std::string Program(const std::string& name);
@@ -66,6 +66,6 @@ class Process {
   std::optional<int> exit_code_;
 };
 
-}  // namespace cpns::testing
+}  // namespace cpns::test
 
 #endif  // CPNS_TESTS_INTEGRATION_HARNESS_H_

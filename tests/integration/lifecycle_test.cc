@@ -16,7 +16,7 @@
 #include "pg_util.h"
 #include "seed_client.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -285,4 +285,4 @@ TEST_F(LifecycleTest, RevocationsAreEnforcedByEveryReplica) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -25,7 +25,7 @@
 #include "flow_fixture.h"
 #include "seed_client.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 // Descriptors each daemon gets in the burst tests (soft and hard limit):
@@ -273,4 +273,4 @@ TEST_F(LimitsTest, OnAUnixSocketEachUserIsItsOwnPeer) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

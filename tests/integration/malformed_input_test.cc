@@ -9,7 +9,7 @@
 #include "seed_client.h"
 #include "wire/tls.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -119,4 +119,4 @@ TEST_F(FlowTest, ProgramsRejectBadFlagsWithOneLineAndExitCode2) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

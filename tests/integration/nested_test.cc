@@ -8,7 +8,7 @@
 #include "core/file_util.h"
 #include "flow_fixture.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -108,4 +108,4 @@ TEST_F(NestedTest, GatewayBPresentsADeviceCertificateToA) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "harness.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 std::string Script() { return std::string(CPNS_SOURCE_DIR) + "/tests/pg/pg-cluster"; }
@@ -54,4 +54,4 @@ pid_t PrivatePgCluster::PostmasterPid() const {
   return pid;
 }
 
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -10,7 +10,7 @@
 
 #include "support/postgres.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 
 // A cluster of the test's own (tests/pg/pg-cluster), destroyed with the object.
 class PrivatePgCluster {
@@ -30,6 +30,6 @@ class PrivatePgCluster {
   std::string url_;
 };
 
-}  // namespace cpns::testing
+}  // namespace cpns::test
 
 #endif  // CPNS_TESTS_INTEGRATION_PG_UTIL_H_

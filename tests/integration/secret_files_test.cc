@@ -18,7 +18,7 @@
 #include "flow_fixture.h"
 #include "support/temp_dir.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -237,4 +237,4 @@ TEST_F(SecretFilesTest, ACertificateThatIsNotItsKeysIsNamedBeforeAnyConnection) 
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

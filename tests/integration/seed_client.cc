@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-namespace cpns::testing {
+namespace cpns::test {
 
 std::unique_ptr<cpns::v1::FirstSeedService::Stub> ServerStub(const std::string& address,
                                                              const wire::ClientTlsOptions& tls) {
@@ -34,4 +34,4 @@ grpc::Status RequestSeed(cpns::v1::FirstSeedService::Stub& stub, const std::stri
   return stub.RequestFirstSeed(&ctx, req, response);
 }
 
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -9,7 +9,7 @@
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "wire/tls.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 
 std::unique_ptr<cpns::v1::FirstSeedService::Stub> ServerStub(const std::string& address,
                                                              const wire::ClientTlsOptions& tls);
@@ -22,6 +22,6 @@ std::unique_ptr<cpns::v1::FirstSeedService::Stub> GatewayStub(const std::string&
 grpc::Status RequestSeed(cpns::v1::FirstSeedService::Stub& stub, const std::string& gw_id,
                          cpns::v1::FirstSeedResponse* response, int deadline_seconds = 15);
 
-}  // namespace cpns::testing
+}  // namespace cpns::test
 
 #endif  // CPNS_TESTS_INTEGRATION_SEED_CLIENT_H_

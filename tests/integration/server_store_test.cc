@@ -13,7 +13,7 @@
 #include "pg_util.h"
 #include "seed_client.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -198,4 +198,4 @@ TEST_F(ServerStoreTest, PostgresServerRefusesAnUnmigratedDatabase) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -19,7 +19,7 @@
 #include "pg_util.h"
 #include "seed_client.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -169,4 +169,4 @@ TEST_F(ServerStoreDeadlineTest, LockedSqliteGivesUnavailableBeforeTheDeadline) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -9,7 +9,7 @@
 #include "pg_util.h"
 #include "seed_client.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -128,4 +128,4 @@ TEST_F(StoreFaultTest, CheckOnPostgresNamesEverySeedThatDoesNotOpenUnderTheKek) 
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "flow_fixture.h"
 
-namespace cpns::testing {
+namespace cpns::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -96,4 +96,4 @@ TEST_F(WanTest, WithoutASeedRequestsFailFastAndTheGatewayRecoversByItself) {
 }
 
 }  // namespace
-}  // namespace cpns::testing
+}  // namespace cpns::test

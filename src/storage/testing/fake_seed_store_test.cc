@@ -1,6 +1,7 @@
 // The in-memory FakeSeedStore keeps the parts of the store contract that the
 // services' unit tests rely on, as the conformance suite checks them for the
 // real backends.
+#include "core/fake_clock.h"
 #include "storage/testing/fake_seed_store.h"
 
 #include <gmock/gmock.h>

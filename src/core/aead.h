@@ -2,8 +2,8 @@
 //
 // Sealed form: nonce (12 bytes, CSPRNG) || ciphertext || tag (16 bytes).
 // Thread-safe pure functions.
-#ifndef CPNS_CORE_AEAD_H_
-#define CPNS_CORE_AEAD_H_
+#ifndef CPNS_SRC_CORE_AEAD_H_
+#define CPNS_SRC_CORE_AEAD_H_
 
 #include <string>
 
@@ -28,4 +28,4 @@ absl::StatusOr<SecretBytes> AeadOpen(const SecretBytes& key, absl::string_view s
 
 }  // namespace cpns
 
-#endif  // CPNS_CORE_AEAD_H_
+#endif  // CPNS_SRC_CORE_AEAD_H_
