@@ -54,7 +54,7 @@ TEST(PairingCodeTest, CodesAreWellFormedDistinctAndTypedForgivingly) {
 class StateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = test::NewTempDir("gwstate");
+    dir_ = cpns::test::NewTempDir("gwstate");
     state_ = std::move(*GatewayStateDb::Open(dir_, clock_));
   }
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};

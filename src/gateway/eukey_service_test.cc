@@ -23,7 +23,7 @@ int64_t NotAfter(absl::Duration seed_lifetime, bool server_sends_expiry = true) 
   FakeSeedSource source(clock, seed_lifetime);
   if (!server_sends_expiry) source.SetSentExpiry(absl::InfiniteFuture());
   SeedCache cache(Gw(), source, "", clock);
-  auto state = GatewayStateDb::Open(test::NewTempDir("eukey_service"), clock);
+  auto state = GatewayStateDb::Open(cpns::test::NewTempDir("eukey_service"), clock);
   EXPECT_TRUE(state.ok()) << state.status();
   Admission open({.mode = AdmissionMode::kOpen}, **state, clock);
   EUKeyServiceImpl service(cache, open, **state, clock, {.key_lifetime = kKeyLifetime});

@@ -43,7 +43,7 @@ class CountingSource final : public FirstSeedSource {
 };
 
 std::string TempFile() {
-  return test::NewTempDir("cpns_seed_cache") + "/first_seed";
+  return cpns::test::NewTempDir("cpns_seed_cache") + "/first_seed";
 }
 
 absl::Time Later() { return absl::Now() + absl::Minutes(5); }

@@ -11,7 +11,7 @@ namespace cpns::gateway {
 namespace {
 
 std::string TempFile() {
-  return test::NewTempDir("cpns_seed_file") + "/first_seed";
+  return cpns::test::NewTempDir("cpns_seed_file") + "/first_seed";
 }
 
 FirstSeed Seed(absl::string_view gw) {

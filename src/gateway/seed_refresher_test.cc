@@ -70,7 +70,7 @@ TEST(ScheduleTest, PolicyLimitsAreTheFlagLimits) {
 // --- The refresher, driven pass by pass through RunDue ----------------------
 
 std::string TempFile() {
-  return test::NewTempDir("cpns_seed_refresher") + "/first_seed";
+  return cpns::test::NewTempDir("cpns_seed_refresher") + "/first_seed";
 }
 
 class SeedRefresherTest : public ::testing::Test {

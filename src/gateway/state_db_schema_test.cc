@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS status (
 
 constexpr int64_t kNow = 1'800'000'000;
 
-std::string NewDir() { return test::NewTempDir("gwschema"); }
+std::string NewDir() { return cpns::test::NewTempDir("gwschema"); }
 
 // Runs `sql` on <dir>/gateway.db (made mode 0600 if missing), as the
 // releases before would have, and returns the file's user_version after it.

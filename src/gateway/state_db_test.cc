@@ -18,7 +18,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string NewDir() { return test::NewTempDir("gwstatedb"); }
+std::string NewDir() { return cpns::test::NewTempDir("gwstatedb"); }
 
 Assignee Headset() {
   return {EntityType::kPne, *EntityId::Parse("headset"), *UserId::Parse("alice")};

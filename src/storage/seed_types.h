@@ -125,6 +125,10 @@ absl::string_view SeedStateName(SeedState state);
 // value in a row): DataLoss, and nothing more should be read or written.
 bool IsStoreCorrupt(const absl::Status& s);
 
+// A status IsStoreCorrupt recognizes, carrying `message`: what a backend
+// returns once it finds its database corrupt.
+absl::Status StoreCorruptError(absl::string_view message);
+
 }  // namespace cpns::storage
 
 #endif  // CPNS_STORAGE_SEED_TYPES_H_

@@ -160,4 +160,10 @@ std::string ServerSecretSealFault(absl::string_view name, absl::string_view kek_
 
 bool IsStoreCorrupt(const absl::Status& s) { return sqlite::IsCorrupt(s); }
 
+absl::Status StoreCorruptError(absl::string_view message) {
+  absl::Status s = absl::DataLossError(message);
+  s.SetPayload(sqlite::kCorruptPayloadUrl, absl::Cord("store"));
+  return s;
+}
+
 }  // namespace cpns::storage

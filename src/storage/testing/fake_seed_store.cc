@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/cord.h"
-#include "core/sqlite.h"
 #include "core/status_macros.h"
 #include "cpns/core/random.h"
 
@@ -269,9 +268,7 @@ absl::StatusOr<int> FakeSeedStore::RewrapToPrimary() {
 }
 
 absl::Status CorruptStoreError() {
-  absl::Status s = absl::DataLossError("SQLite step: database disk image is malformed");
-  s.SetPayload(sqlite::kCorruptPayloadUrl, absl::Cord("fake"));
-  return s;
+  return StoreCorruptError("SQLite step: database disk image is malformed");
 }
 
 }  // namespace cpns::storage::fakes
