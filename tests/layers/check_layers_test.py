@@ -150,6 +150,39 @@ class FixtureTreeTest(unittest.TestCase):
         self.assertEqual(self.check(), [])
 
 
+class GraphRulesTest(FixtureTreeTest):
+    """A role linking another role, or a library linking apps/, fails even
+    when no include shows it."""
+
+    def targets(self):
+        targets = super().targets()
+        self.write("src/assignee/client.cc", "")
+        self.write("apps/common/process.cc", "")
+        targets["cpns_assignee"] = cl.Target(
+            "cpns_assignee", "STATIC_LIBRARY", [os.path.join(self.root, "src/assignee/client.cc")],
+            [])
+        targets["cpns_process"] = cl.Target(
+            "cpns_process", "STATIC_LIBRARY", [os.path.join(self.root, "apps/common/process.cc")],
+            [])
+        return targets
+
+    def test_a_role_linking_another_role_fails(self):
+        self.links["cpns_gateway"].append(("cpns_assignee", "PRIVATE"))
+        self.assertEqual(self.check(), [
+            "cpns_gateway (src/gateway) links the role cpns_assignee (src/assignee): roles meet "
+            "through the protocol or an interface a program fills"])
+
+    def test_a_role_reaching_another_through_a_shared_part_fails(self):
+        self.links["cpns_core"] = [("cpns_server", "PRIVATE")]
+        self.assertIn("cpns_gateway (src/gateway) links the role cpns_server (src/server): roles "
+                      "meet through the protocol or an interface a program fills", self.check())
+
+    def test_a_library_linking_apps_fails(self):
+        self.links["cpns_server"].append(("cpns_process", "PRIVATE"))
+        self.assertEqual(self.check(), [
+            "cpns_server (src/) links cpns_process (apps/): only programs set process-wide state"])
+
+
 def copy_checkout(dest):
     ignore = shutil.ignore_patterns(".git", "build*", "__pycache__")
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
