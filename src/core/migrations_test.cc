@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/sqlite.h"
 #include "core/sqlite_schema.h"
+#include "support/migration_steps.h"
 #include "support/temp_dir.h"
 
 namespace cpns {
@@ -22,20 +23,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using sqlite::Versioning;
 
-// Each step logs itself and creates a table without IF NOT EXISTS: a step
-// run twice fails, and the log shows which steps ran.
-constexpr SchemaStep kSteps[] = {
-    {1, "log and seeds", "CREATE TABLE log (step INTEGER); CREATE TABLE seeds (id INTEGER);"
-                         "INSERT INTO log VALUES (1);"},
-    {2, "owners", "CREATE TABLE owners (id INTEGER); INSERT INTO log VALUES (2);"},
-    {3, "keys", "CREATE TABLE keys (id INTEGER); INSERT INTO log VALUES (3);"},
-};
-constexpr SchemaStep kBrokenSecondStep[] = {
-    kSteps[0],
-    {2, "owners", "CREATE TABLE owners (id INTEGER); INSERT INTO log VALUES (2);"
-                  "INSERT INTO no_such_table VALUES (1);"},
-    kSteps[2],
-};
+using test::kBrokenSecondStep;
+constexpr const auto& kSteps = test::kLoggedSteps;
 
 Schema Steps(std::span<const SchemaStep> steps) { return {steps, "cpns-test"}; }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/fake_clock.h"
 #include "gateway/state_db.h"
+#include "support/sqlite_files.h"
 #include "support/temp_dir.h"
 
 namespace cpns::gateway {
@@ -58,18 +59,10 @@ std::string NewDir() { return cpns::test::NewTempDir("gwschema"); }
 // releases before would have, and returns the file's user_version after it.
 int RawSql(const std::string& dir, const std::string& sql) {
   const std::string path = dir + "/gateway.db";
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  cpns::test::SqliteExec(path, "");  // creates the file
   EXPECT_EQ(chmod(path.c_str(), 0600), 0);
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_stmt* q = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
-  EXPECT_EQ(sqlite3_step(q), SQLITE_ROW);
-  const int version = sqlite3_column_int(q, 0);
-  sqlite3_finalize(q);
-  sqlite3_close_v2(db);
-  return version;
+  cpns::test::SqliteExec(path, sql);
+  return std::stoi(cpns::test::SqliteRows(path, "PRAGMA user_version").at(0));
 }
 
 TEST(StateDbSchemaTest, NewDatabaseIsVersion1) {

@@ -11,6 +11,7 @@
 #include "core/fake_clock.h"
 #include "storage/store_schema.h"
 #include "support/postgres.h"
+#include "support/migration_steps.h"
 #include "support/temp_dir.h"
 
 namespace cpns::storage {
@@ -21,20 +22,8 @@ using ::testing::HasSubstr;
 using test::PgExec;
 using test::PgRows;
 
-// Each step logs itself and creates a table without IF NOT EXISTS: a step
-// run twice fails, and the log shows which steps ran.
-constexpr SchemaStep kSteps[] = {
-    {1, "log and seeds", "CREATE TABLE log (step INTEGER); CREATE TABLE seeds (id INTEGER);"
-                         "INSERT INTO log VALUES (1);"},
-    {2, "owners", "CREATE TABLE owners (id INTEGER); INSERT INTO log VALUES (2);"},
-    {3, "keys", "CREATE TABLE keys (id INTEGER); INSERT INTO log VALUES (3);"},
-};
-constexpr SchemaStep kBrokenSecondStep[] = {
-    kSteps[0],
-    {2, "owners", "CREATE TABLE owners (id INTEGER); INSERT INTO log VALUES (2);"
-                  "INSERT INTO no_such_table VALUES (1);"},
-    kSteps[2],
-};
+using test::kBrokenSecondStep;
+constexpr const auto& kSteps = test::kLoggedSteps;
 
 class PgSchemaTest : public ::testing::Test {
  protected:

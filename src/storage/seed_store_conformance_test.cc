@@ -6,6 +6,7 @@
 
 #include "storage/seed_store_conformance.h"
 #include "support/postgres.h"
+#include "support/sqlite_files.h"
 #include "support/temp_dir.h"
 
 namespace cpns::storage::conformance {
@@ -15,21 +16,13 @@ namespace {
 
 std::string NewSqliteFile() { return test::NewTempDir("cpns_store") + "/seeds.db"; }
 
-void SqliteExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
-
 // --- PostgreSQL ---------------------------------------------------------------
 
 std::string NewPgDatabase() { return test::NewPgDatabase(); }
 
 INSTANTIATE_TEST_SUITE_P(
     Backends, SeedStoreConformanceTest,
-    ::testing::Values(BackendUnderTest{"sqlite", NewSqliteFile, SqliteExec},
+    ::testing::Values(BackendUnderTest{"sqlite", NewSqliteFile, test::SqliteExec},
                       BackendUnderTest{"postgres", NewPgDatabase, test::PgExec}),
     [](const ::testing::TestParamInfo<BackendUnderTest>& p) { return p.param.name; });
 

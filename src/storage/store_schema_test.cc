@@ -17,6 +17,7 @@
 #include "storage/migrations.h"
 #include "storage/open_store.h"
 #include "support/postgres.h"
+#include "support/sqlite_files.h"
 #include "support/temp_dir.h"
 
 namespace cpns::storage {
@@ -131,7 +132,7 @@ TEST_P(StoreSchemaTest, NewerStoreIsRefusedNamingItAndLeftAlone) {
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   const std::string message(store.status().message());
   EXPECT_THAT(message, HasSubstr(GetParam().name == "sqlite" ? "SQLite database "
-                                                             : "PostgreSQL database cpns_schema_"));
+                                                             : "PostgreSQL database cpns_test_"));
   EXPECT_THAT(message, HasSubstr(" has schema version 99, newer than this cpns-server knows (" +
                                  std::to_string(kLatestSchemaVersion) + ")"));
   EXPECT_EQ(Versions(url).size(), static_cast<size_t>(kLatestSchemaVersion) + 1);
@@ -140,33 +141,6 @@ TEST_P(StoreSchemaTest, NewerStoreIsRefusedNamingItAndLeftAlone) {
 // --- SQLite -----------------------------------------------------------------
 
 std::string NewSqliteFile() { return test::NewTempDir("cpns_schema") + "/store.db"; }
-
-std::vector<std::string> SqliteRows(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  std::vector<std::string> out;
-  sqlite3_stmt* q = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  while (q != nullptr && sqlite3_step(q) == SQLITE_ROW) {
-    std::string row;
-    for (int c = 0; c < sqlite3_column_count(q); ++c) {
-      const unsigned char* text = sqlite3_column_text(q, c);
-      absl::StrAppend(&row, c ? "|" : "", text ? reinterpret_cast<const char*>(text) : "NULL");
-    }
-    out.push_back(row);
-  }
-  sqlite3_finalize(q);
-  sqlite3_close_v2(db);
-  return out;
-}
-
-void SqliteExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close_v2(db);
-}
 
 // --- PostgreSQL -------------------------------------------------------------
 
@@ -186,7 +160,7 @@ ORDER BY 1
 INSTANTIATE_TEST_SUITE_P(
     Backends, StoreSchemaTest,
     ::testing::Values(
-        Backend{"sqlite", NewSqliteFile, SqliteExec, SqliteRows,
+        Backend{"sqlite", NewSqliteFile, test::SqliteExec, test::SqliteRows,
                 // In order of creation; the header's user_version stays 0.
                 "SELECT type, name, tbl_name, sql FROM sqlite_master "
                 "UNION ALL SELECT 'user_version', user_version, '', '' FROM pragma_user_version",
