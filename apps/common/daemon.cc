@@ -26,14 +26,15 @@ int ServeUntilStopped(const Options& options, Service& service) {
   RemoveReadyFile(options.ready_file);
   if (sig != kFatalFaultSignal) spdlog::info("signal {}: shutting down", sig);
   service.Shutdown(options.drain);
-  if (sig == kFatalFaultSignal) return service.ExitCodeAfterFault();
-  spdlog::info("stopped");
-  return 0;
+  const int code = service.ExitCode(sig == kFatalFaultSignal);
+  if (code == 0) spdlog::info("stopped");
+  return code;
 }
 
 }  // namespace
 
-int Service::ExitCodeAfterFault() {
+int Service::ExitCode(bool after_fault) {
+  if (!after_fault) return 0;
   spdlog::critical("stopped after a fault this daemon cannot recover from (see above); exiting "
                    "non-zero so that its supervisor restarts it");
   return cli::kExitFailure;

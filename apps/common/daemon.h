@@ -43,10 +43,11 @@ class Service {
   virtual std::string ReadyText() const = 0;
   // Stops accepting and gives calls in flight up to `grace`.
   virtual void Shutdown(absl::Duration grace) = 0;
-  // After a fatal fault, once shut down: logs why the daemon stopped and
-  // returns its exit code. By default kExitFailure, so that a supervisor
+  // Once shut down: the exit code, after a fatal fault or a request to stop
+  // (a fault found while draining still counts). By default 0 after a
+  // request, and kExitFailure (logged) after a fault, so that a supervisor
   // restarts it.
-  virtual int ExitCodeAfterFault();
+  virtual int ExitCode(bool after_fault);
 };
 
 // What the skeleton gives the program's start function.

@@ -16,6 +16,7 @@
 
 #include "absl/time/clock.h"
 #include "common/process.h"
+#include "support/temp_dir.h"
 
 // daemon::Run sets process-wide state (umask, signal mask, logger, limits),
 // so each test runs it in a child process (a death test) and reports what it
@@ -24,10 +25,7 @@
 namespace cpns::daemon {
 namespace {
 
-std::string TempDir() {
-  std::string tmpl = ::testing::TempDir() + "cpns_daemon_XXXXXX";
-  return std::string(mkdtemp(tmpl.data()));
-}
+std::string TempDir() { return test::NewTempDir("cpns_daemon"); }
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -73,8 +71,8 @@ class FakeService final : public Service {
     record_.ready_gone_at_drain = !Exists(ready_file_);
     record_.grace = grace;
   }
-  int ExitCodeAfterFault() override {
-    return fault_exit_code_ < 0 ? Service::ExitCodeAfterFault() : fault_exit_code_;
+  int ExitCode(bool after_fault) override {
+    return fault_exit_code_ < 0 ? Service::ExitCode(after_fault) : fault_exit_code_;
   }
 
  private:
@@ -119,6 +117,14 @@ TEST(DaemonTest, AServiceNamesItsOwnExitCodeForItsFault) {
   EXPECT_EXIT(RunAndCheck([](const Context& c) { c.on_fatal(absl::DataLossError("store")); }, 3,
                           /*fault_exit_code=*/3),
               ::testing::ExitedWithCode(0), "");
+}
+
+// A fault the service found while draining after a request to stop (the
+// server: a corrupt store) keeps its exit code.
+TEST(DaemonTest, AFaultFoundWhileStoppingKeepsTheServicesExitCode) {
+  EXPECT_EXIT(RunAndCheck([](const Context&) { kill(getpid(), SIGTERM); }, 3,
+                          /*fault_exit_code=*/3),
+              ::testing::ExitedWithCode(0), "signal 15: shutting down");
 }
 
 // The fault signal sent from outside (here: without RaiseFatalFault) is not a

@@ -16,7 +16,7 @@ gateway::UplinkInfo Shown(const assignee::EUKeyAssignment& a) {
 class AssigneeUplinkSource final : public gateway::UplinkKeySource {
  public:
   AssigneeUplinkSource(std::unique_ptr<assignee::EUKeyClient> client, Assignee self,
-                       std::string pairing_code, std::string key_file)
+                       SecretBytes pairing_code, std::string key_file)
       : client_(std::move(client)), self_(std::move(self)),
         pairing_code_(std::move(pairing_code)), key_file_(std::move(key_file)) {}
 
@@ -28,7 +28,7 @@ class AssigneeUplinkSource final : public gateway::UplinkKeySource {
   absl::StatusOr<gateway::UplinkInfo> RequestAndKeep(absl::Duration timeout) override {
     CPNS_ASSIGN_OR_RETURN(
         assignee::EUKeyAssignment got,
-        client_->Request(self_, timeout, SecretBytes::CopyFrom(pairing_code_)));
+        client_->Request(self_, timeout, pairing_code_));
     CPNS_RETURN_IF_ERROR(assignee::SaveAssignment(key_file_, got));
     return Shown(got);
   }
@@ -36,7 +36,7 @@ class AssigneeUplinkSource final : public gateway::UplinkKeySource {
  private:
   const std::unique_ptr<assignee::EUKeyClient> client_;
   const Assignee self_;
-  const std::string pairing_code_;
+  const SecretBytes pairing_code_;
   const std::string key_file_;
 };
 

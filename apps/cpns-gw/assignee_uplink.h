@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "cpns/core/secret_bytes.h"
 #include "gateway/uplink.h"
 
 namespace cpns::gw_cli {
@@ -18,7 +19,7 @@ struct UplinkOptions {
   std::string gateway;          // unix:PATH or tls:HOST:PORT of the upstream gateway; empty: none
   std::string gateway_ca_file;  // for tls:
   std::string user_id;          // the user the uplink key is for
-  std::string pairing_code;     // when the upstream gateway admits by pairing code
+  SecretBytes pairing_code;     // when the upstream gateway admits by pairing code
   // A device certificate (SAN urn:cpns:entity:<own gw_id>) and its key, when
   // the upstream gateway admits by certificate; tls: only.
   std::string cert_file;

@@ -19,7 +19,7 @@ namespace {
 using cpns::cli::Subcommands;
 using cpns::gw_cli::OwnerFlags;
 
-constexpr const char* kProgram = "cpns-gw";
+using cpns::gw_cli::kProgram;
 
 void AddStateDir(CLI::App* c, OwnerFlags& w) {
   c->add_option("--state-dir", w.state_dir, "The gateway's state directory")->required();
@@ -72,6 +72,9 @@ Subcommands ReportCommands(CLI::App& app, OwnerFlags& w) {
 int main(int argc, char** argv) {
   // The 1st seed, EUKeys and pairing codes pass through this process: no core dump.
   if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
+  // An owner's command runs to its end: a termination signal waits until it
+  // has (serve waits for them itself).
+  cpns::BlockTerminationSignals();
   cpns::gw_cli::ServeFlags serve;
   OwnerFlags owner;
   CLI::App app{"cpns-gw: the Intermediate PN GW. Assigns EUKeys to the entities of its PN.",

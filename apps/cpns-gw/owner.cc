@@ -169,7 +169,10 @@ int Status(const OwnerFlags& f) {
   if (!status.ok()) return Fail(status.status());
   const absl::StatusOr<int> pending = (*state)->PendingPairingCodes();
   if (f.json) {
-    nlohmann::json out = gateway::ToJson(*status);
+    // The status as the daemon wrote it (a newer daemon of the same format
+    // may have added keys this one does not know), once it reads as valid.
+    nlohmann::json out = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!out.is_object()) out = gateway::ToJson(*status);
     if (pending.ok()) out["pending_pairing_codes"] = *pending;
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {

@@ -14,7 +14,6 @@
 namespace cpns::gw_cli {
 namespace {
 
-constexpr const char* kProgram = "cpns-gw";
 
 // A number in [lo, hi], as a usage error otherwise. (CLI::Range lets NaN through.)
 CLI::Validator InRange(double lo, double hi) {
@@ -115,7 +114,7 @@ void AddUplinkFlags(CLI::App& serve, ServeFlags& f) {
                        "File holding the pairing code from the upstream gateway's owner (the "
                        "gateway user's alone: mode 0600 or 0400)")
           ->needs(uplink);
-  serve.add_option("--uplink-pairing-code", u.pairing_code,
+  serve.add_option("--uplink-pairing-code", f.uplink_pairing_code,
                    "The code itself; visible to every user of this machine (ps) for as long "
                    "as the daemon runs: prefer --uplink-pairing-code-file")
       ->needs(uplink)
@@ -158,11 +157,12 @@ absl::StatusOr<gateway::GatewayOptions> GatewayOptionsFrom(const ServeFlags& f,
                                                                    context.descriptor_limit));
   o.on_fatal = context.on_fatal;
   UplinkOptions uplink = f.uplink;
+  uplink.pairing_code = SecretBytes::CopyFrom(f.uplink_pairing_code);
   if (!f.uplink_pairing_code_file.empty()) {
     CPNS_ASSIGN_OR_RETURN(const SecretBytes code,
                           cli::ReadSecretFlagFile("--uplink-pairing-code-file",
                                                   f.uplink_pairing_code_file));
-    uplink.pairing_code = std::string(code.RevealSecret());
+    uplink.pairing_code = code;
   }
   o.uplink = AssigneeUplink(std::move(uplink));
   return o;

@@ -15,12 +15,15 @@
 
 namespace cpns::gw_cli {
 
+inline constexpr char kProgram[] = "cpns-gw";
+
 struct ServeFlags {
   gateway::GatewayOptions options;  // the flags bound to its fields directly
   std::string key_lifetime = "30d";
   std::string upstream_timeout = "10s";
   std::string seed_check_interval = "15m";
   std::string ready_file;
+  std::string uplink_pairing_code;  // --uplink-pairing-code (as typed, so not secret)
   std::string uplink_pairing_code_file;
   std::string log_level;
   std::string admission = "pairing";

@@ -165,6 +165,9 @@ Subcommands CheckCommand(CLI::App& app, Flags& f) {
 int main(int argc, char** argv) {
   // KEKs and 1st seeds pass through every subcommand: no core dump.
   if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(cmd::kProgram, s);
+  // An offline command (a KEK rotation, a migration) runs to its end: a
+  // termination signal waits until it has (serve waits for them itself).
+  cpns::BlockTerminationSignals();
   Flags f;
   CLI::App app{"cpns-server: the CPNS Server. Issues and keeps every gateway's 1st seed.",
                cmd::kProgram};

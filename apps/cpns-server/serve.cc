@@ -53,7 +53,7 @@ class ServerDaemon final : public daemon::Service {
 
   std::string ReadyText() const override { return bound_; }
   void Shutdown(absl::Duration grace) override { server_->Shutdown(grace); }
-  int ExitCodeAfterFault() override;
+  int ExitCode(bool after_fault) override;
 
  private:
   ServerDaemon(storage::KeyRing keys, wire::Listener::FatalHandler on_fatal)
@@ -131,8 +131,10 @@ void ServerDaemon::StopOnCorruptStore(const absl::Status& why) {
   on_fatal_(why);
 }
 
-int ServerDaemon::ExitCodeAfterFault() {
-  if (!store_corrupt_.load()) return Service::ExitCodeAfterFault();
+// Exit 3 whenever the store was found corrupt, even by a call still draining
+// after a request to stop: the supervisor must not restart onto it.
+int ServerDaemon::ExitCode(bool after_fault) {
+  if (!store_corrupt_.load()) return Service::ExitCode(after_fault);
   spdlog::critical("stopped: the store is corrupt (exit {})", kExitStoreCorrupt);
   return kExitStoreCorrupt;
 }

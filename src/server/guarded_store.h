@@ -15,8 +15,9 @@
 
 namespace cpns::server {
 
-// Decorates only the roles the server's services use; the operator's roles
-// (lifecycle, schema) are never reached through a running server.
+// Decorates the four roles a running server reaches (issuer, catalog, audit
+// log, auth state), every method of them; the operator's roles (lifecycle,
+// schema) are never reached through a running server.
 class GuardedStore final : public storage::SeedIssuer,
                            public storage::SeedCatalog,
                            public storage::AuditLog,

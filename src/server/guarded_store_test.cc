@@ -85,6 +85,10 @@ TEST(GuardedStoreTest, OnceCorruptNoRoleReachesTheStore) {
   EXPECT_EQ(guarded.LookupForAuth(gw, 1, "").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(guarded.GetOrCreateServerSecret("k").status().code(),
             absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.ConsumeChallenge("c", clock.Now()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.AppendAudit({.actor = "a", .action = "note"}).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(guarded.ListAudit({}).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store.calls(), calls) << "the store was reached after it was found corrupt";
   EXPECT_EQ(reported, 1);
 }

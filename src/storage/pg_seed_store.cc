@@ -20,9 +20,8 @@ absl::StatusOr<std::unique_ptr<PgSeedStore>> PgSeedStore::Open(const pg::PoolOpt
                                                               const StoreOptions& options,
                                                               const Clock& clock) {
   std::unique_ptr<PgSeedStore> store(new PgSeedStore(pool, options.keys, clock));
-  CPNS_ASSIGN_OR_RETURN(int version, store->SchemaVersion());
   if (options.migrate) CPNS_RETURN_IF_ERROR(store->Migrate());  // refuses a newer one, naming it
-  CPNS_ASSIGN_OR_RETURN(version, store->SchemaVersion());
+  CPNS_ASSIGN_OR_RETURN(const int version, store->SchemaVersion());
   CPNS_RETURN_IF_ERROR(CheckSchemaVersion(version));
   return store;
 }

@@ -125,8 +125,9 @@ absl::string_view SeedStateName(SeedState state);
 // value in a row): DataLoss, and nothing more should be read or written.
 bool IsStoreCorrupt(const absl::Status& s);
 
-// A status IsStoreCorrupt recognizes, carrying `message`: what a backend
-// returns once it finds its database corrupt.
+// A status IsStoreCorrupt recognizes, carrying `message`, for a store that is
+// not SQLite (the in-memory fake) to report its database corrupt as the
+// SQLite backend does.
 absl::Status StoreCorruptError(absl::string_view message);
 
 }  // namespace cpns::storage

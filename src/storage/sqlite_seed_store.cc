@@ -41,9 +41,8 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
     CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
   }
   MutexLock lock(&store->mu_);
-  CPNS_ASSIGN_OR_RETURN(int version, store->SchemaVersionLocked());
   if (options.migrate) CPNS_RETURN_IF_ERROR(store->Migrate());  // refuses a newer one, naming it
-  CPNS_ASSIGN_OR_RETURN(version, store->SchemaVersionLocked());
+  CPNS_ASSIGN_OR_RETURN(const int version, store->SchemaVersionLocked());
   CPNS_RETURN_IF_ERROR(CheckSchemaVersion(version));
   return store;
 }

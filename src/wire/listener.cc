@@ -83,6 +83,13 @@ class Listener::Impl {
   // false when the accept thread must stop (asked to, or a fatal fault).
   bool WaitReadable(int timeout_ms);
   bool AcceptOne();
+  // What to do after accept4 failed with `error`: false to stop the loop.
+  bool AcceptFailed(int error);
+  // Whether a new connection from `peer` fits the bounds; closes it if not.
+  bool WithinBounds(int fd, const std::string& peer);
+  // Tracks the connection and hands it to gRPC (through the relay on a Unix
+  // socket).
+  void Admit(int fd, const std::string& peer);
   bool CheckUnixSocketFile();
   void Fatal(absl::Status status);
   // Counts the connection on `fd` against `peer` until `fd` is closed; false
@@ -143,65 +150,81 @@ bool Listener::Impl::AcceptOne() {
   socklen_t len = sizeof(addr);
   const int fd = ::accept4(bound_.fd, reinterpret_cast<sockaddr*>(&addr), &len,
                            SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (fd < 0) {
-    switch (errno) {
-      case EAGAIN: case EINTR: case ECONNABORTED: case EPROTO: case EPERM:
-        return true;
-      case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM: {
-        // Out of descriptors or memory: connections already held must close
-        // first. Wait (not spin) and try again; the pending connections stay
-        // in the kernel's queue meanwhile.
-        // Counted, and logged once descriptors are back: writing a log line
-        // may itself need one.
-        backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
-        ++starved_;
-        ++descriptor_waits_;
-        table_.Sweep();
-        pollfd wake = {.fd = wake_fd_, .events = POLLIN};
-        ::poll(&wake, 1, static_cast<int>(absl::ToInt64Milliseconds(backoff_)));
-        return !stopped_.load();
-      }
-      default:
-        Fatal(absl::InternalError(Errno("accept4")));
-        return false;
-    }
-  }
+  if (fd < 0) return AcceptFailed(errno);
   backoff_ = absl::ZeroDuration();
   if (starved_ > 0) {
     NoteRefusal(absl::StrCat("out of descriptors: accepting waited ", starved_, " time(s)"));
     starved_ = 0;
   }
   const std::string peer = PeerOf(fd, addr);
-  if (table_.size() >= limits_.max_connections || table_.CountFor(peer) >= limits_.max_connections_per_peer) {
+  if (WithinBounds(fd, peer)) Admit(fd, peer);
+  return true;
+}
+
+bool Listener::Impl::AcceptFailed(int error) {
+  switch (error) {
+    case EAGAIN: case EINTR: case ECONNABORTED: case EPROTO: case EPERM:
+      return true;
+    case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM: {
+      // Out of descriptors or memory: connections already held must close
+      // first. Wait (not spin) and try again; the pending connections stay
+      // in the kernel's queue meanwhile.
+      // Counted, and logged once descriptors are back: writing a log line
+      // may itself need one.
+      backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
+      ++starved_;
+      ++descriptor_waits_;
+      table_.Sweep();
+      pollfd wake = {.fd = wake_fd_, .events = POLLIN};
+      ::poll(&wake, 1, static_cast<int>(absl::ToInt64Milliseconds(backoff_)));
+      return !stopped_.load();
+    }
+    default:
+      errno = error;
+      Fatal(absl::InternalError(Errno("accept4")));
+      return false;
+  }
+}
+
+bool Listener::Impl::WithinBounds(int fd, const std::string& peer) {
+  if (table_.size() >= limits_.max_connections ||
+      table_.CountFor(peer) >= limits_.max_connections_per_peer) {
     table_.Sweep();  // some may have closed since the last look
   }
   if (table_.size() >= limits_.max_connections) {
     ::close(fd);
     NoteRefusal(absl::StrCat("at its limit of ", limits_.max_connections, " connections"));
-  } else if (table_.CountFor(peer) >= limits_.max_connections_per_peer) {
+    return false;
+  }
+  if (table_.CountFor(peer) >= limits_.max_connections_per_peer) {
     ::close(fd);
     NoteRefusal(absl::StrCat(peer, " at its limit of ", limits_.max_connections_per_peer,
                              " connections"));
-  } else if (relay_ != nullptr) {
-    ucred cred{};
-    socklen_t cred_len = sizeof(cred);
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
-      ::close(fd);
-      return true;
-    }
-    // Counted by the client's own socket, which the relay holds until
-    // the connection is over, whatever gRPC does with its end.
-    if (!Track(fd, peer)) return true;
-    absl::StatusOr<int> relayed = relay_->Adopt(fd, cred.uid);
-    if (relayed.ok()) {
-      GiveToGrpc(*relayed);
-    } else {
-      NoteRefusal(std::string(relayed.status().message()));
-    }
-  } else if (Track(fd, peer)) {
-    GiveToGrpc(fd);
+    return false;
   }
   return true;
+}
+
+void Listener::Impl::Admit(int fd, const std::string& peer) {
+  if (relay_ == nullptr) {
+    if (Track(fd, peer)) GiveToGrpc(fd);
+    return;
+  }
+  ucred cred{};
+  socklen_t cred_len = sizeof(cred);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
+    ::close(fd);
+    return;
+  }
+  // Counted by the client's own socket, which the relay holds until the
+  // connection is over, whatever gRPC does with its end.
+  if (!Track(fd, peer)) return;
+  absl::StatusOr<int> relayed = relay_->Adopt(fd, cred.uid);
+  if (relayed.ok()) {
+    GiveToGrpc(*relayed);
+  } else {
+    NoteRefusal(std::string(relayed.status().message()));
+  }
 }
 
 bool Listener::Impl::Track(int fd, const std::string& peer) {

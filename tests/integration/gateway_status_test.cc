@@ -79,6 +79,18 @@ TEST_F(OwnerStatusTest, TheJsonViewIsTheStatusAndThePendingCodes) {
   EXPECT_EQ(json::parse(r.out), expected);
 }
 
+// A newer daemon of the same format may add keys: --json shows them as
+// written, not only the ones this cpns-gw knows.
+TEST_F(OwnerStatusTest, TheJsonViewKeepsKeysANewerDaemonAdded) {
+  json written = gateway::ToJson(Written());
+  written["uplink_extra"] = {{"note", "from a newer daemon"}};
+  Write(written.dump());
+  const RunResult r = Status({"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  written["pending_pairing_codes"] = 0;
+  EXPECT_EQ(json::parse(r.out), written);
+}
+
 TEST_F(OwnerStatusTest, AStatusOfANewerFormatSaysToUpgradeCpnsGw) {
   Write(R"({"status_format": 99, "gw_id": "gw-B"})");
   const RunResult r = Status();
