@@ -188,10 +188,7 @@ TEST_F(AuditFloodTest, PruneRemovesOlderRowsOnSqlite) {
 }
 
 TEST_F(AuditFloodTest, PruneRemovesOlderRowsOnPostgres) {
-  ASSERT_FALSE(test::PgFixtureUrl().empty());
-  db_ = test::NewPgDatabase();
-  const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
-  ASSERT_EQ(m.exit_code, 0) << m.err;
+  ASSERT_NO_FATAL_FAILURE(UsePostgres());
   PruneKeepsWhatIsNewer();
 }
 

@@ -159,11 +159,8 @@ TEST_F(AuthTest, AnExpiredKeyIsRefused) {
 }
 
 TEST_F(AuthTest, AChallengeFromOneReplicaIsAcceptedByAnotherOnce) {
-  ASSERT_FALSE(test::PgFixtureUrl().empty());
-  db_ = test::NewPgDatabase();
-  ASSERT_EQ(RunProgram({Program("cpns-server"), "migrate", "--db", db_}).exit_code, 0);
-  const std::string kek = dir_ + "/kek";
-  ASSERT_EQ(RunProgram({Program("cpns-server"), "init", "--kek-file", kek}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(UsePostgres());
+  const std::string kek = NewKek();
   Daemon r1 = StartServer({"--kek-file", kek});
   Daemon r2 = StartServer({"--kek-file", kek});
   server_ = StartServer({"--kek-file", kek});

@@ -58,12 +58,9 @@ constexpr int kClients = 4;
 
 TEST_P(CrashTest, EverySeedAnyClientReceivedSurvivesSigkill) {
   if (GetParam() == "postgres") {
-    ASSERT_FALSE(test::PgFixtureUrl().empty());
-    db_ = test::NewPgDatabase();
-    ASSERT_EQ(RunProgram({Program("cpns-server"), "migrate", "--db", db_}).exit_code, 0);
+    ASSERT_NO_FATAL_FAILURE(UsePostgres());
   }
-  const std::string kek = dir_ + "/kek";
-  ASSERT_EQ(RunProgram({Program("cpns-server"), "init", "--kek-file", kek}).exit_code, 0);
+  const std::string kek = NewKek();
 
   std::mutex mu;
   Daemon server = StartServer({"--kek-file", kek});

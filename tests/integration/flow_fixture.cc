@@ -99,4 +99,18 @@ nlohmann::json FlowTest::SeedsList() {
   return nlohmann::json::parse(r.out);
 }
 
+std::string FlowTest::NewKek(const std::string& name) {
+  const std::string path = dir_ + "/" + name;
+  const RunResult r = RunProgram({Program("cpns-server"), "init", "--kek-file", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return path;
+}
+
+void FlowTest::UsePostgres(const std::string& base_url) {
+  ASSERT_FALSE(base_url.empty()) << "no PostgreSQL server: run the test through ctest";
+  db_ = NewPgDatabase(base_url);
+  const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+}
+
 }  // namespace cpns::test

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "support/postgres.h"
 
 namespace cpns::test {
 
@@ -43,6 +44,13 @@ class FlowTest : public ::testing::Test {
                     const std::string& user_id, std::vector<std::string> extra = {});
   nlohmann::json SeedsList();
   std::string StateDir(const std::string& gw_id) { return dir_ + "/state-" + gw_id; }
+  // A KEK file dir_/<name> made by `cpns-server init`, the way an operator
+  // makes one; its path.
+  std::string NewKek(const std::string& name = "kek");
+  // db_ becomes a new database on the PostgreSQL server at `base_url` (the
+  // ctest fixture's by default), migrated by `cpns-server migrate`, as the
+  // store of every replica started next. Wrap in ASSERT_NO_FATAL_FAILURE.
+  void UsePostgres(const std::string& base_url = PgFixtureUrl());
 
   // Put before every daemon's argv: e.g. a shell that lowers `ulimit -n`
   // and execs the daemon (same pid).

@@ -20,23 +20,10 @@ using ::testing::HasSubstr;
 
 class ServerStoreTest : public FlowTest {
  protected:
-  // A KEK made by `cpns-server init`, the way an operator makes one.
-  std::string NewKek(const std::string& name = "kek") {
-    const std::string path = dir_ + "/" + name;
-    const RunResult r = RunProgram({Program("cpns-server"), "init", "--kek-file", path});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return path;
-  }
-  void UsePostgres(const std::string& base_url) {
-    db_ = test::NewPgDatabase(base_url);
-    const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
-    ASSERT_EQ(m.exit_code, 0) << m.err;
-  }
 };
 
 TEST_F(ServerStoreTest, ReplicasOnOnePostgresDatabaseAgreeOnOneSeed) {
-  ASSERT_FALSE(test::PgFixtureUrl().empty());
-  UsePostgres(test::PgFixtureUrl());
+  ASSERT_NO_FATAL_FAILURE(UsePostgres());
   const std::string kek = NewKek();
   Daemon r1 = StartServer({"--kek-file", kek});
   Daemon r2 = StartServer({"--kek-file", kek});
@@ -67,7 +54,7 @@ TEST_F(ServerStoreTest, ReplicasOnOnePostgresDatabaseAgreeOnOneSeed) {
 
 TEST_F(ServerStoreTest, PostgresOutageGivesQuickUnavailableThenRecoversWithoutRestart) {
   PrivatePgCluster cluster(dir_ + "/pg");
-  UsePostgres(cluster.url());
+  ASSERT_NO_FATAL_FAILURE(UsePostgres(cluster.url()));
   Daemon server = StartServer({"--kek-file", NewKek()});
   auto stub = GatewayStub(server.address, pki_dir_, "gw-A");
   auto stub_b = GatewayStub(server.address, pki_dir_, "gw-B");

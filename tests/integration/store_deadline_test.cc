@@ -80,13 +80,6 @@ class FrozenCluster {
 
 class ServerStoreDeadlineTest : public FlowTest {
  protected:
-  std::string NewKek() {
-    const std::string path = dir_ + "/kek";
-    const RunResult r = RunProgram({Program("cpns-server"), "init", "--kek-file", path});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return path;
-  }
-
   // A 1st Seed Request with a kDeadlineSeconds deadline that must end in
   // UNAVAILABLE before it, saying the database did not answer in time.
   void ExpectQuickUnavailable(cpns::v1::FirstSeedService::Stub& stub, const std::string& gw_id,
@@ -104,8 +97,7 @@ class ServerStoreDeadlineTest : public FlowTest {
 TEST_F(ServerStoreDeadlineTest, FrozenPostgresGivesUnavailableBeforeTheDeadlineAndRecoversOnThaw) {
   const std::string state_dir = dir_ + "/pg";
   PrivatePgCluster cluster(state_dir);
-  db_ = test::NewPgDatabase(cluster.url());
-  ASSERT_EQ(RunProgram({Program("cpns-server"), "migrate", "--db", db_}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(UsePostgres(cluster.url()));
   Daemon server = StartServer({"--kek-file", NewKek()});
   auto a = GatewayStub(server.address, pki_dir_, "gw-A");
   auto b = GatewayStub(server.address, pki_dir_, "gw-B");

@@ -17,12 +17,6 @@ using ::testing::Not;
 
 class StoreFaultTest : public FlowTest {
  protected:
-  std::string NewKek(const std::string& name) {
-    const std::string path = dir_ + "/" + name;
-    const RunResult r = RunProgram({Program("cpns-server"), "init", "--kek-file", path});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return path;
-  }
   grpc::Status Seed(const Daemon& server, const std::string& gw_id) {
     cpns::v1::FirstSeedResponse r;
     return RequestSeed(*GatewayStub(server.address, pki_dir_, gw_id), gw_id, &r);
@@ -99,10 +93,7 @@ TEST_F(StoreFaultTest, CheckPassesASoundSqliteStoreAndNamesAGarbageHeader) {
 }
 
 TEST_F(StoreFaultTest, CheckOnPostgresNamesEverySeedThatDoesNotOpenUnderTheKek) {
-  ASSERT_FALSE(test::PgFixtureUrl().empty());
-  db_ = test::NewPgDatabase();
-  const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
-  ASSERT_EQ(m.exit_code, 0) << m.err;
+  ASSERT_NO_FATAL_FAILURE(UsePostgres());
   const std::string kek = NewKek("kek"), other = NewKek("other");
   Daemon server = StartServer({"--kek-file", kek});
   ASSERT_TRUE(Seed(server, "gw-00").ok());
