@@ -4,9 +4,9 @@
 #ifndef CPNS_SRC_CORE_FAKE_CLOCK_H_
 #define CPNS_SRC_CORE_FAKE_CLOCK_H_
 
-#include <mutex>
-
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "core/mutex.h"
 #include "cpns/core/clock.h"
 
 namespace cpns {
@@ -15,17 +15,17 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start) : now_(start) {}
   absl::Time Now() const override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return now_;
   }
   void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     now_ += d;
   }
 
  private:
-  mutable std::mutex mu_;
-  absl::Time now_;  // guarded by mu_
+  mutable Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cpns

@@ -5,6 +5,7 @@
 #include "absl/strings/cord.h"
 #include "core/status_macros.h"
 #include "cpns/core/random.h"
+#include "storage/migrations.h"
 
 namespace cpns::storage::fakes {
 namespace {
@@ -56,13 +57,14 @@ absl::StatusOr<StoredSeed> FakeSeedStore::IssueLocked(const GatewayId& gw_id,
                                                       absl::Duration lifetime,
                                                       absl::string_view actor,
                                                       absl::string_view why) {
+  // The new bytes first: a failure leaves the active seed as it was.
+  CPNS_ASSIGN_OR_RETURN(SecretBytes bytes, SecureRandomBytes(kSecretSize));
   StoredSeed* active = ActiveLocked(gw_id);
   if (active != nullptr) active->state = SeedState::kRotated;
   uint32_t epoch = 1;
   for (const auto& [key, seed] : seeds_) {
     if (key.first == gw_id.value()) epoch = std::max(epoch, key.second + 1);
   }
-  CPNS_ASSIGN_OR_RETURN(SecretBytes bytes, SecureRandomBytes(kSecretSize));
   const absl::Time now = Now();
   StoredSeed seed{gw_id, epoch, std::move(bytes), now,
                   now + absl::Seconds(absl::ToInt64Seconds(lifetime)), SeedState::kActive};
@@ -252,7 +254,7 @@ absl::Status FakeSeedStore::ConsumeChallenge(absl::string_view challenge_id, abs
 absl::StatusOr<int> FakeSeedStore::SchemaVersion() {
   MutexLock lock(&mu_);
   CPNS_RETURN_IF_ERROR(Enter());
-  return 1;
+  return kLatestSchemaVersion;  // always current: it has no schema to age
 }
 
 absl::StatusOr<SealCheck> FakeSeedStore::CheckSealed() {
