@@ -29,12 +29,7 @@ absl::StatusOr<std::unique_ptr<PgSeedStore>> PgSeedStore::Open(const pg::PoolOpt
 absl::StatusOr<int> PgSeedStore::SchemaVersion() {
   return RetryOnceIfUnavailable([&]() -> absl::StatusOr<int> {
     CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-    CPNS_ASSIGN_OR_RETURN(pg::Result exists,
-                          c.Exec("SELECT to_regclass('cpns_schema_migrations') IS NOT NULL"));
-    if (exists.Text(0, 0) != "t") return 0;
-    CPNS_ASSIGN_OR_RETURN(pg::Result r,
-                          c.Exec("SELECT coalesce(max(version), 0) FROM cpns_schema_migrations"));
-    return static_cast<int>(r.Int(0, 0));
+    return PostgresStoreVersion(c, clock_);
   });
 }
 

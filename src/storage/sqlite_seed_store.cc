@@ -74,17 +74,7 @@ absl::StatusOr<int> SqliteSeedStore::SchemaVersion() {
   return SchemaVersionLocked();
 }
 
-absl::StatusOr<int> SqliteSeedStore::SchemaVersionLocked() {
-  CPNS_ASSIGN_OR_RETURN(Statement exists, Statement::Prepare(db_,
-      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-      "name = 'cpns_schema_migrations'"));
-  CPNS_ASSIGN_OR_RETURN(bool has_row, exists.Step());
-  if (!has_row || exists.Int(0) == 0) return 0;
-  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
-      "SELECT coalesce(max(version), 0) FROM cpns_schema_migrations"));
-  CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
-  return row ? static_cast<int>(q.Int(0)) : 0;
-}
+absl::StatusOr<int> SqliteSeedStore::SchemaVersionLocked() { return SqliteStoreVersion(db_, clock_); }
 
 absl::Status SqliteSeedStore::Migrate() { return MigrateSqliteStore(db_, clock_); }
 

@@ -87,6 +87,14 @@ absl::Status MigratePostgresStore(pg::Connection& c, const Clock& clock) {
   return MigratePostgresSchema(c, {steps, "cpns-server"}, clock).status();
 }
 
+absl::StatusOr<int> SqliteStoreVersion(sqlite3* db, const Clock& clock) {
+  return sqlite::SqliteSchemaBackend(db, sqlite::Versioning::kVersionTable, clock).Version();
+}
+
+absl::StatusOr<int> PostgresStoreVersion(pg::Connection& c, const Clock& clock) {
+  return PgSchemaBackend(c, "", clock).Version();
+}
+
 absl::StatusOr<int> MigratePostgresSchema(pg::Connection& c, const Schema& schema,
                                           const Clock& clock) {
   // Named now: after a failed statement the transaction cannot be asked.

@@ -23,6 +23,10 @@ namespace cpns::storage {
 absl::Status MigrateSqliteStore(sqlite3* db, const Clock& clock);
 absl::Status MigratePostgresStore(pg::Connection& c, const Clock& clock);
 
+// The store's schema version as the runner reads it (0: no schema yet).
+absl::StatusOr<int> SqliteStoreVersion(sqlite3* db, const Clock& clock);
+absl::StatusOr<int> PostgresStoreVersion(pg::Connection& c, const Clock& clock);
+
 // The runner on PostgreSQL with any schema, its version kept the store's way
 // (MigratePostgresStore is this with the store's steps).
 absl::StatusOr<int> MigratePostgresSchema(pg::Connection& c, const Schema& schema,
