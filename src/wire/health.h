@@ -8,6 +8,7 @@
 #define CPNS_WIRE_HEALTH_H_
 
 #include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
 #include <memory>
 #include <string>
@@ -22,6 +23,11 @@ namespace cpns::wire {
 // before it builds its servers.
 void EnableHealthService();
 
+// Server reflection comes with the program: linking gRPC's reflection
+// library registers it for every server. This keeps it off `builder`'s
+// server (--no-reflection).
+void WithoutReflection(grpc::ServerBuilder& builder);
+
 class Readiness {
  public:
   struct State {
@@ -34,8 +40,10 @@ class Readiness {
   Readiness(const Readiness&) = delete;
   Readiness& operator=(const Readiness&) = delete;
 
-  // Records the state and publishes it on every bound server. A change is
-  // logged (warning when becoming not ready, info when ready again).
+  // Records the state. A flip of `ready` is published on every bound server
+  // (so a Watch sees flips only) and logged (warning when becoming not
+  // ready, info when ready), with the reason; a new reason alone is only
+  // recorded, so a store failing with varying messages does not flood.
   void Set(bool ready, std::string reason);
   State Get() const;
 
