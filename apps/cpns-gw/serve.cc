@@ -1,5 +1,6 @@
 #include "serve.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
+#include "wire/health.h"
 
 namespace cpns::gw_cli {
 namespace {
@@ -186,14 +188,17 @@ class GatewayDaemon final : public daemon::Service {
   explicit GatewayDaemon(std::vector<std::string> pn_listen) : pn_listen_(std::move(pn_listen)) {}
 
   RealClock clock_;
+  wire::Readiness readiness_;  // on the health service; outlives gateway_
   std::vector<std::string> pn_listen_;
   std::unique_ptr<gateway::Gateway> gateway_;
 };
 
 absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
     const ServeFlags& f, const daemon::Context& context) {
-  CPNS_ASSIGN_OR_RETURN(const gateway::GatewayOptions options, GatewayOptionsFrom(f, context));
+  CPNS_ASSIGN_OR_RETURN(gateway::GatewayOptions options, GatewayOptionsFrom(f, context));
   auto d = absl::WrapUnique(new GatewayDaemon(options.pn_listen));
+  options.readiness = &d->readiness_;
+  options.reflection = !f.no_reflection;
   CPNS_ASSIGN_OR_RETURN(d->gateway_, gateway::Gateway::Start(options, d->clock_));
   const auto epoch = d->gateway_->seed_cache().held_epoch();
   spdlog::info("Intermediate PN GW {} serving EUKeyService on {}; 1st seed {}", options.gw_id,
@@ -202,7 +207,11 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
   return d;
 }
 
+// gRPC's health service on every server built from here on, and reflection
+// (linked in, so each server keeps it off itself for --no-reflection).
 int Serve(const ServeFlags& f) {
+  wire::EnableHealthService();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file},
                      [&f](const daemon::Context& c) { return GatewayDaemon::Start(f, c); });
 }
@@ -222,6 +231,8 @@ cli::Subcommand ServeCommand(CLI::App& app, ServeFlags& f) {
                     "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
   AddUplinkFlags(*serve, f);
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
+  serve->add_flag("--no-reflection", f.no_reflection,
+                  "Do not serve gRPC server reflection (the API's description)");
   cli::AddLogLevel(*serve, f.log_level);
   return {serve, [&f] { return Serve(f); }};
 }

@@ -27,6 +27,7 @@ struct ServeFlags {
   std::string uplink_pairing_code_file;
   std::string log_level;
   std::string admission = "pairing";
+  bool no_reflection = false;
   std::vector<std::string> allow_users, allow_entity_types;
   UplinkOptions uplink;  // the --uplink-* flags (assignee_uplink.h)
   daemon::ConnectionFlags connections;

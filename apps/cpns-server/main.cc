@@ -50,6 +50,8 @@ Subcommands ServeCommand(CLI::App& app, Flags& f) {
       ->capture_default_str()
       ->check(cpns::cli::Duration("--seed-lifetime"));
   serve->add_option("--ready-file", f.ready_file, "Write the bound HOST:PORT here once serving");
+  serve->add_flag("--no-reflection", f.no_reflection,
+                  "Do not serve gRPC server reflection (the API's description)");
   cpns::daemon::AddConnectionFlags(*serve, f.connections);
   cpns::cli::AddLogLevel(*serve, f.log_level);
   return {{serve, [&f] { return cmd::Serve(f); }}};

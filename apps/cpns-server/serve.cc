@@ -1,4 +1,5 @@
 // `cpns-server serve`: the CPNS Server as a daemon (common/daemon.h runs it).
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -15,9 +16,11 @@
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
 #include "server/cpns_server.h"
+#include "server/store_probe.h"
 #include "storage/kek.h"
 #include "storage/open_store.h"
 #include "storage/sqlite_seed_store.h"
+#include "wire/health.h"
 
 namespace cpns::server_cli {
 namespace {
@@ -66,7 +69,9 @@ class ServerDaemon final : public daemon::Service {
   RealClock clock_;
   storage::KeyRing keys_;
   wire::Listener::FatalHandler on_fatal_;
+  wire::Readiness readiness_;  // on the health service; outlives both users
   std::unique_ptr<storage::SeedStore> store_;
+  std::unique_ptr<server::StoreProbe> probe_;  // the store's readiness
   std::unique_ptr<server::CpnsServer> server_;
   std::string bound_;                     // HOST:PORT, the port bound
   std::atomic<bool> store_corrupt_{false};  // set before on_fatal_ is called
@@ -83,6 +88,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
                                                     context.descriptor_limit));
   auto d = absl::WrapUnique(new ServerDaemon(std::move(keys), context.on_fatal));
   CPNS_RETURN_IF_ERROR(d->OpenStore(f, url));
+  d->probe_ = server::StoreProbe::Start(*d->store_, d->readiness_);
   CPNS_RETURN_IF_ERROR(d->StartServing(f, limits));
   spdlog::info("CPNS Server serving FirstSeedService on {} (mutual TLS); {} store; sealing "
                "new seeds under KEK {}",
@@ -114,7 +120,9 @@ absl::Status ServerDaemon::StartServing(const Flags& f, const wire::ConnectionLi
            .seed_lifetime = seed_lifetime,
            .connections = limits,
            .on_fatal = on_fatal_,
-           .on_store_corrupt = [this](const absl::Status& why) { StopOnCorruptStore(why); }},
+           .on_store_corrupt = [this](const absl::Status& why) { StopOnCorruptStore(why); },
+           .readiness = &readiness_,
+           .reflection = !f.no_reflection},
           *store_, clock_));
   bound_ = absl::StrCat(f.listen.substr(0, f.listen.rfind(':')), ":", server_->port());
   return absl::OkStatus();
@@ -128,6 +136,7 @@ void ServerDaemon::StopOnCorruptStore(const absl::Status& why) {
                    "`cpns-server check --db URL`, then restore the database from a backup",
                    why.message());
   store_corrupt_.store(true);
+  probe_->MarkCorrupt(why);
   on_fatal_(why);
 }
 
@@ -141,7 +150,11 @@ int ServerDaemon::ExitCode(bool after_fault) {
 
 }  // namespace
 
+// gRPC's health service on every server built from here on, and reflection
+// (linked in, so each server keeps it off itself for --no-reflection).
 int Serve(const Flags& f) {
+  wire::EnableHealthService();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file},
                      [&f](const daemon::Context& c) { return ServerDaemon::Start(f, c); });
 }

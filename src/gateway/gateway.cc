@@ -113,6 +113,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   if (gw->uplink_ != nullptr) gw->uplink_->Ensure(options.policy.upstream_timeout);
   gw->upstream_timeout_ = options.policy.upstream_timeout;
   CPNS_RETURN_IF_ERROR(gw->WriteStatus());
+  gw->UpdateReadiness();
   gw->status_thread_ = std::thread([g = gw.get()] { g->StatusLoop(); });
   return gw;
 }
@@ -149,11 +150,18 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
     if (endpoint.kind == wire::Endpoint::Kind::kTls) tls_ports_.push_back(listener->port());
     listeners_.push_back(std::move(listener));
   }
+  if (!options.reflection) wire::WithoutReflection(builder);
   builder.RegisterService(service_.get());
   builder.RegisterService(auth_relay_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
     return absl::UnavailableError("cannot serve on the --pn-listen addresses");
+  }
+  readiness_ = options.readiness;
+  if (readiness_ != nullptr) {
+    readiness_->Set(false, "starting");
+    health_ = readiness_->Bind(*server_, {cpns::v1::EUKeyService::service_full_name(),
+                                          cpns::v1::AuthService::service_full_name()});
   }
   for (auto& listener : listeners_) listener->Start();
   return absl::OkStatus();
@@ -188,6 +196,23 @@ GatewayStatus Gateway::CurrentStatus() const {
   return status;
 }
 
+wire::Readiness::State GatewayReadiness(const SeedCache& cache, absl::Time now) {
+  if (cache.revoked()) return {false, "gateway revoked at the server"};
+  if (const std::optional<HeldSeedInfo> held = cache.held(); held && now < held->expires_at) {
+    return {true, absl::StrCat("1st seed epoch ", held->seed_epoch, " held")};
+  }
+  if (cache.unreachable_since() != absl::InfinitePast()) {
+    return {false, "no 1st seed and the CPNS Server is unreachable"};
+  }
+  return {true, "no 1st seed yet; the CPNS Server is reachable"};
+}
+
+void Gateway::UpdateReadiness() {
+  if (readiness_ == nullptr) return;
+  wire::Readiness::State state = GatewayReadiness(*cache_, clock_->Now());
+  readiness_->Set(state.ready, std::move(state.reason));
+}
+
 absl::Status Gateway::WriteStatus() { return state_->WriteStatus(ToJsonText(CurrentStatus())); }
 
 void Gateway::StatusLoop() {
@@ -196,6 +221,7 @@ void Gateway::StatusLoop() {
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(status_mu_) { return stopping_; };
     if (status_mu_.AwaitWithDeadline(stopping, absl::Now() + absl::Seconds(2))) return;
     if (uplink_ != nullptr) uplink_->Ensure(upstream_timeout_);
+    UpdateReadiness();
     if (absl::Status s = WriteStatus(); !s.ok()) {
       spdlog::warn("cannot write the gateway status: {}", s.message());
     }
@@ -214,6 +240,7 @@ void Gateway::Shutdown(absl::Duration grace) {
   if (was_running) status_thread_.join();
   if (refresher_ != nullptr) refresher_->Stop();
   for (auto& listener : listeners_) listener->Stop();
+  health_.reset();  // gRPC's shutdown says NOT_SERVING from here on
   wire::StopServer(server_, grace);
   listeners_.clear();  // after the drain: Unix socket calls in flight finish
   if (was_running) {  // the final counts

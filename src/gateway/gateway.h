@@ -24,6 +24,7 @@
 #include "gateway/seed_refresher.h"
 #include "gateway/status.h"
 #include "gateway/uplink.h"
+#include "wire/health.h"
 #include "wire/listener.h"
 
 namespace cpns::gateway {
@@ -55,7 +56,16 @@ struct GatewayOptions {
   // Called (from a listener's thread) when a listener cannot go on; the
   // daemon must then stop. Empty: the fault is only logged.
   wire::Listener::FatalHandler on_fatal;
+  // Published on the health service (grpc.health.v1) of the PN listeners and
+  // kept current (see UpdateReadiness). Must outlive the gateway. Null: none.
+  wire::Readiness* readiness = nullptr;
+  // Serve gRPC server reflection, when the program links it.
+  bool reflection = true;
 };
+
+// Whether a gateway can assign keys now: not when revoked; yes with a usable
+// (unexpired) 1st seed; without one, while the CPNS Server is reachable.
+wire::Readiness::State GatewayReadiness(const SeedCache& cache, absl::Time now);
 
 class Gateway {
  public:
@@ -91,13 +101,16 @@ class Gateway {
   std::unique_ptr<Uplink> uplink_;  // null: none
   std::unique_ptr<SeedRefresher> refresher_;  // uses cache_: declared after it
   std::unique_ptr<grpc::Server> server_;
+  wire::Readiness* readiness_ = nullptr;
+  std::unique_ptr<wire::Readiness::Binding> health_;  // released before server_
   std::vector<std::unique_ptr<wire::Listener>> listeners_;
   std::vector<int> tls_ports_;
   std::string gw_id_;
   absl::Duration upstream_timeout_;
   const Clock* clock_ = nullptr;
-  // The status writer: every 2 s until Shutdown.
+  // The status writer and readiness update: every 2 s until Shutdown.
   void StatusLoop();
+  void UpdateReadiness();
   Mutex status_mu_;
   bool stopping_ ABSL_GUARDED_BY(status_mu_) = false;
   std::thread status_thread_;

@@ -167,6 +167,7 @@ void SeedCache::Replace(FirstSeed fetched) {
                fetched.seed_epoch, seed_.has_value() ? absl::StrCat(seed_->seed_epoch) : "none",
                FormatSeedTime(fetched.expires_at));
   seed_ = std::move(fetched);
+  revoked_ = false;
 }
 
 void SeedCache::EndFetch(const absl::Status& outcome, absl::Time deadline) {
@@ -206,7 +207,13 @@ absl::Status SeedCache::Drop() {
   MutexLock lock(&mu_);
   seed_.reset();
   ++drops_;
+  revoked_ = true;
   return seed_file_.empty() ? absl::OkStatus() : RemoveSeedFile(seed_file_);
+}
+
+bool SeedCache::revoked() const {
+  MutexLock lock(&mu_);
+  return revoked_;
 }
 
 std::optional<HeldSeedInfo> SeedCache::held() const {

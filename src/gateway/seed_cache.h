@@ -68,6 +68,10 @@ class SeedCache {
   // the removal, if any; the seed is forgotten regardless.
   absl::Status Drop();
 
+  // Whether the seed was dropped as revoked (Drop) and no seed has been
+  // obtained since.
+  bool revoked() const;
+
   // The held seed, possibly expired (Get does not serve it then).
   std::optional<HeldSeedInfo> held() const;
   std::optional<uint32_t> held_epoch() const;
@@ -118,6 +122,7 @@ class SeedCache {
   absl::Status last_outcome_ ABSL_GUARDED_BY(mu_);  // of the last completed fetch
   bool leader_deadline_failure_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t drops_ ABSL_GUARDED_BY(mu_) = 0;
+  bool revoked_ ABSL_GUARDED_BY(mu_) = false;  // dropped, nothing obtained since
   uint64_t drops_at_fetch_ ABSL_GUARDED_BY(mu_) = 0;  // drops_ when the fetch in flight began
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t upstream_requests_ ABSL_GUARDED_BY(mu_) = 0;

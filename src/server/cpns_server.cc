@@ -33,12 +33,18 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   CPNS_ASSIGN_OR_RETURN(server->listener_, wire::Listener::Bind(endpoint, creds, builder,
                                                                 options.connections,
                                                                 options.on_fatal));
+  if (!options.reflection) wire::WithoutReflection(builder);
   builder.RegisterService(&server->service_);
   builder.RegisterService(server->auth_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr) {
     return absl::UnavailableError(absl::StrCat(
         "cannot serve on ", endpoint.address, " (a certificate and key that do not match?)"));
+  }
+  if (options.readiness != nullptr) {
+    server->health_ = options.readiness->Bind(
+        *server->server_, {cpns::v1::FirstSeedService::service_full_name(),
+                           cpns::v1::AuthService::service_full_name()});
   }
   server->listener_->Start();
   server->refusals_.Start();
@@ -49,6 +55,7 @@ CpnsServer::~CpnsServer() { Shutdown(absl::Seconds(5)); }
 
 void CpnsServer::Shutdown(absl::Duration grace) {
   if (listener_ != nullptr) listener_->Stop();
+  health_.reset();  // gRPC's shutdown says NOT_SERVING from here on
   wire::StopServer(server_, grace);
   refusals_.Stop();
 }

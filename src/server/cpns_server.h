@@ -18,6 +18,7 @@
 #include "server/guarded_store.h"
 #include "server/refusal_audit.h"
 #include "storage/seed_store.h"
+#include "wire/health.h"
 #include "wire/listener.h"
 #include "wire/tls.h"
 
@@ -39,6 +40,12 @@ struct ServerOptions {
   // daemon ends itself from here, so a supervisor restarts it and the next
   // start refuses the store. May be empty.
   GuardedStore::OnCorrupt on_store_corrupt;
+  // Published on the health service (grpc.health.v1) as "" and as each
+  // service served. Must outlive the server. Null: the health service, if
+  // enabled, says SERVING while the server runs.
+  wire::Readiness* readiness = nullptr;
+  // Serve gRPC server reflection, when the program links it.
+  bool reflection = true;
 };
 
 class CpnsServer {
@@ -70,6 +77,7 @@ class CpnsServer {
   std::unique_ptr<AuthServiceImpl> auth_;
   std::unique_ptr<wire::Listener> listener_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<wire::Readiness::Binding> health_;  // released before server_
 };
 
 }  // namespace cpns::server
