@@ -12,6 +12,7 @@
 #include "cpns/core/hex.h"
 #include "gateway/state_db.h"
 #include "gateway/status.h"
+#include "gateway/status_socket.h"
 
 namespace cpns::gw_cli {
 namespace {
@@ -62,11 +63,24 @@ void PrintSeedAndServer(const gateway::GatewayStatus& s) {
             << "\n";
 }
 
+// Where the status came from: the running daemon, or the last one written.
+struct StatusSource {
+  bool live = false;
+  std::string why_not_live;  // when not live
+};
+
 // `cpns-gw status` without --json. `pending`: the pending pairing codes, if
 // they could be counted.
-void PrintStatus(const gateway::GatewayStatus& s, const absl::StatusOr<int>& pending) {
-  std::cout << "gateway " << s.gw_id << " (admission " << s.admission << "), status of "
-            << UtcOfUnix(s.written_at) << "\n";
+void PrintStatus(const gateway::GatewayStatus& s, const StatusSource& source,
+                 const absl::StatusOr<int>& pending, absl::Time now) {
+  std::cout << "gateway " << s.gw_id << " (admission " << s.admission << "), ";
+  if (source.live) {
+    std::cout << "live from the running daemon\n";
+  } else {
+    std::cout << "last written " << UtcOfUnix(s.written_at) << " ("
+              << absl::FormatDuration(absl::Seconds(absl::ToUnixSeconds(now) - s.written_at))
+              << " ago); the daemon does not answer: " << source.why_not_live << "\n";
+  }
   PrintSeedAndServer(s);
   std::cout << "assignments issued since start: " << s.assignments_issued << "\n";
   if (s.uplink) {
@@ -163,7 +177,15 @@ int Status(const OwnerFlags& f) {
   RealClock clock;
   auto state = OpenState(f.state_dir, clock);
   if (!state.ok()) return Fail(state.status());
-  auto text = (*state)->ReadStatus();
+  // The running daemon's own answer first; the last status on disk otherwise.
+  StatusSource source;
+  absl::StatusOr<std::string> text =
+      gateway::ReadLiveStatus(gateway::StatusSocketPath(f.state_dir), absl::Seconds(2));
+  source.live = text.ok();
+  if (!source.live) {
+    source.why_not_live = std::string(text.status().message());
+    text = (*state)->ReadStatus();
+  }
   if (!text.ok()) return Fail(text.status());
   auto status = gateway::ParseGatewayStatus(*text);
   if (!status.ok()) return Fail(status.status());
@@ -174,9 +196,10 @@ int Status(const OwnerFlags& f) {
     nlohmann::json out = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (!out.is_object()) out = gateway::ToJson(*status);
     if (pending.ok()) out["pending_pairing_codes"] = *pending;
+    out["live"] = source.live;
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    PrintStatus(*status, pending);
+    PrintStatus(*status, source, pending, clock.Now());
   }
   return 0;
 }

@@ -112,8 +112,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   gw->refresher_->Start();
   if (gw->uplink_ != nullptr) gw->uplink_->Ensure(options.policy.upstream_timeout);
   gw->upstream_timeout_ = options.policy.upstream_timeout;
-  CPNS_RETURN_IF_ERROR(gw->WriteStatus());
+  CPNS_RETURN_IF_ERROR(gw->WriteStatusIfChanged());
   gw->UpdateReadiness();
+  CPNS_ASSIGN_OR_RETURN(gw->status_socket_,
+                        StatusSocket::Start(StatusSocketPath(options.state_dir), [g = gw.get()] {
+                          return ToJsonText(g->CurrentStatus());
+                        }));
   gw->status_thread_ = std::thread([g = gw.get()] { g->StatusLoop(); });
   return gw;
 }
@@ -213,7 +217,15 @@ void Gateway::UpdateReadiness() {
   readiness_->Set(state.ready, std::move(state.reason));
 }
 
-absl::Status Gateway::WriteStatus() { return state_->WriteStatus(ToJsonText(CurrentStatus())); }
+// Only a change reaches the disk (a home router's flash wears with every
+// write); the owner asks the running daemon over the status socket anyway.
+absl::Status Gateway::WriteStatusIfChanged() {
+  GatewayStatus now = CurrentStatus();
+  if (written_.has_value() && !ChangedSince(*written_, now)) return absl::OkStatus();
+  CPNS_RETURN_IF_ERROR(state_->WriteStatus(ToJsonText(now)));
+  written_ = std::move(now);
+  return absl::OkStatus();
+}
 
 void Gateway::StatusLoop() {
   MutexLock lock(&status_mu_);
@@ -222,7 +234,7 @@ void Gateway::StatusLoop() {
     if (status_mu_.AwaitWithDeadline(stopping, absl::Now() + absl::Seconds(2))) return;
     if (uplink_ != nullptr) uplink_->Ensure(upstream_timeout_);
     UpdateReadiness();
-    if (absl::Status s = WriteStatus(); !s.ok()) {
+    if (absl::Status s = WriteStatusIfChanged(); !s.ok()) {
       spdlog::warn("cannot write the gateway status: {}", s.message());
     }
   }
@@ -231,6 +243,7 @@ void Gateway::StatusLoop() {
 Gateway::~Gateway() { Shutdown(absl::Seconds(5)); }
 
 void Gateway::Shutdown(absl::Duration grace) {
+  status_socket_.reset();  // the owner now reads the status on disk
   {
     MutexLock lock(&status_mu_);
     stopping_ = true;
@@ -244,7 +257,9 @@ void Gateway::Shutdown(absl::Duration grace) {
   wire::StopServer(server_, grace);
   listeners_.clear();  // after the drain: Unix socket calls in flight finish
   if (was_running) {  // the final counts
-    if (absl::Status s = WriteStatus(); !s.ok()) spdlog::warn("gateway status: {}", s.message());
+    if (absl::Status s = WriteStatusIfChanged(); !s.ok()) {
+      spdlog::warn("gateway status: {}", s.message());
+    }
   }
 }
 

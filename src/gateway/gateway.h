@@ -11,6 +11,7 @@
 #include <grpcpp/server.h>
 
 #include <memory>
+#include <optional>
 #include <thread>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "gateway/seed_cache.h"
 #include "gateway/seed_refresher.h"
 #include "gateway/status.h"
+#include "gateway/status_socket.h"
 #include "gateway/uplink.h"
 #include "wire/health.h"
 #include "wire/listener.h"
@@ -83,8 +85,10 @@ class Gateway {
   // The daemon's status (seed held, upstream contact, assignments, refusals;
   // never secrets), as of now.
   GatewayStatus CurrentStatus() const;
-  // Writes CurrentStatus() to the state database, for `cpns-gw status`.
-  absl::Status WriteStatus();
+  // Writes CurrentStatus() to the state database, for `cpns-gw status` when
+  // the daemon is not running, unless nothing but its time changed since the
+  // last write. Called by the status thread only (or before and after it).
+  absl::Status WriteStatusIfChanged();
   void Shutdown(absl::Duration grace);
 
  private:
@@ -108,9 +112,12 @@ class Gateway {
   std::string gw_id_;
   absl::Duration upstream_timeout_;
   const Clock* clock_ = nullptr;
-  // The status writer and readiness update: every 2 s until Shutdown.
+  // The status writer and readiness update: looks every 2 s until Shutdown,
+  // writes the status on a change.
   void StatusLoop();
   void UpdateReadiness();
+  std::optional<GatewayStatus> written_;  // the status thread's (see WriteStatusIfChanged)
+  std::unique_ptr<StatusSocket> status_socket_;  // the live status for the owner
   Mutex status_mu_;
   bool stopping_ ABSL_GUARDED_BY(status_mu_) = false;
   std::thread status_thread_;

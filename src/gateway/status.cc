@@ -221,4 +221,10 @@ absl::StatusOr<GatewayStatus> ParseGatewayStatus(absl::string_view text) {
   return FromJson(j);
 }
 
+bool ChangedSince(const GatewayStatus& before, const GatewayStatus& now) {
+  GatewayStatus same_time = before;
+  same_time.written_at = now.written_at;
+  return !(same_time == now);
+}
+
 }  // namespace cpns::gateway

@@ -1,5 +1,6 @@
-// GatewayStatus: what the daemon reports to its owner. The daemon writes it
-// to gateway.db every 2 s (Gateway::WriteStatus); `cpns-gw status` reads it,
+// GatewayStatus: what the daemon reports to its owner. The daemon answers it
+// over its status socket (status_socket.h) and writes it to gateway.db when
+// it changes (Gateway::WriteStatusIfChanged); `cpns-gw status` reads it,
 // possibly from a daemon of another version. One type and one JSON form for
 // both, numbered by `status_format`; never secrets.
 //
@@ -71,6 +72,10 @@ struct GatewayStatus {
   std::map<std::string, uint64_t> refusals;  // by reason, since start
   bool operator==(const GatewayStatus&) const = default;
 };
+
+// Whether `now` differs from `before` in anything but written_at: what is
+// worth a write to the disk.
+bool ChangedSince(const GatewayStatus& before, const GatewayStatus& now);
 
 nlohmann::json ToJson(const GatewayStatus& status);
 // The stored text. Bytes that are not UTF-8 (in a refusal reason, say) are

@@ -158,5 +158,20 @@ TEST(GatewayStatusTest, BytesThatAreNotUtf8AreWrittenNotThrown) {
   EXPECT_EQ(back->refusals.size(), 3u);
 }
 
+// Only a change reaches the disk: the time of writing alone is none.
+TEST(GatewayStatusTest, OnlyAChangeOtherThanTheTimeIsWorthAWrite) {
+  GatewayStatus later = Full();
+  later.written_at += 3600;
+  EXPECT_FALSE(ChangedSince(Full(), later));
+  later.assignments_issued += 1;
+  EXPECT_TRUE(ChangedSince(Full(), later));
+  GatewayStatus refused = Full();
+  refused.refusals["no-pairing-code"] += 1;
+  EXPECT_TRUE(ChangedSince(Full(), refused));
+  GatewayStatus expired = Full();
+  expired.seed->expired = true;
+  EXPECT_TRUE(ChangedSince(Full(), expired));
+}
+
 }  // namespace
 }  // namespace cpns::gateway

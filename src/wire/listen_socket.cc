@@ -21,7 +21,7 @@ std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", std:
 
 }  // namespace
 
-absl::StatusOr<Bound> BindUnix(const std::string& path) {
+absl::StatusOr<Bound> BindUnix(const std::string& path, mode_t mode) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
@@ -52,9 +52,9 @@ absl::StatusOr<Bound> BindUnix(const std::string& path) {
   std::memcpy(addr.sun_path, path.data(), path.size());
   Bound b{.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), .unix_path = path};
   if (b.fd < 0) return absl::UnavailableError(Errno("socket"));
-  // Mode 0660 before listen(): nobody can connect in between.
+  // The mode before listen(): nobody else can connect in between.
   if (::bind(b.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::chmod(path.c_str(), 0660) != 0 || ::stat(path.c_str(), &st) != 0 ||
+      ::chmod(path.c_str(), mode) != 0 || ::stat(path.c_str(), &st) != 0 ||
       ::listen(b.fd, kBacklog) != 0) {
     absl::Status error = absl::UnavailableError(Errno(absl::StrCat("cannot listen on unix:", path)));
     ::close(b.fd);

@@ -1,5 +1,6 @@
 // The listening sockets a Listener accepts on, and how it names the peer of
-// an accepted connection. Internal to cpns_wire (see listener.h).
+// an accepted connection. Used by cpns_wire's Listener and by the gateway's
+// status socket; not part of the wire's interface to the roles otherwise.
 #ifndef CPNS_WIRE_LISTEN_SOCKET_H_
 #define CPNS_WIRE_LISTEN_SOCKET_H_
 
@@ -20,9 +21,9 @@ struct Bound {
   ino_t unix_inode = 0;  // of the socket file, to notice it removed or replaced
 };
 
-// A Unix socket at `path`, mode 0660 before it listens; a stale socket file
-// is replaced, a live one (another process serves on it) is not.
-absl::StatusOr<Bound> BindUnix(const std::string& path);
+// A Unix socket at `path`, given `mode` before it listens; a stale socket
+// file is replaced, a live one (another process serves on it) is not.
+absl::StatusOr<Bound> BindUnix(const std::string& path, mode_t mode = 0660);
 
 // TCP on "HOST:PORT" (port 0: any free one).
 absl::StatusOr<Bound> BindTcp(const std::string& address);
