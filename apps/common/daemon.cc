@@ -15,7 +15,7 @@ absl::StatusOr<long> SetUpProcess(const Options& options) {
   ::umask(0077);
   if (absl::Status s = HardenProcess(); !s.ok()) return s;
   const long descriptor_limit = RaiseDescriptorLimit();
-  if (absl::Status s = InitLogging(options.program, options.log_level); !s.ok()) return s;
+  if (absl::Status s = InitLogging(options.program, options.log_level, options.log_format); !s.ok()) return s;
   BlockTerminationSignals();
   return descriptor_limit;
 }

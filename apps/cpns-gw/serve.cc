@@ -203,7 +203,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
 }
 
 int Serve(const ServeFlags& f) {
-  return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file},
+  return daemon::Run({.program = kProgram, .log_level = f.log.level, .log_format = f.log.format, .ready_file = f.ready_file},
                      [&f](const daemon::Context& c) { return GatewayDaemon::Start(f, c); });
 }
 
@@ -222,7 +222,6 @@ cli::Subcommand ServeCommand(CLI::App& app, ServeFlags& f) {
                     "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
   AddUplinkFlags(*serve, f);
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
-  cli::AddLogLevel(*serve, f.log_level);
   return {serve, [&f] { return Serve(f); }};
 }
 

@@ -51,7 +51,6 @@ Subcommands ServeCommand(CLI::App& app, Flags& f) {
       ->check(cpns::cli::Duration("--seed-lifetime"));
   serve->add_option("--ready-file", f.ready_file, "Write the bound HOST:PORT here once serving");
   cpns::daemon::AddConnectionFlags(*serve, f.connections);
-  cpns::cli::AddLogLevel(*serve, f.log_level);
   return {{serve, [&f] { return cmd::Serve(f); }}};
 }
 
@@ -171,11 +170,13 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"cpns-server: the CPNS Server. Issues and keeps every gateway's 1st seed.",
                cmd::kProgram};
-  cpns::cli::SetUp(app);
+  cpns::cli::SetUp(app, f.log);
   Subcommands commands;
   for (auto add : {ServeCommand, StoreCommands, SeedsCommands, GatewaysCommands, KeysCommands,
                    AuditCommands, CheckCommand}) {
     for (cpns::cli::Subcommand& c : add(app, f)) commands.push_back(std::move(c));
   }
-  return cpns::cli::ParseAndRun(app, argc, argv, commands);
+  return cpns::cli::ParseAndRun(app, argc, argv, commands, [&f] {
+    return cpns::InitLogging(cmd::kProgram, f.log.level, f.log.format);
+  });
 }
