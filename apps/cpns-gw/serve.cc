@@ -1,13 +1,12 @@
 #include "serve.h"
 
-#include <spdlog/spdlog.h>
-
 #include <memory>
 
 #include "absl/memory/memory.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
 
@@ -196,9 +195,10 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
   auto d = absl::WrapUnique(new GatewayDaemon(options.pn_listen));
   CPNS_ASSIGN_OR_RETURN(d->gateway_, gateway::Gateway::Start(options, d->clock_));
   const auto epoch = d->gateway_->seed_cache().held_epoch();
-  spdlog::info("Intermediate PN GW {} serving EUKeyService on {}; 1st seed {}", options.gw_id,
-               absl::StrJoin(options.pn_listen, ", "),
-               epoch ? absl::StrCat("held (epoch ", *epoch, ")") : "not held yet");
+  log::Info("Intermediate PN GW serving EUKeyService",
+            {{"gw_id", options.gw_id},
+             {"listen", absl::StrJoin(options.pn_listen, ", ")},
+             {"epoch", epoch ? absl::StrCat(*epoch) : "none"}});
   return d;
 }
 

@@ -84,10 +84,10 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
   auto d = absl::WrapUnique(new ServerDaemon(std::move(keys), context.on_fatal));
   CPNS_RETURN_IF_ERROR(d->OpenStore(f, url));
   CPNS_RETURN_IF_ERROR(d->StartServing(f, limits));
-  spdlog::info("CPNS Server serving FirstSeedService on {} (mutual TLS); {} store; sealing "
-               "new seeds under KEK {}",
-               d->bound_, url.backend == Backend::kSqlite ? "SQLite" : "PostgreSQL",
-               d->keys_.primary().id());
+  log::Info("CPNS Server serving FirstSeedService (mutual TLS)",
+            {{"listen", d->bound_},
+             {"store", url.backend == Backend::kSqlite ? "SQLite" : "PostgreSQL"},
+             {"kek_id", d->keys_.primary().id()}});
   return d;
 }
 

@@ -92,7 +92,7 @@ TEST_F(WanTest, WithoutASeedRequestsFailFastAndTheGatewayRecoversByItself) {
       << gw.process->log();
   EXPECT_EQ(Request(gw.address, "headset", "alice").exit_code, 0);
   EXPECT_EQ(Count(server->log(), "1st Seed Response to gateway gw-A"), 1) << server->log();
-  EXPECT_THAT(gw.process->log(), HasSubstr("background 1st Seed Request: seed obtained"));
+  EXPECT_THAT(gw.process->log(), HasSubstr("background 1st Seed Request result=ok"));
 }
 
 }  // namespace
