@@ -17,10 +17,12 @@ absl::StatusOr<long> SetUpProcess(const Options& options) {
   ::umask(0077);
   if (absl::Status s = HardenProcess(); !s.ok()) return s;
   const long descriptor_limit = RaiseDescriptorLimit();
-  if (absl::Status s = InitLogging(options.program, options.log_level, options.log_format); !s.ok()) {
+  if (absl::Status s = InitLogging(options.program, options.log_level, options.log_format);
+      !s.ok()) {
     return s;
   }
-  log::Info("starting", {{"version", Version()}, {"git", GitRevision().empty() ? "none" : GitRevision()}});
+  log::Info("starting",
+            {{"version", Version()}, {"git", GitRevision().empty() ? "none" : GitRevision()}});
   BlockTerminationSignals();
   return descriptor_limit;
 }

@@ -203,7 +203,10 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
 }
 
 int Serve(const ServeFlags& f) {
-  return daemon::Run({.program = kProgram, .log_level = f.log.level, .log_format = f.log.format, .ready_file = f.ready_file},
+  return daemon::Run({.program = kProgram,
+                      .log_level = f.log.level,
+                      .log_format = f.log.format,
+                      .ready_file = f.ready_file},
                      [&f](const daemon::Context& c) { return GatewayDaemon::Start(f, c); });
 }
 

@@ -142,7 +142,10 @@ int ServerDaemon::ExitCode(bool after_fault) {
 }  // namespace
 
 int Serve(const Flags& f) {
-  return daemon::Run({.program = kProgram, .log_level = f.log.level, .log_format = f.log.format, .ready_file = f.ready_file},
+  return daemon::Run({.program = kProgram,
+                      .log_level = f.log.level,
+                      .log_format = f.log.format,
+                      .ready_file = f.ready_file},
                      [&f](const daemon::Context& c) { return ServerDaemon::Start(f, c); });
 }
 

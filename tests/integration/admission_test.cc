@@ -215,7 +215,7 @@ TEST_F(AdmissionTest, ARelayedFloodIsRefusedBeforeTheServer) {
   EXPECT_EQ(exhausted, 30);
   const std::string log = server_.process->log();
   int judged = 0;
-  for (size_t at = 0; (at = log.find("authentication of ", at)) != std::string::npos; ++at) {
+  for (size_t at = 0; (at = log.find("authentication refused peer=gw:", at)) != std::string::npos; ++at) {
     ++judged;
   }
   EXPECT_EQ(judged, 10) << log;
