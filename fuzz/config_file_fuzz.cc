@@ -20,7 +20,8 @@ using cpns::fuzz::Check;
 
 struct Flags {
   std::string gw_id, server, state_dir, key_lifetime = "30d", admission = "pairing", uplink;
-  std::string uplink_user, log_level, code_for;
+  std::string uplink_user, code_for;
+  cpns::cli::LogFlags log;
   std::vector<std::string> pn_listen, allow_users;
   double refresh_at = 0.5;
   int rate_limit = 0;
@@ -42,7 +43,6 @@ void AddServe(CLI::App& app, Flags& f) {
   serve->add_option("--rate-limit-per-peer", f.rate_limit)->check(CLI::Range(0, 1000000));
   CLI::Option* uplink = serve->add_option("--uplink-gateway", f.uplink);
   serve->add_option("--uplink-user-id", f.uplink_user)->needs(uplink);
-  cpns::cli::AddLogLevel(*serve, f.log_level);
 }
 
 void AddPair(CLI::App& app, Flags& f) {
@@ -54,7 +54,7 @@ void AddPair(CLI::App& app, Flags& f) {
 void ParseAsApp(const std::string& text) {
   Flags f;
   CLI::App app{"fuzz", "cpns-gw"};
-  cpns::cli::SetUp(app);
+  cpns::cli::SetUp(app, f.log);
   AddServe(app, f);
   AddPair(app, f);
   std::istringstream in(text);

@@ -8,21 +8,28 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "core/file_util.h"
+#include "core/version.h"
 
 namespace cpns::cli {
 
-void SetUp(CLI::App& app) {
+void SetUp(CLI::App& app, LogFlags& log) {
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
     return absl::StrCat(failed->get_name(), ": error: ", e.what(), " (see --help)\n");
   });
   app.set_config("--config", "", "Read flags from a TOML or INI file (keys are long flag names)");
-  app.require_subcommand(1);
-}
-
-void AddLogLevel(CLI::App& cmd, std::string& level) {
-  cmd.add_option("--log-level", level, "trace, debug, info, warn, error or off")
-      ->default_val("info")
+  app.set_version_flag("--version", VersionLine(app.get_name()), "Print the version and exit");
+  app.add_option("--log-level", log.level, "trace, debug, info, warn, error or off")
+      ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--log-format", log.format,
+                 "text (one line per event: message and key=value fields) or json (one object "
+                 "per line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  // Subcommands created from here on pass options they do not know (the log
+  // flags) to the program: `cpns-gw serve --log-format json` works.
+  app.fallthrough();
+  app.require_subcommand(1);
 }
 
 int Parse(CLI::App& app, int argc, char** argv) {
@@ -35,8 +42,10 @@ int Parse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
-int ParseAndRun(CLI::App& app, int argc, char** argv, const Subcommands& commands) {
+int ParseAndRun(CLI::App& app, int argc, char** argv, const Subcommands& commands,
+                const std::function<absl::Status()>& init_logging) {
   if (int code = Parse(app, argc, argv); code >= 0) return code;
+  if (absl::Status s = init_logging(); !s.ok()) return Fail(app.get_name(), s);
   for (const Subcommand& c : commands) {
     if (c.cmd->parsed()) return c.run();
   }

@@ -1,5 +1,6 @@
 // What every cpns program does the same way at its command line: CLI11 set-up
-// (one-line errors, --config file, --log-level), durations, exit codes.
+// (one-line errors, --config file, --version, --log-level and --log-format),
+// durations, exit codes.
 #ifndef CPNS_APPS_COMMON_CLI_H_
 #define CPNS_APPS_COMMON_CLI_H_
 
@@ -22,12 +23,19 @@ namespace cpns::cli {
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-// Configures `app`: one-line errors, `--config FILE` (TOML or INI with the
-// long flag names as keys), and a requirement that a subcommand is given.
-void SetUp(CLI::App& app);
+// How the program logs, as given by --log-level and --log-format.
+struct LogFlags {
+  std::string level = "info";   // trace, debug, info, warn, error, off
+  std::string format = "text";  // text or json
+};
 
-// Adds --log-level to `cmd` bound to `level` (default "info").
-void AddLogLevel(CLI::App& cmd, std::string& level);
+// Configures `app`: one-line errors, `--config FILE` (TOML or INI with the
+// long flag names as keys), `--version` ("<program> <version>", see
+// core/version.h), --log-level and --log-format bound to `log`, and a
+// requirement that a subcommand is given. The log flags belong to the
+// program, and may be given before or after the subcommand. Call before
+// adding subcommands.
+void SetUp(CLI::App& app, LogFlags& log);
 
 // Runs app.parse; on error prints a one-line reason and returns the exit code.
 // Returns -1 when parsing succeeded and the program should go on.
@@ -44,7 +52,10 @@ using Subcommands = std::vector<Subcommand>;
 
 // Parses the command line and runs the subcommand of `commands` that was
 // given; a command line that does not parse ends with Parse's exit code.
-int ParseAndRun(CLI::App& app, int argc, char** argv, const Subcommands& commands);
+// `init_logging` runs between the two (the logger's set-up from the parsed
+// LogFlags); its error ends the program with kExitFailure.
+int ParseAndRun(CLI::App& app, int argc, char** argv, const Subcommands& commands,
+                const std::function<absl::Status()>& init_logging);
 
 // "90s", "10m", "720h", "30d" (days are 24 h): whole seconds, positive, at
 // most 10 years. InvalidArgument naming `flag`.

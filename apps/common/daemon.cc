@@ -5,6 +5,8 @@
 
 #include "common/cli.h"
 #include "common/process.h"
+#include "core/logging.h"
+#include "core/version.h"
 
 namespace cpns::daemon {
 namespace {
@@ -15,7 +17,12 @@ absl::StatusOr<long> SetUpProcess(const Options& options) {
   ::umask(0077);
   if (absl::Status s = HardenProcess(); !s.ok()) return s;
   const long descriptor_limit = RaiseDescriptorLimit();
-  if (absl::Status s = InitLogging(options.program, options.log_level); !s.ok()) return s;
+  if (absl::Status s = InitLogging(options.program, options.log_level, options.log_format);
+      !s.ok()) {
+    return s;
+  }
+  log::Info("starting",
+            {{"version", Version()}, {"git", GitRevision().empty() ? "none" : GitRevision()}});
   BlockTerminationSignals();
   return descriptor_limit;
 }

@@ -62,6 +62,7 @@ struct Context {
 struct Options {
   std::string program;     // names the logger and prefixes errors on stderr
   std::string log_level;   // as --log-level
+  std::string log_format = "text";  // as --log-format
   std::string ready_file;  // none when empty
   absl::Duration drain = absl::Seconds(5);
 };

@@ -1,6 +1,7 @@
 #include "common/process.h"
 
 #include <signal.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -13,6 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "absl/time/clock.h"
+#include "common/log_format.h"
 #include "core/file_util.h"
 
 namespace cpns {
@@ -30,6 +33,44 @@ sigset_t TerminationSignals() {
   sigaddset(&set, kFatalFaultSignal);
   return set;
 }
+
+Severity SeverityOf(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace: return Severity::kTrace;
+    case spdlog::level::debug: return Severity::kDebug;
+    case spdlog::level::info: return Severity::kInfo;
+    case spdlog::level::warn: return Severity::kWarn;
+    case spdlog::level::err: return Severity::kError;
+    default: return Severity::kCritical;
+  }
+}
+
+// spdlog's side of common/log_format.h: every line of the process, events
+// and plain messages alike, goes through RenderJsonLine or RenderTextLine.
+class LineFormatter : public spdlog::formatter {
+ public:
+  LineFormatter(LogFormat format, bool journald) : format_(format), journald_(journald) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const LogRecord record{
+        .time = absl::FromChrono(msg.time),
+        .severity = SeverityOf(msg.level),
+        .program = std::string_view(msg.logger_name.data(), msg.logger_name.size()),
+        .payload = std::string_view(msg.payload.data(), msg.payload.size())};
+    const std::string line = format_ == LogFormat::kJson ? RenderJsonLine(record)
+                                                         : RenderTextLine(record, journald_);
+    dest.append(line.data(), line.data() + line.size());
+    dest.push_back('\n');
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<LineFormatter>(format_, journald_);
+  }
+
+ private:
+  const LogFormat format_;
+  const bool journald_;
+};
 
 }  // namespace
 
@@ -86,14 +127,19 @@ absl::Status HardenProcess() {
   return absl::OkStatus();
 }
 
-absl::Status InitLogging(const std::string& program, const std::string& level) {
+absl::Status InitLogging(const std::string& program, const std::string& level,
+                         const std::string& format) {
   const spdlog::level::level_enum lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off") {
     return absl::InvalidArgumentError(absl::StrCat(
         "--log-level '", level, "' is not one of trace, debug, info, warn, error, off"));
   }
-  auto logger = spdlog::stderr_logger_mt(program);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %n %l: %v", spdlog::pattern_time_type::utc);
+  absl::StatusOr<LogFormat> log_format = ParseLogFormat(format);
+  if (!log_format.ok()) return log_format.status();
+  // Not in spdlog's registry by name, so that a second call replaces it.
+  auto logger = std::make_shared<spdlog::logger>(
+      program, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_formatter(std::make_unique<LineFormatter>(*log_format, StderrIsJournal()));
   logger->set_level(lvl);
   spdlog::set_default_logger(logger);
   return absl::OkStatus();

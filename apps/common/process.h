@@ -23,10 +23,14 @@ namespace cpns {
 // that failed. Thread-safe; idempotent.
 absl::Status HardenProcess();
 
-// Makes the default logger a stderr logger named `program` (UTC timestamps).
-// level: trace, debug, info, warn, error, off; InvalidArgument for others.
-// Call once, before any thread logs.
-absl::Status InitLogging(const std::string& program, const std::string& level);
+// Makes the default logger a stderr logger named `program` writing one line
+// per event in `format` (common/log_format.h: "text", the journald form of
+// text when stderr is journald's, or "json").
+// level: trace, debug, info, warn, error, off; InvalidArgument for others,
+// and for another format. Call before any thread logs; calling it again
+// replaces the logger (main sets it from the flags, daemon::Run again).
+absl::Status InitLogging(const std::string& program, const std::string& level,
+                         const std::string& format = "text");
 
 // Blocks SIGTERM, SIGINT, SIGHUP and kFatalFaultSignal in the calling thread
 // and every thread it creates afterwards. Call before any thread exists.

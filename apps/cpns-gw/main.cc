@@ -79,10 +79,12 @@ int main(int argc, char** argv) {
   OwnerFlags owner;
   CLI::App app{"cpns-gw: the Intermediate PN GW. Assigns EUKeys to the entities of its PN.",
                kProgram};
-  cpns::cli::SetUp(app);
+  cpns::cli::SetUp(app, serve.log);
   Subcommands commands = {cpns::gw_cli::ServeCommand(app, serve)};
   for (auto add : {PairCommands, ReportCommands}) {
     for (cpns::cli::Subcommand& c : add(app, owner)) commands.push_back(std::move(c));
   }
-  return cpns::cli::ParseAndRun(app, argc, argv, commands);
+  return cpns::cli::ParseAndRun(app, argc, argv, commands, [&serve] {
+    return cpns::InitLogging(kProgram, serve.log.level, serve.log.format);
+  });
 }

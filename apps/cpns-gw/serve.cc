@@ -1,7 +1,6 @@
 #include "serve.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <spdlog/spdlog.h>
 
 #include <memory>
 
@@ -9,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
 #include "wire/health.h"
@@ -201,9 +201,10 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
   options.reflection = !f.no_reflection;
   CPNS_ASSIGN_OR_RETURN(d->gateway_, gateway::Gateway::Start(options, d->clock_));
   const auto epoch = d->gateway_->seed_cache().held_epoch();
-  spdlog::info("Intermediate PN GW {} serving EUKeyService on {}; 1st seed {}", options.gw_id,
-               absl::StrJoin(options.pn_listen, ", "),
-               epoch ? absl::StrCat("held (epoch ", *epoch, ")") : "not held yet");
+  log::Info("Intermediate PN GW serving EUKeyService",
+            {{"gw_id", options.gw_id},
+             {"listen", absl::StrJoin(options.pn_listen, ", ")},
+             {"epoch", epoch ? absl::StrCat(*epoch) : "none"}});
   return d;
 }
 
@@ -212,7 +213,10 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
 int Serve(const ServeFlags& f) {
   wire::EnableHealthService();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file},
+  return daemon::Run({.program = kProgram,
+                      .log_level = f.log.level,
+                      .log_format = f.log.format,
+                      .ready_file = f.ready_file},
                      [&f](const daemon::Context& c) { return GatewayDaemon::Start(f, c); });
 }
 
@@ -233,7 +237,6 @@ cli::Subcommand ServeCommand(CLI::App& app, ServeFlags& f) {
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   serve->add_flag("--no-reflection", f.no_reflection,
                   "Do not serve gRPC server reflection (the API's description)");
-  cli::AddLogLevel(*serve, f.log_level);
   return {serve, [&f] { return Serve(f); }};
 }
 

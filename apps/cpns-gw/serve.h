@@ -25,7 +25,7 @@ struct ServeFlags {
   std::string ready_file;
   std::string uplink_pairing_code;  // --uplink-pairing-code (as typed, so not secret)
   std::string uplink_pairing_code_file;
-  std::string log_level;
+  cli::LogFlags log;  // --log-level, --log-format: the program's (cli::SetUp)
   std::string admission = "pairing";
   bool no_reflection = false;
   std::vector<std::string> allow_users, allow_entity_types;

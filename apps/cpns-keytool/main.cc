@@ -153,7 +153,10 @@ int main(int argc, char** argv) {
   DeriveFlags d;
   cpns::pki::DevPkiOptions pki;
   CLI::App app{"cpns-keytool: offline CPNS key derivation and a development PKI.", kProgram};
-  cpns::cli::SetUp(app);
+  cpns::cli::LogFlags log;
+  cpns::cli::SetUp(app, log);
   const cpns::cli::Subcommands commands = {DeriveCommand(app, d), PkiInitCommand(app, pki)};
-  return cpns::cli::ParseAndRun(app, argc, argv, commands);
+  return cpns::cli::ParseAndRun(app, argc, argv, commands, [&log] {
+    return cpns::InitLogging(kProgram, log.level, log.format);
+  });
 }

@@ -180,7 +180,10 @@ int main(int argc, char** argv) {
   if (absl::Status s = cpns::HardenProcess(); !s.ok()) return cpns::cli::Fail(kProgram, s);
   Flags f;
   CLI::App app{"cpns-pne: asks an Intermediate PN GW for an EUKey.", kProgram};
-  cpns::cli::SetUp(app);
+  cpns::cli::LogFlags log;
+  cpns::cli::SetUp(app, log);
   const cpns::cli::Subcommands commands = {RequestCommand(app, f), AuthenticateCommand(app, f)};
-  return cpns::cli::ParseAndRun(app, argc, argv, commands);
+  return cpns::cli::ParseAndRun(app, argc, argv, commands, [&log] {
+    return cpns::InitLogging(kProgram, log.level, log.format);
+  });
 }

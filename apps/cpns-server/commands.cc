@@ -65,7 +65,7 @@ int Migrate(const Flags& f) {
 }
 
 int KekRotate(const Flags& f) {
-  if (absl::Status s = InitLogging(kProgram, "warn"); !s.ok()) return Fail(s);
+  if (absl::Status s = InitLogging(kProgram, "warn", f.log.format); !s.ok()) return Fail(s);
   std::vector<std::string> files = {f.new_kek_file};
   files.insert(files.end(), f.kek_files.begin(), f.kek_files.end());
   absl::StatusOr<storage::KeyRing> keys = storage::LoadKeyRing(files);

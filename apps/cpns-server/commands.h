@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/cli.h"
 #include "common/daemon.h"
 
 namespace cpns::server_cli {
@@ -16,7 +17,8 @@ namespace cpns::server_cli {
 inline constexpr const char* kProgram = "cpns-server";
 
 struct Flags {
-  std::string listen, db, cert, key, client_ca, ready_file, log_level;
+  std::string listen, db, cert, key, client_ca, ready_file;
+  cli::LogFlags log;  // --log-level, --log-format: the program's (cli::SetUp)
   std::vector<std::string> kek_files;
   std::string new_kek_file;
   bool json = false;

@@ -53,7 +53,6 @@ Subcommands ServeCommand(CLI::App& app, Flags& f) {
   serve->add_flag("--no-reflection", f.no_reflection,
                   "Do not serve gRPC server reflection (the API's description)");
   cpns::daemon::AddConnectionFlags(*serve, f.connections);
-  cpns::cli::AddLogLevel(*serve, f.log_level);
   return {{serve, [&f] { return cmd::Serve(f); }}};
 }
 
@@ -173,11 +172,13 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"cpns-server: the CPNS Server. Issues and keeps every gateway's 1st seed.",
                cmd::kProgram};
-  cpns::cli::SetUp(app);
+  cpns::cli::SetUp(app, f.log);
   Subcommands commands;
   for (auto add : {ServeCommand, StoreCommands, SeedsCommands, GatewaysCommands, KeysCommands,
                    AuditCommands, CheckCommand}) {
     for (cpns::cli::Subcommand& c : add(app, f)) commands.push_back(std::move(c));
   }
-  return cpns::cli::ParseAndRun(app, argc, argv, commands);
+  return cpns::cli::ParseAndRun(app, argc, argv, commands, [&f] {
+    return cpns::InitLogging(cmd::kProgram, f.log.level, f.log.format);
+  });
 }

@@ -90,10 +90,10 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
   CPNS_RETURN_IF_ERROR(d->OpenStore(f, url));
   d->probe_ = server::StoreProbe::Start(*d->store_, d->readiness_);
   CPNS_RETURN_IF_ERROR(d->StartServing(f, limits));
-  spdlog::info("CPNS Server serving FirstSeedService on {} (mutual TLS); {} store; sealing "
-               "new seeds under KEK {}",
-               d->bound_, url.backend == Backend::kSqlite ? "SQLite" : "PostgreSQL",
-               d->keys_.primary().id());
+  log::Info("CPNS Server serving FirstSeedService (mutual TLS)",
+            {{"listen", d->bound_},
+             {"store", url.backend == Backend::kSqlite ? "SQLite" : "PostgreSQL"},
+             {"kek_id", d->keys_.primary().id()}});
   return d;
 }
 
@@ -155,7 +155,10 @@ int ServerDaemon::ExitCode(bool after_fault) {
 int Serve(const Flags& f) {
   wire::EnableHealthService();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file},
+  return daemon::Run({.program = kProgram,
+                      .log_level = f.log.level,
+                      .log_format = f.log.format,
+                      .ready_file = f.ready_file},
                      [&f](const daemon::Context& c) { return ServerDaemon::Start(f, c); });
 }
 

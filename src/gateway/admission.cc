@@ -1,6 +1,6 @@
 #include "gateway/admission.h"
 
-#include <spdlog/spdlog.h>
+#include "core/logging.h"
 
 #include <algorithm>
 
@@ -242,15 +242,19 @@ absl::Status Admission::Withdraw(const Assignee& assignee, const std::string& pe
   if (!withdrawn.ok()) {
     // The count stays at the bound: the holder gets no guesses until this works.
     wrong_by_holder_[HolderKey(assignee)] = bound;
-    spdlog::error("cannot withdraw the pending pairing codes of {}: {}", HolderName(assignee),
-                  withdrawn.status().ToString());
+    log::Error("cannot withdraw the pending pairing codes",
+               {{"holder", HolderName(assignee)}, {"error", withdrawn.status()}});
     return Tagged(absl::UnavailableError(
                       "the gateway's state database failed; retry later (the owner sees the log)"),
                   "state-db-error");
   }
   wrong_by_holder_.erase(HolderKey(assignee));
-  spdlog::warn("withdrew {} pending pairing code(s) of {} after {} wrong codes, the last from {}",
-               *withdrawn, HolderName(assignee), bound, peer_key);
+  log::Warn("pending pairing codes withdrawn after wrong codes",
+            {{"holder", HolderName(assignee)},
+             {"withdrawn", *withdrawn},
+             {"wrong_codes", bound},
+             {"peer", peer_key},
+             {"result", "pairing-codes-withdrawn"}});
   return Tagged(absl::PermissionDeniedError(absl::StrCat(
                     "the pairing code is not valid; after ", bound, " wrong pairing codes for ",
                     HolderName(assignee),

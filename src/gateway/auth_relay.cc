@@ -1,10 +1,9 @@
 #include "gateway/auth_relay.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "core/logging.h"
 #include "wire/status.h"
 #include "wire/unix_peer_relay.h"
 
@@ -21,8 +20,10 @@ grpc::Status AuthRelay::Admit(const grpc::ServerContext& caller, const char* met
   const PeerInfo peer{.address = wire::PeerName(caller.peer())};
   const absl::Status admitted = admission_.AdmitRelayed(peer);
   if (admitted.ok()) return grpc::Status::OK;
-  spdlog::warn("relayed {} from {} refused: {}: {}", method, peer.address,
-               absl::StatusCodeToString(admitted.code()), std::string(admitted.message()));
+  log::Warn("relayed request refused", {{"rpc", method},
+                                        {"peer", peer.address},
+                                        {"result", RefusalReason(admitted)},
+                                        {"error", admitted}});
   return wire::ToGrpcStatus(admitted);
 }
 

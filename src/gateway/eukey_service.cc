@@ -1,11 +1,8 @@
 #include "gateway/eukey_service.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "core/logging.h"
-
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
 #include "cpns/core/random.h"
@@ -37,16 +34,20 @@ int64_t EUKeyServiceImpl::NotAfter(absl::Time seed_expires_at) const {
 grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
+  const absl::Time start = absl::Now();  // for duration_ms in the log
   PeerInfo peer{.address = wire::PeerName(context->peer())};
   if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
     peer.certified_entity = wire::PeerEntityId(*auth);
   }
   absl::Status status = Assign(*request, UpstreamDeadline(absl::FromChrono(context->deadline())),
-                               peer, *response);
+                               peer, *response, start);
   if (!status.ok()) {
     CountRefusal(status);
-    spdlog::warn("EUKey Assignment Request from {} refused: {}: {}", peer.address,
-                 absl::StatusCodeToString(status.code()), status.message());
+    log::Warn("EUKey Assignment Request refused",
+              {{"peer", peer.address},
+               {"result", RefusalReason(status)},
+               {"error", status},
+               {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
     return wire::ToGrpcStatus(status);
   }
   ++issued_;
@@ -65,7 +66,8 @@ std::map<std::string, uint64_t> EUKeyServiceImpl::refusals() const {
 
 absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& request,
                                       absl::Time deadline, const PeerInfo& peer,
-                                      cpns::v1::EUKeyAssignmentResponse& response) {
+                                      cpns::v1::EUKeyAssignmentResponse& response,
+                                      absl::Time start) {
   CPNS_ASSIGN_OR_RETURN(Assignee assignee, wire::ParseAssignmentRequest(request));  // step 1
   // Who may get a key: decided (and a pairing code spent) before any secret
   // is touched.
@@ -98,9 +100,16 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
                                                 .admitted_by = admitted_by,
                                                 .peer = peer.address}));
   // The decision, never the key.
-  spdlog::info("EUKey assigned: {} {} user {} epoch {} not_after {}, admitted by {} from {}",
-               assignee.entity_id.value(), EntityTypeName(assignee.entity_type),
-               assignee.user_id.value(), seed.seed_epoch, not_after, admitted_by, peer.address);
+  log::Info("EUKey assigned", {{"entity_type", EntityTypeName(assignee.entity_type)},
+                               {"entity_id", assignee.entity_id.value()},
+                               {"user_id", assignee.user_id.value()},
+                               {"gw_id", seed.gw_id.value()},
+                               {"epoch", seed.seed_epoch},
+                               {"not_after", not_after},
+                               {"admitted_by", admitted_by},
+                               {"peer", peer.address},
+                               {"result", "ok"},
+                               {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   return absl::OkStatus();
 }
 

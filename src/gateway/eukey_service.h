@@ -50,7 +50,8 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
   // not_after of a key issued now from a seed expiring at `seed_expires_at`.
   int64_t NotAfter(absl::Time seed_expires_at) const;
   absl::Status Assign(const cpns::v1::EUKeyAssignmentRequest& request, absl::Time deadline,
-                      const PeerInfo& peer, cpns::v1::EUKeyAssignmentResponse& response);
+                      const PeerInfo& peer, cpns::v1::EUKeyAssignmentResponse& response,
+                      absl::Time start);  // `start`: when the call came, for the log
   void CountRefusal(const absl::Status& status);
 
   SeedCache& cache_;

@@ -1,7 +1,5 @@
 #include "gateway/seed_cache.h"
 
-#include <spdlog/spdlog.h>
-
 #include "core/logging.h"
 
 #include "absl/strings/str_cat.h"
@@ -121,6 +119,7 @@ absl::Status SeedCache::Refresh(absl::Time deadline, uint32_t renew_epoch) {
 }
 
 absl::StatusOr<FirstSeed> SeedCache::LeadFetch(absl::Time deadline, uint32_t renew_epoch) {
+  const absl::Time start = absl::Now();  // for duration_ms in the log
   absl::StatusOr<FirstSeed> fetched = source_.Fetch(deadline, renew_epoch);
   MutexLock lock(&mu_);
   if (fetched.ok()) {
@@ -128,7 +127,13 @@ absl::StatusOr<FirstSeed> SeedCache::LeadFetch(absl::Time deadline, uint32_t ren
     fetched = Keep(std::move(*fetched));
   }
   EndFetch(fetched.status(), deadline);
-  if (!fetched.ok()) spdlog::warn("1st Seed Request failed: {}", fetched.status().message());
+  if (!fetched.ok()) {
+    log::Warn("1st Seed Request failed",
+              {{"renew_epoch", renew_epoch},
+               {"result", absl::StatusCodeToString(fetched.status().code())},
+               {"error", fetched.status().message()},
+               {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  }
   return fetched;
 }
 
@@ -154,18 +159,21 @@ void SeedCache::Replace(FirstSeed fetched) {
             SaveSeedFile(seed_file_, fetched, seal_key_ ? &*seal_key_ : nullptr);
         !saved.ok()) {
       // Serve from memory; the server returns the same seed if we ask again.
-      spdlog::error("cannot save the 1st seed ({}); it will be requested again after a restart",
-                    saved.message());
+      log::Error("cannot save the 1st seed; it will be requested again after a restart",
+                 {{"epoch", fetched.seed_epoch}, {"error", saved}});
     }
   }
   if (seed_.has_value() && seed_->seed_epoch == fetched.seed_epoch &&
       !(seed_->first_seed == fetched.first_seed)) {
-    spdlog::error("the CPNS Server sent different bytes for 1st seed epoch {}; using its seed",
-                  fetched.seed_epoch);
+    log::Error("the CPNS Server sent different bytes for the same 1st seed epoch; using its seed",
+               {{"gw_id", fetched.gw_id.value()}, {"epoch", fetched.seed_epoch}});
   }
-  spdlog::info("1st seed obtained from the CPNS Server: epoch {} (held before: {}), expires {}",
-               fetched.seed_epoch, seed_.has_value() ? absl::StrCat(seed_->seed_epoch) : "none",
-               FormatSeedTime(fetched.expires_at));
+  log::Info("1st seed obtained from the CPNS Server",
+            {{"gw_id", fetched.gw_id.value()},
+             {"epoch", fetched.seed_epoch},
+             {"previous_epoch", seed_.has_value() ? absl::StrCat(seed_->seed_epoch) : "none"},
+             {"expires_at", FormatSeedTime(fetched.expires_at)},
+             {"result", "ok"}});
   seed_ = std::move(fetched);
   revoked_ = false;
 }

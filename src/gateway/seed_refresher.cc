@@ -1,7 +1,5 @@
 #include "gateway/seed_refresher.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "core/logging.h"
@@ -110,7 +108,8 @@ absl::Duration SeedRefresher::RunDue() {
     schedule_.reset();
     if (cache_.BackgroundFetchDue()) {
       const absl::Status s = cache_.Refresh(absl::Now() + policy_.upstream_timeout, 0);
-      spdlog::info("background 1st Seed Request: {}", s.ok() ? "seed obtained" : s.message());
+      log::Info("background 1st Seed Request",
+                {{"result", s.ok() ? "ok" : absl::StatusCodeToString(s.code())}, {"error", s}});
     }
     return std::min(absl::Seconds(1), policy_.max_sleep);
   }
@@ -132,14 +131,16 @@ void SeedRefresher::Plan(const HeldSeedInfo& held) {
       held, RenewalTime(held, policy_.refresh_fraction, policy_.refresh_jitter, jitter_()),
       now + CheckDelay(policy_.check_interval, jitter_())};
   failures_ = 0;
-  spdlog::info("1st seed epoch {} (created {}, expires {}): renewal at {}, status check at {}",
-               held.seed_epoch, FormatSeedTime(held.created_at), FormatSeedTime(held.expires_at),
-               FormatSeedTime(schedule_->renew_at), FormatSeedTime(schedule_->check_at));
+  log::Info("1st seed planned", {{"epoch", held.seed_epoch},
+                                 {"created_at", FormatSeedTime(held.created_at)},
+                                 {"expires_at", FormatSeedTime(held.expires_at)},
+                                 {"renew_at", FormatSeedTime(schedule_->renew_at)},
+                                 {"check_at", FormatSeedTime(schedule_->check_at)}});
 }
 
 void SeedRefresher::Renew(const HeldSeedInfo& held) {
-  spdlog::info("renewing 1st seed epoch {} (expires {})", held.seed_epoch,
-               FormatSeedTime(held.expires_at));
+  log::Info("renewing the 1st seed",
+            {{"epoch", held.seed_epoch}, {"expires_at", FormatSeedTime(held.expires_at)}});
   const absl::Status status = cache_.Refresh(UpstreamDeadline(), held.seed_epoch);
   if (!status.ok()) {
     const absl::Time retry = AfterFailure("renewal", status);
@@ -155,8 +156,8 @@ void SeedRefresher::Renew(const HeldSeedInfo& held) {
   ++failures_;
   const absl::Duration wait = Backoff(failures_, policy_.check_interval, jitter_());
   schedule_->renew_at = clock_.Now() + wait;
-  spdlog::info("the CPNS Server kept 1st seed epoch {}; asking again in {}", held.seed_epoch,
-               absl::FormatDuration(wait));
+  log::Info("the CPNS Server kept the 1st seed; asking again later",
+            {{"epoch", held.seed_epoch}, {"retry_in_s", absl::ToInt64Seconds(wait)}});
 }
 
 void SeedRefresher::Check(const HeldSeedInfo& held) {
@@ -174,12 +175,12 @@ void SeedRefresher::Check(const HeldSeedInfo& held) {
   if (!StillCurrent(held, *status)) return FetchActive(held, seen);
   failures_ = 0;
   schedule_->check_at = clock_.Now() + CheckDelay(policy_.check_interval, jitter_());
-  spdlog::info("1st seed status: {}; keeping it, next check at {}", seen,
-               FormatSeedTime(schedule_->check_at));
+  log::Info("1st seed status checked; keeping it",
+            {{"status", seen}, {"check_at", FormatSeedTime(schedule_->check_at)}});
 }
 
 void SeedRefresher::FetchActive(const HeldSeedInfo& held, const std::string& why) {
-  spdlog::info("1st seed status: {}; fetching the active 1st seed", why);
+  log::Info("1st seed status checked; fetching the active 1st seed", {{"status", why}});
   const absl::Status status = cache_.Refresh(UpstreamDeadline(), 0);
   if (!status.ok()) {
     const absl::Time retry = AfterFailure("fetch of the active seed", status);
@@ -199,20 +200,24 @@ absl::Time SeedRefresher::AfterFailure(absl::string_view what, const absl::Statu
   }
   ++failures_;
   const absl::Duration wait = Backoff(failures_, policy_.check_interval, jitter_());
-  spdlog::warn("1st seed {} failed ({}: {}); trying again in {}", what,
-               absl::StatusCodeToString(status.code()), status.message(),
-               absl::FormatDuration(wait));
+  log::Warn("1st seed upstream call failed",
+            {{"operation", what},
+             {"result", absl::StatusCodeToString(status.code())},
+             {"error", status.message()},
+             {"retry_in_s", absl::ToInt64Seconds(wait)}});
   return clock_.Now() + wait;
 }
 
 void SeedRefresher::Revoked(const absl::Status& status) {
   if (!revoked_logged_) {
-    spdlog::error("this gateway is revoked ({}); dropping its 1st seed epoch {} and the seed file",
-                  status.message(), schedule_.has_value() ? schedule_->seed.seed_epoch : 0);
+    log::Error("this gateway is revoked; dropping its 1st seed and the seed file",
+               {{"epoch", schedule_.has_value() ? schedule_->seed.seed_epoch : 0},
+                {"result", "revoked"},
+                {"error", status.message()}});
     revoked_logged_ = true;
   }
   if (absl::Status dropped = cache_.Drop(); !dropped.ok()) {
-    spdlog::error("cannot remove the seed file: {}", dropped.message());
+    log::Error("cannot remove the seed file", {{"error", dropped}});
   }
   schedule_.reset();
 }

@@ -1,6 +1,6 @@
 #include "gateway/uplink.h"
 
-#include <spdlog/spdlog.h>
+#include "core/logging.h"
 
 #include "gateway/first_seed.h"
 
@@ -24,14 +24,19 @@ void Uplink::Ensure(absl::Duration timeout) {
   MutexLock lock(&mu_);
   if (!kept.ok()) {
     next_attempt_ = clock_.Now() + Backoff(++failures_, absl::Minutes(5), 0);
-    spdlog::warn("uplink EUKey from the upstream gateway not obtained (retry in {} s): {}",
-                 absl::ToInt64Seconds(next_attempt_ - clock_.Now()), kept.status().ToString());
+    log::Warn("uplink EUKey from the upstream gateway not obtained",
+              {{"retry_in_s", absl::ToInt64Seconds(next_attempt_ - clock_.Now())},
+               {"result", absl::StatusCodeToString(kept.status().code())},
+               {"error", kept.status()}});
     return;
   }
   failures_ = 0;
   held_ = *kept;
-  spdlog::info("uplink EUKey held: from gateway {} (its epoch {}), as PNGW {}, until {}",
-               kept->upstream_gw_id, kept->seed_epoch, own_id_.value(), kept->not_after);
+  log::Info("uplink EUKey held", {{"upstream_gw_id", kept->upstream_gw_id},
+                                  {"epoch", kept->seed_epoch},
+                                  {"entity_type", "PNGW"},
+                                  {"entity_id", own_id_.value()},
+                                  {"not_after", kept->not_after}});
 }
 
 std::optional<UplinkInfo> Uplink::held() const {

@@ -1,7 +1,5 @@
 #include "server/auth_service.h"
 
-#include <spdlog/spdlog.h>
-
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
 #include "core/status_macros.h"
@@ -40,7 +38,7 @@ std::string Loggable(absl::string_view id) {
 }
 
 absl::Status StoreUnavailable(const absl::Status& s) {
-  spdlog::error("authentication: store: {}", s.ToString());
+  log::Error("authentication failed: store", {{"result", "store_error"}, {"error", s}});
   return absl::UnavailableError(
       storage::IsStoreDeadlineMiss(s)
           ? "the CPNS Server's store is unavailable (the database did not answer in time); "
@@ -82,8 +80,12 @@ absl::Status AuthServiceImpl::Authenticate(const Caller& caller,
   response.set_entity_id(request.entity_id());
   response.set_user_id(request.user_id());
   response.set_not_after(request.not_after());
-  spdlog::info("authenticated {} (user {}) under gateway {} epoch {}", request.entity_id(),
-               request.user_id(), request.gw_id(), request.seed_epoch());
+  log::Info("authenticated", {{"entity_id", request.entity_id()},
+                              {"user_id", request.user_id()},
+                              {"gw_id", request.gw_id()},
+                              {"epoch", request.seed_epoch()},
+                              {"peer", caller.peer},
+                              {"result", "ok"}});
   return absl::OkStatus();
 }
 
@@ -100,9 +102,15 @@ void AuthServiceImpl::Refused(const Caller& caller, const cpns::v1::Authenticate
                                       ", entity ", ShortId(request.entity_id()), " user ",
                                       ShortId(request.user_id()));
     if (refusals_.Count(peer, code, sample)) {
-      spdlog::warn("authentication from {} refused: {} (more such refusals from this peer are "
-                   "counted in the audit log, not logged)",
-                   peer, sample);
+      // More such refusals from this peer are counted in the audit log, not logged.
+      log::Warn("authentication refused", {{"peer", peer},
+                                           {"result", code},
+                                           {"error", refusal.message()},
+                                           {"gw_id", ShortId(request.gw_id())},
+                                           {"epoch", request.seed_epoch()},
+                                           {"entity_id", ShortId(request.entity_id())},
+                                           {"user_id", ShortId(request.user_id())},
+                                           {"repeats", "counted in the audit log"}});
     }
     return;
   }
@@ -110,9 +118,13 @@ void AuthServiceImpl::Refused(const Caller& caller, const cpns::v1::Authenticate
   // each such call costs it a certificate or a key; a row per refusal.
   const std::string actor = relay.ok() ? absl::StrCat("gw:", relay->value())
                                        : absl::StrCat("peer:", caller.peer);
-  spdlog::warn("authentication of {} (user {}, gateway {} epoch {}) from {} refused: {}: {}",
-               Loggable(request.entity_id()), Loggable(request.user_id()),
-               Loggable(request.gw_id()), request.seed_epoch(), actor, code, refusal.message());
+  log::Warn("authentication refused", {{"peer", actor},
+                                       {"result", code},
+                                       {"error", refusal.message()},
+                                       {"gw_id", Loggable(request.gw_id())},
+                                       {"epoch", request.seed_epoch()},
+                                       {"entity_id", Loggable(request.entity_id())},
+                                       {"user_id", Loggable(request.user_id())}});
   storage::AuditEvent e;
   e.actor = actor;
   e.action = storage::kAuditAuthRefused;
@@ -121,7 +133,7 @@ void AuthServiceImpl::Refused(const Caller& caller, const cpns::v1::Authenticate
   e.detail = absl::StrCat(code, ": ", refusal.message(), "; entity ",
                           Loggable(request.entity_id()), " user ", Loggable(request.user_id()));
   if (absl::Status s = audit_.AppendAudit(e); !s.ok()) {
-    spdlog::error("cannot record the refused authentication in the audit log: {}", s.ToString());
+    log::Error("cannot record the refused authentication in the audit log", {{"error", s}});
   }
 }
 

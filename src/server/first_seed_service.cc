@@ -1,7 +1,5 @@
 #include "server/first_seed_service.h"
 
-#include <spdlog/spdlog.h>
-
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
 #include "core/status_macros.h"
@@ -18,18 +16,28 @@ absl::StatusOr<GatewayId> AuthorizedGateway(const Caller& caller, absl::string_v
                                             absl::string_view requested_id) {
   const absl::StatusOr<GatewayId>& peer = caller.gateway;
   if (!peer.ok()) {
-    spdlog::warn("{} from {} refused: {}", rpc, caller.peer, peer.status().message());
+    log::Warn("request refused", {{"rpc", rpc},
+                                  {"peer", caller.peer},
+                                  {"result", absl::StatusCodeToString(peer.status().code())},
+                                  {"error", peer.status().message()}});
     return peer.status();
   }
   absl::StatusOr<GatewayId> requested = GatewayId::Parse(requested_id);
   if (!requested.ok()) {
-    spdlog::warn("{} from gateway {} refused: {}", rpc, peer->value(),
-                 requested.status().message());
+    log::Warn("request refused", {{"rpc", rpc},
+                                  {"peer", caller.peer},
+                                  {"gw_id", peer->value()},
+                                  {"result", "INVALID_ARGUMENT"},
+                                  {"error", requested.status().message()}});
     return requested.status();
   }
   if (*requested != *peer) {
-    spdlog::warn("{} from gateway {} for gateway {} refused", rpc, peer->value(),
-                 requested->value());
+    log::Warn("request refused", {{"rpc", rpc},
+                                  {"peer", caller.peer},
+                                  {"gw_id", peer->value()},
+                                  {"requested_gw_id", requested->value()},
+                                  {"result", "PERMISSION_DENIED"},
+                                  {"error", "another gateway's gw_id"}});
     return absl::PermissionDeniedError(absl::StrCat("gw_id '", requested->value(),
                                                     "' is not the authenticated gateway '",
                                                     peer->value(), "'"));
@@ -42,10 +50,14 @@ absl::StatusOr<GatewayId> AuthorizedGateway(const Caller& caller, absl::string_v
 // details (KEK ids, SQL errors) stay in the server's log.
 absl::Status StoreFailure(absl::string_view rpc, const GatewayId& gw_id, const absl::Status& s) {
   if (absl::IsPermissionDenied(s)) {
-    spdlog::warn("{} from gateway {} refused: {}", rpc, gw_id.value(), s.message());
+    log::Warn("request refused", {{"rpc", rpc},
+                                  {"gw_id", gw_id.value()},
+                                  {"result", "PERMISSION_DENIED"},
+                                  {"error", s.message()}});
     return s;
   }
-  spdlog::error("{} from gateway {} failed: {}", rpc, gw_id.value(), s.ToString());
+  log::Error("request failed: store",
+             {{"rpc", rpc}, {"gw_id", gw_id.value()}, {"result", "store_error"}, {"error", s}});
   if (storage::IsStoreDeadlineMiss(s)) {
     return absl::UnavailableError(
         "the CPNS Server's store is unavailable (the database did not answer in time); "
@@ -86,6 +98,7 @@ absl::Status FirstSeedServiceImpl::FirstSeed(const Caller& caller,
                                              const cpns::v1::FirstSeedRequest& request,
                                              cpns::v1::FirstSeedResponse& response) {
   constexpr absl::string_view kRpc = "1st Seed Request";
+  const absl::Time start = absl::Now();  // for duration_ms in the log
   CPNS_ASSIGN_OR_RETURN(GatewayId gw, AuthorizedGateway(caller, kRpc, request.gw_id()));
   const storage::ScopedStoreDeadline store_deadline(caller.store_deadline);
   absl::StatusOr<storage::StoredSeed> seed = seeds_.GetOrCreateActive(
@@ -98,10 +111,12 @@ absl::Status FirstSeedServiceImpl::FirstSeed(const Caller& caller,
   response.set_seed_epoch(seed->seed_epoch);
   response.set_created_at(absl::ToUnixSeconds(seed->created_at));
   response.set_expires_at(absl::ToUnixSeconds(seed->expires_at));
-  spdlog::info("1st Seed Response to gateway {}: epoch {}{}", gw.value(), seed->seed_epoch,
-               request.renew_epoch() != 0
-                   ? absl::StrCat(" (renewal of epoch ", request.renew_epoch(), " asked)")
-                   : "");
+  log::Info("1st Seed Response", {{"gw_id", gw.value()},
+                                  {"epoch", seed->seed_epoch},
+                                  {"renew_epoch", request.renew_epoch()},
+                                  {"peer", caller.peer},
+                                  {"result", "ok"},
+                                  {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   return absl::OkStatus();
 }
 

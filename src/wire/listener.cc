@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "spdlog/spdlog.h"
+#include "core/logging.h"
 #include "wire/connection_table.h"
 #include "wire/listen_socket.h"
 #include "wire/unix_peer_relay.h"
@@ -260,7 +260,7 @@ bool Listener::Impl::CheckUnixSocketFile() {
 
 void Listener::Impl::Fatal(absl::Status status) {
   status = absl::Status(status.code(), absl::StrCat(name_, ": ", status.message()));
-  spdlog::critical("listener {}", std::string(status.message()));
+  log::Critical("listener cannot go on", {{"listener", name_}, {"error", status.message()}});
   if (on_fatal_) on_fatal_(status);
 }
 
@@ -268,9 +268,12 @@ void Listener::Impl::NoteRefusal(const std::string& why) {
   ++refusals_since_log_;
   const absl::Time now = absl::Now();
   if (now - last_log_ < kLogEvery) return;
-  spdlog::warn("listener {}: {} connection(s) refused or delayed in the last {}s; latest: {}", name_,
-               refusals_since_log_,
-               last_log_ == absl::InfinitePast() ? 0 : absl::ToInt64Seconds(now - last_log_), why);
+  log::Warn("connections refused or delayed",
+            {{"listener", name_},
+             {"refused", refusals_since_log_},
+             {"period_s",
+              last_log_ == absl::InfinitePast() ? 0 : absl::ToInt64Seconds(now - last_log_)},
+             {"latest", why}});
   last_log_ = now;
   refusals_since_log_ = 0;
 }

@@ -166,8 +166,8 @@ TEST_F(AdmissionTest, WrongCodesWithdrawTheirHoldersCodesOnly) {
   EXPECT_THAT(withdrawn.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid"));
   EXPECT_TRUE(OwnerJson({"pair", "list"}).empty());
   EXPECT_THAT(gw_.process->log(),
-              HasSubstr("withdrew 1 pending pairing code(s) of PNE headset (user alice) after 5 "
-                        "wrong codes"));
+              HasSubstr("pending pairing codes withdrawn after wrong codes "
+                        "holder=\"PNE headset (user alice)\" withdrawn=1 wrong_codes=5"));
   const RunResult renewed = RequestWithCode("headset", "alice", PairAdd("headset", "alice"));
   EXPECT_EQ(renewed.exit_code, 0) << renewed.err;
 }
@@ -215,11 +215,11 @@ TEST_F(AdmissionTest, ARelayedFloodIsRefusedBeforeTheServer) {
   EXPECT_EQ(exhausted, 30);
   const std::string log = server_.process->log();
   int judged = 0;
-  for (size_t at = 0; (at = log.find("authentication of ", at)) != std::string::npos; ++at) {
+  for (size_t at = 0; (at = log.find("authentication refused peer=gw:", at)) != std::string::npos; ++at) {
     ++judged;
   }
   EXPECT_EQ(judged, 10) << log;
-  EXPECT_THAT(gw_.process->log(), HasSubstr("relayed Authenticate from"));
+  EXPECT_THAT(gw_.process->log(), HasSubstr("relayed request refused rpc=Authenticate peer="));
 }
 
 TEST_F(AdmissionTest, TheOwnerListsAndCancelsPendingCodes) {
@@ -332,9 +332,11 @@ TEST_F(AdmissionTest, DeviceCertificatesFromTheTrustedMakerOnlyAndForTheirOwnEnt
   EXPECT_EQ(OwnerJson({"status"})["admission"], "certificate");
   // Each decision is logged, never the key.
   const std::string log = gw_.process->log();
-  EXPECT_THAT(log, HasSubstr("EUKey assigned: headset-42 PNE user alice epoch 1"));
-  EXPECT_THAT(log, HasSubstr("admitted by certificate"));
-  EXPECT_THAT(log, HasSubstr("refused: PERMISSION_DENIED: the device certificate is for entity"));
+  EXPECT_THAT(log, HasSubstr("EUKey assigned entity_type=PNE entity_id=headset-42 user_id=alice "
+                             "gw_id=gw-A epoch=1"));
+  EXPECT_THAT(log, HasSubstr("admitted_by=certificate"));
+  EXPECT_THAT(log, HasSubstr("EUKey Assignment Request refused"));
+  EXPECT_THAT(log, HasSubstr("error=\"PERMISSION_DENIED: the device certificate is for entity"));
   const std::string eukey = json::parse(ok.out)["eukey"];
   ASSERT_EQ(eukey.size(), 64u);
   EXPECT_EQ(log.find(eukey), std::string::npos);

@@ -74,7 +74,7 @@ TEST_F(FlowTest, FirstAssignmentMakesOneSeedSecondAndRestartMakeNone) {
 
   // The server saw exactly one request; then it goes away entirely.
   EXPECT_EQ(server.process->Terminate(), 0) << "server did not shut down cleanly";
-  EXPECT_EQ(CountOccurrences(server.process->log(), "1st Seed Response to gateway gw-A"), 1)
+  EXPECT_EQ(CountOccurrences(server.process->log(), "1st Seed Response gw_id=gw-A "), 1)
       << server.process->log();
 
   // Gateway restart: it serves from its saved seed without the server.
@@ -103,7 +103,7 @@ TEST_F(FlowTest, ConcurrentFirstAssignmentsMakeOneSeedRequest) {
     EXPECT_EQ(nlohmann::json::parse(r.out)["seed_epoch"], 1);
   }
   EXPECT_EQ(SeedsList().size(), 1u);
-  EXPECT_EQ(CountOccurrences(server.process->log(), "1st Seed Response to gateway gw-A"), 1)
+  EXPECT_EQ(CountOccurrences(server.process->log(), "1st Seed Response gw_id=gw-A "), 1)
       << server.process->log();
 }
 

@@ -87,7 +87,7 @@ TEST_F(AuthTest, AcceptedDirectlyAndRelayedByTheGateway) {
   const RunResult relayed = Authenticate(key_file_, Relayed());
   EXPECT_EQ(relayed.exit_code, 0) << relayed.err;
   EXPECT_THAT(relayed.out, HasSubstr("relayed by the gateway"));
-  EXPECT_THAT(server_.process->log(), HasSubstr("authenticated headset (user alice)"));
+  EXPECT_THAT(server_.process->log(), HasSubstr("authenticated entity_id=headset user_id=alice"));
 }
 
 TEST_F(AuthTest, AReplayedProofIsRefused) {

@@ -90,7 +90,7 @@ TEST_F(LifecycleTest, RotationGatewayRefreshOldKeyValidUntilRetired) {
   // No operator touches the gateway: it learns of epoch 2 by itself.
   const std::string new_key = AssignUntilEpoch(gw, 2);
   ASSERT_FALSE(new_key.empty()) << gw.process->log();
-  EXPECT_THAT(gw.process->log(), HasSubstr("epoch 2"));
+  EXPECT_THAT(gw.process->log(), HasSubstr("epoch=2"));
 
   // Both keys authenticate while epoch 1 is only rotated.
   EXPECT_EQ(Authenticate(old_key, server).exit_code, 0) << Authenticate(old_key, server).err;

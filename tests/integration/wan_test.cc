@@ -91,8 +91,8 @@ TEST_F(WanTest, WithoutASeedRequestsFailFastAndTheGatewayRecoversByItself) {
                         absl::Seconds(60)))
       << gw.process->log();
   EXPECT_EQ(Request(gw.address, "headset", "alice").exit_code, 0);
-  EXPECT_EQ(Count(server->log(), "1st Seed Response to gateway gw-A"), 1) << server->log();
-  EXPECT_THAT(gw.process->log(), HasSubstr("background 1st Seed Request: seed obtained"));
+  EXPECT_EQ(Count(server->log(), "1st Seed Response gw_id=gw-A "), 1) << server->log();
+  EXPECT_THAT(gw.process->log(), HasSubstr("background 1st Seed Request result=ok"));
 }
 
 }  // namespace
