@@ -156,6 +156,7 @@ absl::StatusOr<gateway::GatewayOptions> GatewayOptionsFrom(const ServeFlags& f,
   CPNS_ASSIGN_OR_RETURN(o.connections, daemon::ConnectionLimitsFor(f.connections, o.pn_listen,
                                                                    context.descriptor_limit));
   o.on_fatal = context.on_fatal;
+  o.instrument = context.instrument;
   UplinkOptions uplink = f.uplink;
   uplink.pairing_code = SecretBytes::CopyFrom(f.uplink_pairing_code);
   if (!f.uplink_pairing_code_file.empty()) {
@@ -203,7 +204,8 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
 }
 
 int Serve(const ServeFlags& f) {
-  return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file},
+  return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file,
+                      .metrics_listen = f.metrics_listen},
                      [&f](const daemon::Context& c) { return GatewayDaemon::Start(f, c); });
 }
 
@@ -222,6 +224,7 @@ cli::Subcommand ServeCommand(CLI::App& app, ServeFlags& f) {
                     "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
   AddUplinkFlags(*serve, f);
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
+  daemon::AddMetricsFlag(*serve, f.metrics_listen);
   cli::AddLogLevel(*serve, f.log_level);
   return {serve, [&f] { return Serve(f); }};
 }

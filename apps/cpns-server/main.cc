@@ -11,6 +11,7 @@
 //   cpns-server check --db URL [--kek-file F]...
 #include "commands.h"
 #include "common/cli.h"
+#include "common/daemon.h"
 #include "common/process.h"
 
 namespace {
@@ -50,6 +51,7 @@ Subcommands ServeCommand(CLI::App& app, Flags& f) {
       ->capture_default_str()
       ->check(cpns::cli::Duration("--seed-lifetime"));
   serve->add_option("--ready-file", f.ready_file, "Write the bound HOST:PORT here once serving");
+  cpns::daemon::AddMetricsFlag(*serve, f.metrics_listen);
   cpns::daemon::AddConnectionFlags(*serve, f.connections);
   cpns::cli::AddLogLevel(*serve, f.log_level);
   return {{serve, [&f] { return cmd::Serve(f); }}};

@@ -56,8 +56,8 @@ class ServerDaemon final : public daemon::Service {
   int ExitCode(bool after_fault) override;
 
  private:
-  ServerDaemon(storage::KeyRing keys, wire::Listener::FatalHandler on_fatal)
-      : keys_(std::move(keys)), on_fatal_(std::move(on_fatal)) {}
+  ServerDaemon(storage::KeyRing keys, const daemon::Context& context)
+      : keys_(std::move(keys)), on_fatal_(context.on_fatal), instrument_(context.instrument) {}
 
   absl::Status OpenStore(const Flags& f, const storage::StoreUrl& url);
   absl::Status StartServing(const Flags& f, const wire::ConnectionLimits& limits);
@@ -66,6 +66,7 @@ class ServerDaemon final : public daemon::Service {
   RealClock clock_;
   storage::KeyRing keys_;
   wire::Listener::FatalHandler on_fatal_;
+  std::function<void(grpc::ServerBuilder&)> instrument_;
   std::unique_ptr<storage::SeedStore> store_;
   std::unique_ptr<server::CpnsServer> server_;
   std::string bound_;                     // HOST:PORT, the port bound
@@ -81,7 +82,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
   CPNS_ASSIGN_OR_RETURN(const wire::ConnectionLimits limits,
                         daemon::ConnectionLimitsFor(f.connections, {f.listen},
                                                     context.descriptor_limit));
-  auto d = absl::WrapUnique(new ServerDaemon(std::move(keys), context.on_fatal));
+  auto d = absl::WrapUnique(new ServerDaemon(std::move(keys), context));
   CPNS_RETURN_IF_ERROR(d->OpenStore(f, url));
   CPNS_RETURN_IF_ERROR(d->StartServing(f, limits));
   spdlog::info("CPNS Server serving FirstSeedService on {} (mutual TLS); {} store; sealing "
@@ -114,7 +115,8 @@ absl::Status ServerDaemon::StartServing(const Flags& f, const wire::ConnectionLi
            .seed_lifetime = seed_lifetime,
            .connections = limits,
            .on_fatal = on_fatal_,
-           .on_store_corrupt = [this](const absl::Status& why) { StopOnCorruptStore(why); }},
+           .on_store_corrupt = [this](const absl::Status& why) { StopOnCorruptStore(why); },
+           .instrument = instrument_},
           *store_, clock_));
   bound_ = absl::StrCat(f.listen.substr(0, f.listen.rfind(':')), ":", server_->port());
   return absl::OkStatus();
@@ -142,7 +144,8 @@ int ServerDaemon::ExitCode(bool after_fault) {
 }  // namespace
 
 int Serve(const Flags& f) {
-  return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file},
+  return daemon::Run({.program = kProgram, .log_level = f.log_level, .ready_file = f.ready_file,
+                      .metrics_listen = f.metrics_listen},
                      [&f](const daemon::Context& c) { return ServerDaemon::Start(f, c); });
 }
 

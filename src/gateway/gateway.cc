@@ -121,6 +121,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
+  if (options.instrument) options.instrument(builder);
   for (const std::string& text : options.pn_listen) {
     CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--pn-listen", text));
     std::shared_ptr<grpc::ServerCredentials> creds;

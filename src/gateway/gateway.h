@@ -9,7 +9,9 @@
 #define CPNS_GATEWAY_GATEWAY_H_
 
 #include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
+#include <functional>
 #include <memory>
 #include <thread>
 #include <string>
@@ -55,6 +57,9 @@ struct GatewayOptions {
   // Called (from a listener's thread) when a listener cannot go on; the
   // daemon must then stop. Empty: the fault is only logged.
   wire::Listener::FatalHandler on_fatal;
+  // Called on the gRPC server's builder before it starts (the daemon adds
+  // its metrics interceptor). May be empty.
+  std::function<void(grpc::ServerBuilder&)> instrument;
 };
 
 class Gateway {

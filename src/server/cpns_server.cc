@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
+  if (options.instrument) options.instrument(builder);
   CPNS_ASSIGN_OR_RETURN(server->listener_, wire::Listener::Bind(endpoint, creds, builder,
                                                                 options.connections,
                                                                 options.on_fatal));

@@ -5,7 +5,9 @@
 #define CPNS_SERVER_CPNS_SERVER_H_
 
 #include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +41,9 @@ struct ServerOptions {
   // daemon ends itself from here, so a supervisor restarts it and the next
   // start refuses the store. May be empty.
   GuardedStore::OnCorrupt on_store_corrupt;
+  // Called on the gRPC server's builder before it starts (the daemon adds
+  // its metrics interceptor). May be empty.
+  std::function<void(grpc::ServerBuilder&)> instrument;
 };
 
 class CpnsServer {
