@@ -10,6 +10,7 @@
 #include "common/process.h"
 #include "observe/build_info.h"
 #include "observe/http_endpoint.h"
+#include "observe/prometheus_metrics.h"
 
 namespace cpns::daemon {
 namespace {
@@ -65,10 +66,12 @@ int Run(const Options& options, StartFn start) {
   prometheus::Registry registry;
   observe::AddBuildInfo(registry, options.program);
   observe::GrpcServerMetrics grpc_metrics(registry);
+  observe::PrometheusMetrics metrics(registry);
   const Context context{
       .descriptor_limit = *descriptor_limit,
       .on_fatal = [](const absl::Status&) { RaiseFatalFault(); },
       .registry = &registry,
+      .metrics = &metrics,
       .instrument = [&grpc_metrics](grpc::ServerBuilder& builder) {
         std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
         f.push_back(grpc_metrics.NewInterceptorFactory());

@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "observe/grpc_metrics.h"
+#include "observe/metrics.h"
 #include "wire/listener.h"
 
 namespace cpns::daemon {
@@ -71,6 +72,8 @@ struct Context {
   // The daemon's metrics (cpns_build_info and the gRPC families already in
   // it): a part that counts registers its families here once, at start.
   prometheus::Registry* registry = nullptr;
+  // The same registry, for the roles (observe/metrics.h).
+  observe::Metrics* metrics = nullptr;
   // Hand every gRPC server builder to this before it starts: it adds the
   // interceptor counting grpc_server_* per method.
   std::function<void(grpc::ServerBuilder&)> instrument;

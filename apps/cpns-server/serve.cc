@@ -57,7 +57,8 @@ class ServerDaemon final : public daemon::Service {
 
  private:
   ServerDaemon(storage::KeyRing keys, const daemon::Context& context)
-      : keys_(std::move(keys)), on_fatal_(context.on_fatal), instrument_(context.instrument) {}
+      : keys_(std::move(keys)), on_fatal_(context.on_fatal), instrument_(context.instrument),
+        metrics_(context.metrics) {}
 
   absl::Status OpenStore(const Flags& f, const storage::StoreUrl& url);
   absl::Status StartServing(const Flags& f, const wire::ConnectionLimits& limits);
@@ -67,6 +68,8 @@ class ServerDaemon final : public daemon::Service {
   storage::KeyRing keys_;
   wire::Listener::FatalHandler on_fatal_;
   std::function<void(grpc::ServerBuilder&)> instrument_;
+  observe::Metrics* metrics_;
+  std::string backend_;  // the store's, for its metrics' labels
   std::unique_ptr<storage::SeedStore> store_;
   std::unique_ptr<server::CpnsServer> server_;
   std::string bound_;                     // HOST:PORT, the port bound
@@ -97,6 +100,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
 // before anything writes to it (a migration).
 absl::Status ServerDaemon::OpenStore(const Flags& f, const storage::StoreUrl& url) {
   CPNS_RETURN_IF_ERROR(RefuseCorruptSqlite(url));
+  backend_ = url.backend == Backend::kSqlite ? "sqlite" : "postgresql";
   CPNS_ASSIGN_OR_RETURN(
       store_, storage::OpenSeedStore(
                   f.db, {.keys = &keys_, .migrate = url.backend == Backend::kSqlite}, clock_));
@@ -116,7 +120,9 @@ absl::Status ServerDaemon::StartServing(const Flags& f, const wire::ConnectionLi
            .connections = limits,
            .on_fatal = on_fatal_,
            .on_store_corrupt = [this](const absl::Status& why) { StopOnCorruptStore(why); },
-           .instrument = instrument_},
+           .instrument = instrument_,
+           .metrics = metrics_,
+           .store_backend = backend_},
           *store_, clock_));
   bound_ = absl::StrCat(f.listen.substr(0, f.listen.rfind(':')), ":", server_->port());
   return absl::OkStatus();

@@ -102,6 +102,7 @@ absl::Status FirstSeedServiceImpl::FirstSeed(const Caller& caller,
                request.renew_epoch() != 0
                    ? absl::StrCat(" (renewal of epoch ", request.renew_epoch(), " asked)")
                    : "");
+  if (issued_ != nullptr) issued_->Increment();
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 // The operators' HTTP endpoint (--metrics-listen) of the real daemons, scraped
 // over a real socket as Prometheus would.
+#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -7,8 +8,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cpns/v1/cpns.grpc.pb.h"
 #include "flow_fixture.h"
 #include "support/http_get.h"
+#include "wire/tls.h"
 
 namespace cpns::test {
 namespace {
@@ -90,6 +93,39 @@ TEST_F(FlowTest, MetricsCountExactlyTheCallsMade) {
   EXPECT_EQ(Sample(server_scrape, "cpns_build_info{program=\"cpns-server\",version=\"" CPNS_VERSION
                                   "\"}"),
             1);
+}
+
+TEST_F(FlowTest, ServerRoleMetricsCountWhatHappened) {
+  Daemon server = StartServer({"--metrics-listen", "127.0.0.1:0"});
+  Daemon gw = StartGateway("gw-A", server.address);
+  const std::string key_file = dir_ + "/headset.key";
+  ASSERT_EQ(Request(gw.address, "headset", "alice", {"--save", key_file}).exit_code, 0);
+  ASSERT_EQ(Request(gw.address, "headset-2", "alice").exit_code, 0);
+  for (int i = 0; i < 2; ++i) {
+    const RunResult r = RunProgram({Program("cpns-pne"), "authenticate", "--key-file", key_file,
+                                    "--server", server.address, "--server-ca", Pki("ca.crt")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // One refusal: a request that names nothing.
+  auto stub = cpns::v1::AuthService::NewStub(grpc::CreateChannel(
+      server.address, *wire::MakeChannelCredentials({.ca_file = Pki("ca.crt")})));
+  grpc::ClientContext ctx;
+  cpns::v1::AuthenticateResponse response;
+  ASSERT_EQ(stub->Authenticate(&ctx, {}, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  const std::string scrape = Scrape(MetricsPort(server.ready));
+  EXPECT_EQ(Sample(scrape, "cpns_first_seeds_issued_total"), 1) << scrape;
+  EXPECT_EQ(Sample(scrape, "cpns_auth_requests_total{result=\"ok\"}"), 2) << scrape;
+  EXPECT_EQ(Sample(scrape, "cpns_auth_requests_total{result=\"invalid_argument\"}"), 1);
+  EXPECT_EQ(Sample(scrape, "cpns_store_up"), 1);
+  EXPECT_EQ(Sample(scrape, "cpns_store_operation_duration_seconds_count{backend=\"sqlite\","
+                           "op=\"get_or_create_active\"}"),
+            1);
+  // Each accepted authentication read one row and spent one challenge.
+  EXPECT_EQ(Sample(scrape, "cpns_store_operation_duration_seconds_count{backend=\"sqlite\","
+                           "op=\"lookup_for_auth\"}"),
+            2);
 }
 
 TEST_F(FlowTest, HealthzAndReadyzOfBothDaemons) {
