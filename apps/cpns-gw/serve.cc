@@ -157,6 +157,7 @@ absl::StatusOr<gateway::GatewayOptions> GatewayOptionsFrom(const ServeFlags& f,
                                                                    context.descriptor_limit));
   o.on_fatal = context.on_fatal;
   o.instrument = context.instrument;
+  o.metrics = context.metrics;
   UplinkOptions uplink = f.uplink;
   uplink.pairing_code = SecretBytes::CopyFrom(f.uplink_pairing_code);
   if (!f.uplink_pairing_code_file.empty()) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "flow_fixture.h"
 #include "support/http_get.h"
@@ -82,6 +83,14 @@ TEST_F(FlowTest, MetricsCountExactlyTheCallsMade) {
             1)
       << gw_scrape;
 
+  // The gateway's own metrics.
+  EXPECT_EQ(Sample(gw_scrape, "cpns_eukey_assignments_total{result=\"ok\"}"), 3);
+  EXPECT_EQ(Sample(gw_scrape, "cpns_gateway_first_seed_requests_total{result=\"ok\"}"), 1);
+  EXPECT_EQ(Sample(gw_scrape, "cpns_gateway_seed_epoch"), 1);
+  EXPECT_GT(Sample(gw_scrape, "cpns_gateway_seed_expiry_timestamp_seconds"),
+            absl::ToUnixSeconds(absl::Now()));
+  EXPECT_EQ(Sample(gw_scrape, "cpns_gateway_upstream_up"), 1);
+
   // The three assignments made one 1st Seed Request (the gateway's cache).
   const std::string server_scrape = Scrape(server_port);
   const std::string seeds = "cpns.v1.FirstSeedService";
@@ -126,6 +135,24 @@ TEST_F(FlowTest, ServerRoleMetricsCountWhatHappened) {
   EXPECT_EQ(Sample(scrape, "cpns_store_operation_duration_seconds_count{backend=\"sqlite\","
                            "op=\"lookup_for_auth\"}"),
             2);
+}
+
+// A gateway the server refuses (another gateway's certificate): its
+// requests fail, and the metrics say why without naming who asked.
+TEST_F(FlowTest, GatewayMetricsShowARefusedUpstream) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address, "gw-B", {"--metrics-listen", "127.0.0.1:0"});
+  const RunResult r = Request(gw.address, "headset-1", "alice");
+  ASSERT_NE(r.exit_code, 0);
+  const std::string scrape = Scrape(MetricsPort(gw.ready));
+  EXPECT_EQ(Sample(scrape, "cpns_eukey_assignments_total{result=\"ok\"}"), 0) << scrape;
+  EXPECT_EQ(Sample(scrape, "cpns_eukey_assignments_total{result=\"no-seed\"}"), 1) << scrape;
+  EXPECT_GE(Sample(scrape, "cpns_gateway_first_seed_requests_total{result=\"permission_denied\"}"),
+            1);
+  EXPECT_EQ(Sample(scrape, "cpns_gateway_upstream_up"), 0);
+  EXPECT_EQ(Sample(scrape, "cpns_gateway_seed_epoch"), 0);
+  EXPECT_EQ(scrape.find("headset"), std::string::npos);
+  EXPECT_EQ(scrape.find("alice"), std::string::npos);
 }
 
 TEST_F(FlowTest, HealthzAndReadyzOfBothDaemons) {
