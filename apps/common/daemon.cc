@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/cli.h"
 #include "common/process.h"
-#include "observe/build_info.h"
+#include "observe/program_info.h"
 #include "observe/http_endpoint.h"
 #include "observe/prometheus_metrics.h"
 

@@ -6,7 +6,7 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
-#include "observe/build_info.h"
+#include "observe/program_info.h"
 #include "support/http_get.h"
 
 namespace cpns::observe {

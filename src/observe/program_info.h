@@ -1,7 +1,7 @@
 // cpns_build_info{program,version} = 1, the metric dashboards join on to show
 // which version each instance runs.
-#ifndef CPNS_OBSERVE_BUILD_INFO_H_
-#define CPNS_OBSERVE_BUILD_INFO_H_
+#ifndef CPNS_OBSERVE_PROGRAM_INFO_H_
+#define CPNS_OBSERVE_PROGRAM_INFO_H_
 
 #include <prometheus/registry.h>
 
@@ -18,4 +18,4 @@ void AddBuildInfo(prometheus::Registry& registry, std::string_view program);
 
 }  // namespace cpns::observe
 
-#endif  // CPNS_OBSERVE_BUILD_INFO_H_
+#endif  // CPNS_OBSERVE_PROGRAM_INFO_H_

@@ -1,4 +1,4 @@
-#include "observe/build_info.h"
+#include "observe/program_info.h"
 
 #include <prometheus/gauge.h>
 
