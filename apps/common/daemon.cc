@@ -3,10 +3,16 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
 #include "common/cli.h"
 #include "common/process.h"
 #include "core/logging.h"
 #include "core/version.h"
+#include "observe/program_info.h"
+#include "observe/http_endpoint.h"
+#include "observe/prometheus_metrics.h"
 
 namespace cpns::daemon {
 namespace {
@@ -27,9 +33,23 @@ absl::StatusOr<long> SetUpProcess(const Options& options) {
   return descriptor_limit;
 }
 
+// Step 7's endpoint, when --metrics-listen is given: ready as the service
+// says until it is told to stop.
+absl::StatusOr<std::unique_ptr<observe::HttpEndpoint>> StartEndpoint(
+    const Options& options, prometheus::Registry& registry, const Service& service,
+    const std::atomic<bool>& stopping) {
+  if (options.metrics_listen.empty()) return nullptr;
+  return observe::HttpEndpoint::Start(
+      options.metrics_listen, registry, [&service, &stopping]() -> std::pair<bool, std::string> {
+        if (stopping.load()) return {false, "shutting down"};
+        return service.Readiness();
+      });
+}
+
 // Steps 8 to 10: serves until a signal or a fatal fault, then drains.
-int ServeUntilStopped(const Options& options, Service& service) {
+int ServeUntilStopped(const Options& options, Service& service, std::atomic<bool>& stopping) {
   const int sig = WaitForTerminationSignal();
+  stopping.store(true);
   RemoveReadyFile(options.ready_file);
   if (sig != kFatalFaultSignal) spdlog::info("signal {}: shutting down", sig);
   service.Shutdown(options.drain);
@@ -50,14 +70,38 @@ int Service::ExitCode(bool after_fault) {
 int Run(const Options& options, StartFn start) {
   absl::StatusOr<long> descriptor_limit = SetUpProcess(options);
   if (!descriptor_limit.ok()) return cli::Fail(options.program, descriptor_limit.status());
-  const Context context{.descriptor_limit = *descriptor_limit,
-                        .on_fatal = [](const absl::Status&) { RaiseFatalFault(); }};
+  prometheus::Registry registry;
+  observe::AddBuildInfo(registry, options.program);
+  observe::GrpcServerMetrics grpc_metrics(registry);
+  observe::PrometheusMetrics metrics(registry);
+  const Context context{
+      .descriptor_limit = *descriptor_limit,
+      .on_fatal = [](const absl::Status&) { RaiseFatalFault(); },
+      .registry = &registry,
+      .metrics = &metrics,
+      .instrument = [&grpc_metrics](grpc::ServerBuilder& builder) {
+        std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
+        f.push_back(grpc_metrics.NewInterceptorFactory());
+        builder.experimental().SetInterceptorCreators(std::move(f));
+      }};
   absl::StatusOr<std::unique_ptr<Service>> service = start(context);
   if (!service.ok()) return cli::Fail(options.program, service.status());
-  if (absl::Status s = WriteReadyFile(options.ready_file, (*service)->ReadyText()); !s.ok()) {
+  std::atomic<bool> stopping{false};
+  auto endpoint = StartEndpoint(options, registry, **service, stopping);
+  if (!endpoint.ok()) return cli::Fail(options.program, endpoint.status());
+  std::string ready = (*service)->ReadyText();
+  if (*endpoint != nullptr) absl::StrAppend(&ready, "\nmetrics_port ", (*endpoint)->port());
+  if (absl::Status s = WriteReadyFile(options.ready_file, ready); !s.ok()) {
     return cli::Fail(options.program, s);
   }
-  return ServeUntilStopped(options, **service);
+  return ServeUntilStopped(options, **service, stopping);
+}
+
+void AddMetricsFlag(CLI::App& serve, std::string& metrics_listen) {
+  serve.add_option("--metrics-listen", metrics_listen,
+                   "Serve /metrics (Prometheus), /healthz and /readyz over HTTP on IPV4:PORT "
+                   "(e.g. 127.0.0.1:9464); off unless given. No TLS: keep it on a trusted "
+                   "network");
 }
 
 void AddConnectionFlags(CLI::App& serve, ConnectionFlags& flags) {

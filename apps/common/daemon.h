@@ -10,7 +10,8 @@
 //   5. block the termination signals, before any thread exists;
 //   6. start: the program's function opens what can fail early (store, state)
 //      and starts its servers and listeners;
-//   7. write the ready file;
+//   7. start the operators' HTTP endpoint (--metrics-listen), write the
+//      ready file;
 //   8. wait for a signal, or a fatal fault;
 //   9. remove the ready file, drain with a deadline;
 //  10. return the exit code.
@@ -22,14 +23,21 @@
 
 #include <CLI/CLI.hpp>
 
+#include <grpcpp/server_builder.h>
+#include <prometheus/registry.h>
+
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "observe/grpc_metrics.h"
+#include "observe/metrics.h"
 #include "wire/listener.h"
 
 namespace cpns::daemon {
@@ -48,6 +56,10 @@ class Service {
   // request, and kExitFailure (logged) after a fault, so that a supervisor
   // restarts it.
   virtual int ExitCode(bool after_fault);
+  // {ready, one-line reason} for /readyz; called on the HTTP endpoint's
+  // threads, so thread-safe, cheap and never blocking. By default ready once
+  // started.
+  virtual std::pair<bool, std::string> Readiness() const { return {true, ""}; }
 };
 
 // What the skeleton gives the program's start function.
@@ -57,6 +69,14 @@ struct Context {
   // For every listener, and any part that cannot go on: ends the daemon
   // (logs nothing more; the caller has).
   wire::Listener::FatalHandler on_fatal;
+  // The daemon's metrics (cpns_build_info and the gRPC families already in
+  // it): a part that counts registers its families here once, at start.
+  prometheus::Registry* registry = nullptr;
+  // The same registry, for the roles (observe/metrics.h).
+  observe::Metrics* metrics = nullptr;
+  // Hand every gRPC server builder to this before it starts: it adds the
+  // interceptor counting grpc_server_* per method.
+  std::function<void(grpc::ServerBuilder&)> instrument;
 };
 
 struct Options {
@@ -64,6 +84,9 @@ struct Options {
   std::string log_level;   // as --log-level
   std::string log_format = "text";  // as --log-format
   std::string ready_file;  // none when empty
+  // HOST:PORT of /metrics, /healthz and /readyz; none when empty. The ready
+  // file then gets a line "metrics_port N" (the port bound, for port 0).
+  std::string metrics_listen;
   absl::Duration drain = absl::Seconds(5);
 };
 
@@ -79,6 +102,9 @@ struct ConnectionFlags {
   int max_connections = 512;
   int max_connections_per_peer = 64;
 };
+
+// Adds --metrics-listen.
+void AddMetricsFlag(CLI::App& serve, std::string& metrics_listen);
 
 // Adds --idle-timeout, --max-connections and --max-connections-per-peer.
 void AddConnectionFlags(CLI::App& serve, ConnectionFlags& flags);

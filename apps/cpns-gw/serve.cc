@@ -158,6 +158,8 @@ absl::StatusOr<gateway::GatewayOptions> GatewayOptionsFrom(const ServeFlags& f,
   CPNS_ASSIGN_OR_RETURN(o.connections, daemon::ConnectionLimitsFor(f.connections, o.pn_listen,
                                                                    context.descriptor_limit));
   o.on_fatal = context.on_fatal;
+  o.instrument = context.instrument;
+  o.metrics = context.metrics;
   UplinkOptions uplink = f.uplink;
   uplink.pairing_code = SecretBytes::CopyFrom(f.uplink_pairing_code);
   if (!f.uplink_pairing_code_file.empty()) {
@@ -183,6 +185,11 @@ class GatewayDaemon final : public daemon::Service {
     return ready;
   }
   void Shutdown(absl::Duration grace) override { gateway_->Shutdown(grace); }
+  // /readyz says what the health service says.
+  std::pair<bool, std::string> Readiness() const override {
+    wire::Readiness::State state = readiness_.Get();
+    return {state.ready, std::move(state.reason)};
+  }
 
  private:
   explicit GatewayDaemon(std::vector<std::string> pn_listen) : pn_listen_(std::move(pn_listen)) {}
@@ -216,7 +223,8 @@ int Serve(const ServeFlags& f) {
   return daemon::Run({.program = kProgram,
                       .log_level = f.log.level,
                       .log_format = f.log.format,
-                      .ready_file = f.ready_file},
+                      .ready_file = f.ready_file,
+                      .metrics_listen = f.metrics_listen},
                      [&f](const daemon::Context& c) { return GatewayDaemon::Start(f, c); });
 }
 
@@ -237,6 +245,7 @@ cli::Subcommand ServeCommand(CLI::App& app, ServeFlags& f) {
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
   serve->add_flag("--no-reflection", f.no_reflection,
                   "Do not serve gRPC server reflection (the API's description)");
+  daemon::AddMetricsFlag(*serve, f.metrics_listen);
   return {serve, [&f] { return Serve(f); }};
 }
 

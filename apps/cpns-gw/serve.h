@@ -23,6 +23,7 @@ struct ServeFlags {
   std::string upstream_timeout = "10s";
   std::string seed_check_interval = "15m";
   std::string ready_file;
+  std::string metrics_listen;  // --metrics-listen; none when empty
   std::string uplink_pairing_code;  // --uplink-pairing-code (as typed, so not secret)
   std::string uplink_pairing_code_file;
   cli::LogFlags log;  // --log-level, --log-format: the program's (cli::SetUp)

@@ -11,6 +11,7 @@
 //   cpns-server check --db URL [--kek-file F]...
 #include "commands.h"
 #include "common/cli.h"
+#include "common/daemon.h"
 #include "common/process.h"
 
 namespace {
@@ -52,6 +53,7 @@ Subcommands ServeCommand(CLI::App& app, Flags& f) {
   serve->add_option("--ready-file", f.ready_file, "Write the bound HOST:PORT here once serving");
   serve->add_flag("--no-reflection", f.no_reflection,
                   "Do not serve gRPC server reflection (the API's description)");
+  cpns::daemon::AddMetricsFlag(*serve, f.metrics_listen);
   cpns::daemon::AddConnectionFlags(*serve, f.connections);
   return {{serve, [&f] { return cmd::Serve(f); }}};
 }

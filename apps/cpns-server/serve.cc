@@ -57,10 +57,16 @@ class ServerDaemon final : public daemon::Service {
   std::string ReadyText() const override { return bound_; }
   void Shutdown(absl::Duration grace) override { server_->Shutdown(grace); }
   int ExitCode(bool after_fault) override;
+  // /readyz says what the health service says.
+  std::pair<bool, std::string> Readiness() const override {
+    wire::Readiness::State state = readiness_.Get();
+    return {state.ready, std::move(state.reason)};
+  }
 
  private:
-  ServerDaemon(storage::KeyRing keys, wire::Listener::FatalHandler on_fatal)
-      : keys_(std::move(keys)), on_fatal_(std::move(on_fatal)) {}
+  ServerDaemon(storage::KeyRing keys, const daemon::Context& context)
+      : keys_(std::move(keys)), on_fatal_(context.on_fatal), instrument_(context.instrument),
+        metrics_(context.metrics) {}
 
   absl::Status OpenStore(const Flags& f, const storage::StoreUrl& url);
   absl::Status StartServing(const Flags& f, const wire::ConnectionLimits& limits);
@@ -70,6 +76,9 @@ class ServerDaemon final : public daemon::Service {
   storage::KeyRing keys_;
   wire::Listener::FatalHandler on_fatal_;
   wire::Readiness readiness_;  // on the health service; outlives both users
+  std::function<void(grpc::ServerBuilder&)> instrument_;
+  observe::Metrics* metrics_;
+  std::string backend_;  // the store's, for its metrics' labels
   std::unique_ptr<storage::SeedStore> store_;
   std::unique_ptr<server::StoreProbe> probe_;  // the store's readiness
   std::unique_ptr<server::CpnsServer> server_;
@@ -86,7 +95,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
   CPNS_ASSIGN_OR_RETURN(const wire::ConnectionLimits limits,
                         daemon::ConnectionLimitsFor(f.connections, {f.listen},
                                                     context.descriptor_limit));
-  auto d = absl::WrapUnique(new ServerDaemon(std::move(keys), context.on_fatal));
+  auto d = absl::WrapUnique(new ServerDaemon(std::move(keys), context));
   CPNS_RETURN_IF_ERROR(d->OpenStore(f, url));
   d->probe_ = server::StoreProbe::Start(*d->store_, d->readiness_);
   CPNS_RETURN_IF_ERROR(d->StartServing(f, limits));
@@ -102,6 +111,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
 // before anything writes to it (a migration).
 absl::Status ServerDaemon::OpenStore(const Flags& f, const storage::StoreUrl& url) {
   CPNS_RETURN_IF_ERROR(RefuseCorruptSqlite(url));
+  backend_ = url.backend == Backend::kSqlite ? "sqlite" : "postgresql";
   CPNS_ASSIGN_OR_RETURN(
       store_, storage::OpenSeedStore(
                   f.db, {.keys = &keys_, .migrate = url.backend == Backend::kSqlite}, clock_));
@@ -122,7 +132,10 @@ absl::Status ServerDaemon::StartServing(const Flags& f, const wire::ConnectionLi
            .on_fatal = on_fatal_,
            .on_store_corrupt = [this](const absl::Status& why) { StopOnCorruptStore(why); },
            .readiness = &readiness_,
-           .reflection = !f.no_reflection},
+           .reflection = !f.no_reflection,
+           .instrument = instrument_,
+           .metrics = metrics_,
+           .store_backend = backend_},
           *store_, clock_));
   bound_ = absl::StrCat(f.listen.substr(0, f.listen.rfind(':')), ":", server_->port());
   return absl::OkStatus();
@@ -158,7 +171,8 @@ int Serve(const Flags& f) {
   return daemon::Run({.program = kProgram,
                       .log_level = f.log.level,
                       .log_format = f.log.format,
-                      .ready_file = f.ready_file},
+                      .ready_file = f.ready_file,
+                      .metrics_listen = f.metrics_listen},
                      [&f](const daemon::Context& c) { return ServerDaemon::Start(f, c); });
 }
 

@@ -51,12 +51,15 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
     return wire::ToGrpcStatus(status);
   }
   ++issued_;
+  if (ok_ != nullptr) ok_->Increment();
   return grpc::Status::OK;
 }
 
 void EUKeyServiceImpl::CountRefusal(const absl::Status& status) {
+  const std::string reason = RefusalReason(status);
+  if (results_ != nullptr) results_->With(reason).Increment();
   MutexLock lock(&mu_);
-  ++refusals_[RefusalReason(status)];
+  ++refusals_[reason];
 }
 
 std::map<std::string, uint64_t> EUKeyServiceImpl::refusals() const {

@@ -32,9 +32,13 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
  public:
   // All must outlive the service. Every request passes `admission` first;
   // every assignment is recorded in `state` before it is answered.
+  // Each request counts on `results` (cpns_eukey_assignments_total{result}:
+  // "ok" or the RefusalReason, as `cpns-gw status` shows) when not null.
   EUKeyServiceImpl(SeedCache& cache, Admission& admission, GatewayStateDb& state,
-                   const Clock& clock, AssignmentPolicy policy)
-      : cache_(cache), admission_(admission), state_(state), clock_(clock), policy_(policy) {}
+                   const Clock& clock, AssignmentPolicy policy,
+                   observe::Labeled<observe::Counter>* results = nullptr)
+      : cache_(cache), admission_(admission), state_(state), clock_(clock), policy_(policy),
+        results_(results), ok_(results != nullptr ? &results->With("ok") : nullptr) {}
 
   grpc::Status AssignEUKey(grpc::ServerContext* context,
                            const cpns::v1::EUKeyAssignmentRequest* request,
@@ -59,6 +63,8 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
   GatewayStateDb& state_;
   const Clock& clock_;
   const AssignmentPolicy policy_;
+  observe::Labeled<observe::Counter>* const results_;  // may be null
+  observe::Counter* const ok_;                         // null when results_ is
   std::atomic<uint64_t> issued_{0};
   mutable Mutex mu_;
   std::map<std::string, uint64_t> refusals_ ABSL_GUARDED_BY(mu_);

@@ -49,6 +49,22 @@ absl::StatusOr<std::optional<SecretBytes>> SealKey(const GatewayOptions& options
 
 }  // namespace
 
+GatewayMetrics::GatewayMetrics(observe::Metrics& m)
+    : assignments(m.AddCounter("cpns_eukey_assignments_total",
+                               "EUKey Assignment Requests, by result: ok or the refusal reason "
+                               "(as cpns-gw status shows)",
+                               "result")),
+      seed_epoch(m.AddGauge("cpns_gateway_seed_epoch", "Epoch of the 1st seed held; 0: none")),
+      seed_expiry(m.AddGauge("cpns_gateway_seed_expiry_timestamp_seconds",
+                             "When the 1st seed held expires (Unix seconds); 0: none held")),
+      upstream_up(m.AddGauge("cpns_gateway_upstream_up",
+                             "1 while the CPNS Server answers 1st Seed Requests; 0 after one "
+                             "failed, until one succeeds")),
+      first_seed_requests(m.AddCounter("cpns_gateway_first_seed_requests_total",
+                                       "1st Seed Requests to the CPNS Server, by result: ok or "
+                                       "the failure's code",
+                                       "result")) {}
+
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& options,
                                                         const Clock& clock) {
   CPNS_ASSIGN_OR_RETURN(GatewayId gw_id, GatewayId::Parse(options.gw_id));
@@ -91,6 +107,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   gw->source_ = MakeGrpcFirstSeedSource(gw_id, options.server.server, gw->server_channel_);
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
                                            absl::StrCat(options.state_dir, "/first_seed"), clock);
+  gw->metrics_ = std::make_unique<GatewayMetrics>(
+      options.metrics != nullptr ? *options.metrics : observe::NullMetrics());
+  gw->cache_->SetMetrics({.seed_epoch = &gw->metrics_->seed_epoch,
+                          .seed_expiry = &gw->metrics_->seed_expiry,
+                          .upstream_up = &gw->metrics_->upstream_up,
+                          .requests = &gw->metrics_->first_seed_requests});
   CPNS_ASSIGN_OR_RETURN(std::optional<SecretBytes> seal_key, SealKey(options));
   if (seal_key.has_value()) gw->cache_->SetSealKey(std::move(*seal_key));
   CPNS_RETURN_IF_ERROR(gw->cache_->LoadSaved());
@@ -99,7 +121,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   gw->auth_relay_ = std::make_unique<AuthRelay>(gw->server_channel_,
                                                 options.policy.upstream_timeout, *gw->admission_);
   gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
-                                                    clock, options.policy);
+                                                    clock, options.policy,
+                                                    &gw->metrics_->assignments);
   if (options.uplink) {
     CPNS_ASSIGN_OR_RETURN(std::unique_ptr<UplinkKeySource> source,
                           options.uplink(gw_id, absl::StrCat(options.state_dir, "/uplink.key")));
@@ -126,6 +149,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
+  if (options.instrument) options.instrument(builder);
   for (const std::string& text : options.pn_listen) {
     CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--pn-listen", text));
     std::shared_ptr<grpc::ServerCredentials> creds;

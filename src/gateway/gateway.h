@@ -9,7 +9,9 @@
 #define CPNS_GATEWAY_GATEWAY_H_
 
 #include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -27,6 +29,7 @@
 #include "gateway/status_socket.h"
 #include "gateway/uplink.h"
 #include "wire/health.h"
+#include "observe/metrics.h"
 #include "wire/listener.h"
 
 namespace cpns::gateway {
@@ -63,6 +66,27 @@ struct GatewayOptions {
   wire::Readiness* readiness = nullptr;
   // Serve gRPC server reflection, when the program links it.
   bool reflection = true;
+  // Called on the gRPC server's builder before it starts (the daemon adds
+  // its metrics interceptor). May be empty.
+  std::function<void(grpc::ServerBuilder&)> instrument;
+  // Where the gateway counts (GatewayMetrics); null: nowhere.
+  observe::Metrics* metrics = nullptr;
+};
+
+// The gateway's metrics, made once at start and handed to the parts that
+// count (no label carries an entity, a user, a pairing code or a key):
+//   cpns_eukey_assignments_total{result}        "ok" or the refusal reason
+//   cpns_gateway_seed_epoch                     0: no 1st seed held
+//   cpns_gateway_seed_expiry_timestamp_seconds  0: no 1st seed held
+//   cpns_gateway_upstream_up                    0 while the CPNS Server is unreachable
+//   cpns_gateway_first_seed_requests_total{result}  "ok" or the failure's code
+struct GatewayMetrics {
+  explicit GatewayMetrics(observe::Metrics& metrics);
+  observe::Labeled<observe::Counter>& assignments;
+  observe::Gauge& seed_epoch;
+  observe::Gauge& seed_expiry;
+  observe::Gauge& upstream_up;
+  observe::Labeled<observe::Counter>& first_seed_requests;
 };
 
 // Whether a gateway can assign keys now: not when revoked; yes with a usable
@@ -98,6 +122,7 @@ class Gateway {
   std::shared_ptr<grpc::Channel> server_channel_;
   std::unique_ptr<FirstSeedSource> source_;
   std::unique_ptr<AuthRelay> auth_relay_;
+  std::unique_ptr<GatewayMetrics> metrics_;  // before the parts that count on it
   std::unique_ptr<SeedCache> cache_;
   std::unique_ptr<GatewayStateDb> state_;
   std::unique_ptr<Admission> admission_;

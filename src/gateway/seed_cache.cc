@@ -1,7 +1,10 @@
 #include "gateway/seed_cache.h"
 
+#include <limits>
+
 #include "core/logging.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "gateway/seed_file.h"
@@ -32,6 +35,38 @@ SeedCache::SeedCache(GatewayId gw_id, FirstSeedSource& source, std::string seed_
                      const Clock& clock)
     : gw_id_(std::move(gw_id)), source_(source), seed_file_(std::move(seed_file)), clock_(clock) {}
 
+void SeedCache::SetMetrics(Metrics metrics) {
+  metrics_ = metrics;
+  if (metrics_.upstream_up != nullptr) metrics_.upstream_up->Set(1);  // until a request fails
+  MutexLock lock(&mu_);
+  ShowSeed();
+}
+
+void SeedCache::ShowSeed() {
+  const double epoch = seed_.has_value() ? seed_->seed_epoch : 0;
+  double expiry = 0;
+  if (seed_.has_value()) {
+    expiry = seed_->expires_at == absl::InfiniteFuture()
+                 ? std::numeric_limits<double>::infinity()
+                 : static_cast<double>(absl::ToUnixSeconds(seed_->expires_at));
+  }
+  if (metrics_.seed_epoch != nullptr) metrics_.seed_epoch->Set(epoch);
+  if (metrics_.seed_expiry != nullptr) metrics_.seed_expiry->Set(expiry);
+}
+
+// "ok" or the failure's code in lower case (a small fixed set).
+void SeedCache::CountFetch(const absl::Status& outcome, bool counts_against_upstream) {
+  if (metrics_.requests != nullptr) {
+    metrics_.requests
+        ->With(outcome.ok() ? std::string("ok")
+                            : absl::AsciiStrToLower(absl::StatusCodeToString(outcome.code())))
+        .Increment();
+  }
+  if (metrics_.upstream_up != nullptr && (outcome.ok() || counts_against_upstream)) {
+    metrics_.upstream_up->Set(outcome.ok() ? 1 : 0);
+  }
+}
+
 absl::Status SeedCache::LoadSaved() {
   if (seed_file_.empty()) return absl::OkStatus();
   const SecretBytes* key = seal_key_ ? &*seal_key_ : nullptr;
@@ -43,6 +78,7 @@ absl::Status SeedCache::LoadSaved() {
   if (key != nullptr) CPNS_RETURN_IF_ERROR(SaveSeedFile(seed_file_, *saved, key));
   MutexLock lock(&mu_);
   seed_ = std::move(*saved);
+  ShowSeed();
   return absl::OkStatus();
 }
 
@@ -176,6 +212,7 @@ void SeedCache::Replace(FirstSeed fetched) {
              {"result", "ok"}});
   seed_ = std::move(fetched);
   revoked_ = false;
+  ShowSeed();
 }
 
 void SeedCache::EndFetch(const absl::Status& outcome, absl::Time deadline) {
@@ -184,6 +221,7 @@ void SeedCache::EndFetch(const absl::Status& outcome, absl::Time deadline) {
   last_outcome_ = Unshared(outcome);
   leader_deadline_failure_ = absl::IsDeadlineExceeded(outcome) || absl::IsCancelled(outcome) ||
                              (!outcome.ok() && absl::Now() >= deadline);
+  CountFetch(outcome, !leader_deadline_failure_);
   if (outcome.ok()) {
     failures_ = 0;
     unreachable_since_ = absl::InfinitePast();
@@ -214,6 +252,7 @@ absl::StatusOr<SeedStatus> SeedCache::QueryStatus(absl::Time deadline, uint32_t 
 absl::Status SeedCache::Drop() {
   MutexLock lock(&mu_);
   seed_.reset();
+  ShowSeed();
   ++drops_;
   revoked_ = true;
   return seed_file_.empty() ? absl::OkStatus() : RemoveSeedFile(seed_file_);

@@ -21,6 +21,7 @@
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
 #include "gateway/first_seed.h"
+#include "observe/metrics.h"
 
 namespace cpns::gateway {
 
@@ -40,6 +41,16 @@ class SeedCache {
   // Seals the seed file under `key` (the gateway key) from now on. Call
   // before LoadSaved.
   void SetSealKey(SecretBytes key) { seal_key_ = std::move(key); }
+
+  // Where the cache shows its seed and its upstream (null members: not
+  // shown). Call before LoadSaved; they must outlive the cache.
+  struct Metrics {
+    observe::Gauge* seed_epoch = nullptr;   // 0: none held
+    observe::Gauge* seed_expiry = nullptr;  // Unix seconds; 0: none held
+    observe::Gauge* upstream_up = nullptr;  // 0 while the server is unreachable
+    observe::Labeled<observe::Counter>* requests = nullptr;  // 1st Seed Requests by result
+  };
+  void SetMetrics(Metrics metrics);
 
   // Loads a previously saved seed. OK (holding nothing) if there is no file;
   // the file's error if it is unreadable or belongs to another gateway.
@@ -113,6 +124,9 @@ class SeedCache {
   FirstSeedSource& source_;
   const std::string seed_file_;
   std::optional<SecretBytes> seal_key_;  // set before use; then read-only
+  Metrics metrics_;                      // set before use; then read-only
+  void ShowSeed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CountFetch(const absl::Status& outcome, bool counts_against_upstream);
   const Clock& clock_;
 
   mutable Mutex mu_;

@@ -1,5 +1,6 @@
 #include "server/auth_service.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/logging.h"
 #include "core/status_macros.h"
@@ -72,9 +73,13 @@ absl::Status AuthServiceImpl::Authenticate(const Caller& caller,
   absl::Status status = proven.status();
   if (proven.ok()) status = CheckStanding(*proven);
   if (!status.ok()) {
+    if (results_ != nullptr) {
+      results_->With(absl::AsciiStrToLower(absl::StatusCodeToString(status.code()))).Increment();
+    }
     Refused(caller, request, status, proven.ok());
     return status;
   }
+  if (ok_ != nullptr) ok_->Increment();
   response.set_gw_id(request.gw_id());
   response.set_seed_epoch(request.seed_epoch());
   response.set_entity_id(request.entity_id());

@@ -18,6 +18,7 @@
 #include "cpns/core/clock.h"
 #include "cpns/core/kdf.h"
 #include "cpns/v1/cpns.grpc.pb.h"
+#include "observe/metrics.h"
 #include "server/caller.h"
 #include "server/challenge.h"
 #include "server/refusal_audit.h"
@@ -29,10 +30,13 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
  public:
   // All must outlive the service. `state` finds seeds and spends
   // challenges; `audit` takes a row per identified refusal.
+  // Each Authenticate counts on `results` (cpns_auth_requests_total{result}:
+  // "ok" or the refusal's code, lower case) when not null.
   AuthServiceImpl(storage::AuthState& state, storage::AuditLog& audit,
-                  const ChallengeCodec& challenges, RefusalAudit& refusals, const Clock& clock)
+                  const ChallengeCodec& challenges, RefusalAudit& refusals, const Clock& clock,
+                  observe::Labeled<observe::Counter>* results = nullptr)
       : state_(state), audit_(audit), challenges_(challenges), refusals_(refusals),
-        clock_(clock) {}
+        clock_(clock), results_(results), ok_(results ? &results->With("ok") : nullptr) {}
 
   grpc::Status GetChallenge(grpc::ServerContext* context, const cpns::v1::ChallengeRequest* request,
                             cpns::v1::ChallengeResponse* response) override;
@@ -65,6 +69,8 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
   const ChallengeCodec& challenges_;
   RefusalAudit& refusals_;
   const Clock& clock_;
+  observe::Labeled<observe::Counter>* const results_;  // may be null
+  observe::Counter* const ok_;                         // null when results_ is
 };
 
 }  // namespace cpns::server

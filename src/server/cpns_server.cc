@@ -9,6 +9,21 @@
 
 namespace cpns::server {
 
+ServerMetrics::ServerMetrics(observe::Metrics& m, const std::string& store_backend)
+    : first_seeds_issued(m.AddCounter("cpns_first_seeds_issued_total",
+                                      "1st Seed Responses sent to gateways")),
+      auth_requests(m.AddCounter("cpns_auth_requests_total",
+                                 "Authentications of assignees, by result: ok or the refusal's "
+                                 "code",
+                                 "result")),
+      store_durations(m.AddHistogram("cpns_store_operation_duration_seconds",
+                                     "Time of the seed store's calls, by operation",
+                                     "op", {{"backend", store_backend}},
+                                     observe::LatencyBuckets())),
+      store_up(m.AddGauge("cpns_store_up",
+                          "1 while the seed store answers; 0 after a call failed for want of it "
+                          "(unreachable, too slow) or once it was found corrupt")) {}
+
 absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOptions& options,
                                                               storage::SeedStore& store,
                                                               const Clock& clock) {
@@ -26,10 +41,12 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   server->challenges_ = std::make_unique<ChallengeCodec>(std::move(challenge_key), clock,
                                                          options.challenge_lifetime);
   server->auth_ = std::make_unique<AuthServiceImpl>(
-      server->store_, server->store_, *server->challenges_, server->refusals_, clock);
+      server->store_, server->store_, *server->challenges_, server->refusals_, clock,
+      &server->metrics_.auth_requests);
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
+  if (options.instrument) options.instrument(builder);
   CPNS_ASSIGN_OR_RETURN(server->listener_, wire::Listener::Bind(endpoint, creds, builder,
                                                                 options.connections,
                                                                 options.on_fatal));

@@ -5,13 +5,16 @@
 #define CPNS_SERVER_CPNS_SERVER_H_
 
 #include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cpns/core/clock.h"
+#include "observe/metrics.h"
 #include "server/auth_service.h"
 #include "server/challenge.h"
 #include "server/first_seed_service.h"
@@ -46,6 +49,26 @@ struct ServerOptions {
   wire::Readiness* readiness = nullptr;
   // Serve gRPC server reflection, when the program links it.
   bool reflection = true;
+  // Called on the gRPC server's builder before it starts (the daemon adds
+  // its metrics interceptor). May be empty.
+  std::function<void(grpc::ServerBuilder&)> instrument;
+  // Where the server counts (ServerMetrics); null: nowhere. `store_backend`
+  // labels the store's metrics ("sqlite", "postgresql").
+  observe::Metrics* metrics = nullptr;
+  std::string store_backend;
+};
+
+// The server's metrics, made once at start and handed to the parts that count:
+//   cpns_first_seeds_issued_total            1st Seed Responses sent
+//   cpns_auth_requests_total{result}         "ok" or the refusal's code
+//   cpns_store_operation_duration_seconds{backend,op}
+//   cpns_store_up                            0 while the store fails for want of itself
+struct ServerMetrics {
+  ServerMetrics(observe::Metrics& metrics, const std::string& store_backend);
+  observe::Counter& first_seeds_issued;
+  observe::Labeled<observe::Counter>& auth_requests;
+  observe::Labeled<observe::Histogram>& store_durations;
+  observe::Gauge& store_up;
 };
 
 class CpnsServer {
@@ -66,9 +89,14 @@ class CpnsServer {
 
  private:
   CpnsServer(storage::SeedStore& store, const ServerOptions& options)
-      : store_(store, options.on_store_corrupt), refusals_(store_, options.refusal_audit),
-        service_(store_, store_, options.seed_lifetime) {}
+      : metrics_(options.metrics != nullptr ? *options.metrics : observe::NullMetrics(),
+                 options.store_backend),
+        store_(store, options.on_store_corrupt,
+               {.durations = &metrics_.store_durations, .up = &metrics_.store_up}),
+        refusals_(store_, options.refusal_audit),
+        service_(store_, store_, options.seed_lifetime, &metrics_.first_seeds_issued) {}
 
+  ServerMetrics metrics_;
   GuardedStore store_;
   RefusalAudit refusals_;
   FirstSeedServiceImpl service_;

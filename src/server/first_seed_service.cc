@@ -117,6 +117,7 @@ absl::Status FirstSeedServiceImpl::FirstSeed(const Caller& caller,
                                   {"peer", caller.peer},
                                   {"result", "ok"},
                                   {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  if (issued_ != nullptr) issued_->Increment();
   return absl::OkStatus();
 }
 

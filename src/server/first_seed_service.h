@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "cpns/v1/cpns.grpc.pb.h"
+#include "observe/metrics.h"
 #include "server/caller.h"
 #include "storage/seed_store.h"
 
@@ -20,10 +21,11 @@ namespace cpns::server {
 class FirstSeedServiceImpl final : public cpns::v1::FirstSeedService::Service {
  public:
   // `seeds` issues, `catalog` answers seed status; both must outlive the
-  // service. New seeds live `seed_lifetime`.
+  // service. New seeds live `seed_lifetime`. Each 1st Seed Response sent
+  // counts on `issued` (cpns_first_seeds_issued_total) when not null.
   FirstSeedServiceImpl(storage::SeedIssuer& seeds, storage::SeedCatalog& catalog,
-                       absl::Duration seed_lifetime)
-      : seeds_(seeds), catalog_(catalog), seed_lifetime_(seed_lifetime) {}
+                       absl::Duration seed_lifetime, observe::Counter* issued = nullptr)
+      : seeds_(seeds), catalog_(catalog), seed_lifetime_(seed_lifetime), issued_(issued) {}
 
   grpc::Status RequestFirstSeed(grpc::ServerContext* context,
                                 const cpns::v1::FirstSeedRequest* request,
@@ -42,6 +44,7 @@ class FirstSeedServiceImpl final : public cpns::v1::FirstSeedService::Service {
   storage::SeedIssuer& seeds_;
   storage::SeedCatalog& catalog_;
   const absl::Duration seed_lifetime_;
+  observe::Counter* const issued_;  // may be null
 };
 
 }  // namespace cpns::server

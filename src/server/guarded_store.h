@@ -4,13 +4,18 @@
 // The first call whose result IsStoreCorrupt calls `on_corrupt` (once, on
 // that caller's thread) and from then on every call is refused with
 // Unavailable without reaching the store: a corrupt database must not issue
-// another seed or take another write. Thread-safe.
+// another seed or take another write. Every call is timed by operation
+// (cpns_store_operation_duration_seconds{op}) and the store shown up or down
+// (cpns_store_up: down after a call that failed for want of the store, or
+// once corrupt). Thread-safe.
 #ifndef CPNS_SERVER_GUARDED_STORE_H_
 #define CPNS_SERVER_GUARDED_STORE_H_
 
+#include <array>
 #include <atomic>
 #include <functional>
 
+#include "observe/metrics.h"
 #include "storage/seed_store.h"
 
 namespace cpns::server {
@@ -25,8 +30,15 @@ class GuardedStore final : public storage::SeedIssuer,
  public:
   using OnCorrupt = std::function<void(const absl::Status&)>;
   // `store` must outlive this. `on_corrupt` may be empty.
+  // Where calls are timed and the store's state shown (members may be null:
+  // not counted).
+  struct Metrics {
+    observe::Labeled<observe::Histogram>* durations = nullptr;  // by op
+    observe::Gauge* up = nullptr;
+  };
+  GuardedStore(storage::SeedStore& store, OnCorrupt on_corrupt, Metrics metrics);
   GuardedStore(storage::SeedStore& store, OnCorrupt on_corrupt)
-      : store_(store), on_corrupt_(std::move(on_corrupt)) {}
+      : GuardedStore(store, std::move(on_corrupt), Metrics{nullptr, nullptr}) {}
 
   bool corrupt() const { return corrupt_.load(); }
 
@@ -53,12 +65,20 @@ class GuardedStore final : public storage::SeedIssuer,
  private:
   // Runs `call` on the store unless it was found corrupt; notes a corruption
   // it reports.
+  enum Op {
+    kGetOrCreateActive, kGet, kLookupForAuth, kListGateways, kAppendAudit, kListAudit,
+    kPruneAudit, kList, kGetOrCreateServerSecret, kConsumeChallenge, kOps
+  };
   template <typename Call>
-  auto Guard(Call call) -> decltype(call());
+  auto Guard(Op op, Call call) -> decltype(call());
   void Trip(const absl::Status& why);
+  void Observe(Op op, absl::Duration took, const absl::Status& result);
 
   storage::SeedStore& store_;
   const OnCorrupt on_corrupt_;
+  // Resolved once: each op's series, or null when not counted.
+  std::array<observe::Histogram*, kOps> durations_{};
+  observe::Gauge* const up_;
   std::atomic<bool> corrupt_{false};
 };
 

@@ -41,8 +41,8 @@ FlowTest::Daemon FlowTest::StartServer(std::vector<std::string> extra) {
   auto p = std::make_unique<Process>(argv, absl::StrCat(dir_, "/server", n, ".log"));
   EXPECT_TRUE(WaitForFile(ready)) << p->log();
   const std::string contents = ReadFileOrEmpty(ready);
-  std::string address = contents;
-  while (!address.empty() && address.back() == '\n') address.pop_back();
+  // The first line; "metrics_port N" may follow.
+  const std::string address = contents.substr(0, contents.find('\n'));
   return Daemon{std::move(p), address, contents};
 }
 

@@ -1,0 +1,89 @@
+#include "observe/http_endpoint.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "observe/program_info.h"
+#include "support/http_get.h"
+
+namespace cpns::observe {
+namespace {
+
+using test::HttpGet;
+
+struct Probe {
+  std::atomic<bool> ready{false};
+  ReadinessProbe Fn() {
+    return [this] { return std::pair<bool, std::string>{ready.load(), "no seed\nheld yet"}; };
+  }
+};
+
+TEST(HttpEndpointTest, ServesTheRegistryInTextFormat) {
+  prometheus::Registry registry;
+  AddBuildInfo(registry, "cpns-test");
+  auto& c = prometheus::BuildCounter().Name("cpns_test_total").Help("t").Register(registry).Add({});
+  c.Increment(3);
+  Probe probe;
+  auto endpoint = HttpEndpoint::Start("127.0.0.1:0", registry, probe.Fn());
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  ASSERT_GT((*endpoint)->port(), 0);
+  auto r = HttpGet((*endpoint)->port(), "/metrics");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("cpns_test_total 3"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find(absl::StrCat("cpns_build_info{program=\"cpns-test\",version=\"",
+                                      Version(), "\"} 1")),
+            std::string::npos)
+      << r->body;
+}
+
+TEST(HttpEndpointTest, ReadyzFollowsTheProbeAndHealthzDoesNot) {
+  prometheus::Registry registry;
+  Probe probe;
+  auto endpoint = HttpEndpoint::Start("127.0.0.1:0", registry, probe.Fn());
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  const int port = (*endpoint)->port();
+  auto not_ready = HttpGet(port, "/readyz");
+  ASSERT_TRUE(not_ready.ok());
+  EXPECT_EQ(not_ready->status, 503);
+  EXPECT_EQ(not_ready->body, "no seed held yet\n");  // one line
+  EXPECT_EQ(HttpGet(port, "/healthz")->status, 200);
+  EXPECT_EQ(HttpGet(port, "/healthz")->body, "ok\n");
+  probe.ready = true;
+  EXPECT_EQ(HttpGet(port, "/readyz")->status, 200);
+}
+
+TEST(HttpEndpointTest, RefusesOtherPathsAndMethods) {
+  prometheus::Registry registry;
+  Probe probe;
+  auto endpoint = HttpEndpoint::Start("127.0.0.1:0", registry, probe.Fn());
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  EXPECT_EQ(HttpGet((*endpoint)->port(), "/etc/passwd")->status, 404);
+  EXPECT_EQ(HttpGet((*endpoint)->port(), "/metrics", "POST")->status, 405);
+}
+
+TEST(HttpEndpointTest, RejectsAnAddressItCannotUse) {
+  prometheus::Registry registry;
+  Probe probe;
+  for (const char* bad : {"localhost:9464", "127.0.0.1", "127.0.0.1:70000", "[::1]:0"}) {
+    auto endpoint = HttpEndpoint::Start(bad, registry, probe.Fn());
+    EXPECT_EQ(endpoint.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(endpoint.status().message().find("--metrics-listen"), std::string::npos);
+  }
+}
+
+TEST(HttpEndpointTest, APortInUseIsUnavailable) {
+  prometheus::Registry registry;
+  Probe probe;
+  auto first = HttpEndpoint::Start("127.0.0.1:0", registry, probe.Fn());
+  ASSERT_TRUE(first.ok());
+  auto second = HttpEndpoint::Start(absl::StrCat("127.0.0.1:", (*first)->port()), registry,
+                                    probe.Fn());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cpns::observe
