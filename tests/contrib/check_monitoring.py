@@ -13,8 +13,10 @@ only those metrics, Prometheus's own `up`, and the rules' recorded series.
 """
 import argparse
 import json
+import os
 import re
 import sys
+import tempfile
 
 import yaml
 
@@ -206,6 +208,17 @@ def selftest():
     expect(not any("cpns:x:rate5m" in e for e in errors), "recorded series are known")
     expect(slug("### CpnsServerDown") != "cpnsserverdown" and slug("CpnsServerDown")
            == "cpnsserverdown" and slug("What to do, when") == "what-to-do-when", "slug")
+    with tempfile.TemporaryDirectory() as root:
+        os.mkdir(f"{root}/docs")
+        with open(f"{root}/docs/X.md", "w", encoding="utf-8") as f:
+            f.write("# X\n\n#### CpnsA\n")
+        linked = {"groups": [{"rules": [
+            {"alert": "A", "annotations": {"runbook": "docs/X.md#cpnsa"}},
+            {"alert": "B", "annotations": {"runbook": "docs/X.md#cpnsb"}},
+            {"alert": "C", "annotations": {"runbook": "docs/Y.md#cpnsc"}}]}]}
+        errors = check_runbooks(linked, root)
+        expect(len(errors) == 2 and "#cpnsb" in errors[0] and "Y.md" in errors[1],
+               "runbook links to a missing heading or doc")
     for f in failures:
         print(f"selftest: the checker got wrong: {f}", file=sys.stderr)
     return 1 if failures else 0
