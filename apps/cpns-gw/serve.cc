@@ -205,7 +205,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
   CPNS_ASSIGN_OR_RETURN(gateway::GatewayOptions options, GatewayOptionsFrom(f, context));
   auto d = absl::WrapUnique(new GatewayDaemon(options.pn_listen));
   options.readiness = &d->readiness_;
-  options.reflection = !f.no_reflection;
+  options.reflection = f.reflection;
   CPNS_ASSIGN_OR_RETURN(d->gateway_, gateway::Gateway::Start(options, d->clock_));
   const auto epoch = d->gateway_->seed_cache().held_epoch();
   log::Info("Intermediate PN GW serving EUKeyService",
@@ -216,7 +216,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
 }
 
 // gRPC's health service on every server built from here on, and reflection
-// (linked in, so each server keeps it off itself for --no-reflection).
+// (linked in, so each server keeps it off itself unless --reflection).
 int Serve(const ServeFlags& f) {
   wire::EnableHealthService();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -243,8 +243,9 @@ cli::Subcommand ServeCommand(CLI::App& app, ServeFlags& f) {
                     "it outside the state directory). Default: $CPNS_GW_SEAL_KEY if set");
   AddUplinkFlags(*serve, f);
   serve->add_option("--ready-file", f.ready_file, "Write listener details here once serving");
-  serve->add_flag("--no-reflection", f.no_reflection,
-                  "Do not serve gRPC server reflection (the API's description)");
+  serve->add_flag("--reflection,!--no-reflection", f.reflection,
+                  "Serve gRPC server reflection (the API's description) to any peer; off by "
+                  "default: each reflection stream holds a handler thread while it is open");
   daemon::AddMetricsFlag(*serve, f.metrics_listen);
   return {serve, [&f] { return Serve(f); }};
 }

@@ -28,7 +28,7 @@ struct ServeFlags {
   std::string uplink_pairing_code_file;
   cli::LogFlags log;  // --log-level, --log-format: the program's (cli::SetUp)
   std::string admission = "pairing";
-  bool no_reflection = false;
+  bool reflection = false;  // --reflection
   std::vector<std::string> allow_users, allow_entity_types;
   UplinkOptions uplink;  // the --uplink-* flags (assignee_uplink.h)
   daemon::ConnectionFlags connections;

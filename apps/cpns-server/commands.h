@@ -24,7 +24,7 @@ struct Flags {
   std::string new_kek_file;
   bool json = false;
   std::string seed_lifetime = "365d";
-  bool no_reflection = false;
+  bool reflection = false;  // --reflection
   daemon::ConnectionFlags connections;
   // Lifecycle commands.
   std::string gw_id, reason, lifetime = "365d", action;

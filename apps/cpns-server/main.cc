@@ -51,8 +51,9 @@ Subcommands ServeCommand(CLI::App& app, Flags& f) {
       ->capture_default_str()
       ->check(cpns::cli::Duration("--seed-lifetime"));
   serve->add_option("--ready-file", f.ready_file, "Write the bound HOST:PORT here once serving");
-  serve->add_flag("--no-reflection", f.no_reflection,
-                  "Do not serve gRPC server reflection (the API's description)");
+  serve->add_flag("--reflection,!--no-reflection", f.reflection,
+                  "Serve gRPC server reflection (the API's description) to any peer; off by "
+                  "default: each reflection stream holds a handler thread while it is open");
   cpns::daemon::AddMetricsFlag(*serve, f.metrics_listen);
   cpns::daemon::AddConnectionFlags(*serve, f.connections);
   return {{serve, [&f] { return cmd::Serve(f); }}};

@@ -132,7 +132,7 @@ absl::Status ServerDaemon::StartServing(const Flags& f, const wire::ConnectionLi
            .on_fatal = on_fatal_,
            .on_store_corrupt = [this](const absl::Status& why) { StopOnCorruptStore(why); },
            .readiness = &readiness_,
-           .reflection = !f.no_reflection,
+           .reflection = f.reflection,
            .instrument = instrument_,
            .metrics = metrics_,
            .store_backend = backend_},
@@ -164,7 +164,7 @@ int ServerDaemon::ExitCode(bool after_fault) {
 }  // namespace
 
 // gRPC's health service on every server built from here on, and reflection
-// (linked in, so each server keeps it off itself for --no-reflection).
+// (linked in, so each server keeps it off itself unless --reflection).
 int Serve(const Flags& f) {
   wire::EnableHealthService();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

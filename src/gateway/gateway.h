@@ -64,8 +64,9 @@ struct GatewayOptions {
   // Published on the health service (grpc.health.v1) of the PN listeners and
   // kept current (see UpdateReadiness). Must outlive the gateway. Null: none.
   wire::Readiness* readiness = nullptr;
-  // Serve gRPC server reflection, when the program links it.
-  bool reflection = true;
+  // Serve gRPC server reflection, when the program links it. Off by default:
+  // a reflection stream holds one of the server's handler threads while open.
+  bool reflection = false;
   // Called on the gRPC server's builder before it starts (the daemon adds
   // its metrics interceptor). May be empty.
   std::function<void(grpc::ServerBuilder&)> instrument;

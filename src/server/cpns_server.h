@@ -47,8 +47,9 @@ struct ServerOptions {
   // service served. Must outlive the server. Null: the health service, if
   // enabled, says SERVING while the server runs.
   wire::Readiness* readiness = nullptr;
-  // Serve gRPC server reflection, when the program links it.
-  bool reflection = true;
+  // Serve gRPC server reflection, when the program links it. Off by default:
+  // a reflection stream holds one of the server's handler threads while open.
+  bool reflection = false;
   // Called on the gRPC server's builder before it starts (the daemon adds
   // its metrics interceptor). May be empty.
   std::function<void(grpc::ServerBuilder&)> instrument;

@@ -25,7 +25,7 @@ void EnableHealthService();
 
 // Server reflection comes with the program: linking gRPC's reflection
 // library registers it for every server. This keeps it off `builder`'s
-// server (--no-reflection).
+// server (unless --reflection).
 void WithoutReflection(grpc::ServerBuilder& builder);
 
 class Readiness {

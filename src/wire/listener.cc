@@ -291,6 +291,13 @@ void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits&
   builder.AddChannelArgument(
       GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(HandshakeTimeout(limits.idle_timeout))));
+  // A stream (a health Watch) keeps its connection from ever being idle: no
+  // connection lives longer than kMaxConnectionAge, and its calls get a grace
+  // period to finish; clients reconnect, as gRPC clients do.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(kMaxConnectionAge)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(kMaxConnectionAgeGrace)));
 }
 
 int DescriptorsPerConnection(const std::vector<std::string>& listen) {

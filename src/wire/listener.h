@@ -33,6 +33,12 @@
 
 namespace cpns::wire {
 
+// No connection lives longer than this (a stream such as a health Watch
+// would otherwise keep it open for ever); its calls then get the grace
+// period to finish.
+inline constexpr absl::Duration kMaxConnectionAge = absl::Minutes(30);
+inline constexpr absl::Duration kMaxConnectionAgeGrace = absl::Minutes(5);
+
 struct ConnectionLimits {
   // Connections held at once on one listener; one more is accepted and
   // closed at once.

@@ -1,6 +1,6 @@
 // Both daemons as standard gRPC tools see them: grpc.health.v1.Health (Check
 // and Watch) for "" and each cpns service, NOT_SERVING while the daemon
-// cannot do its job, and server reflection unless --no-reflection.
+// cannot do its job, and server reflection only with --reflection.
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
@@ -94,15 +94,15 @@ TEST_F(HealthTest, ServerIsServingForTheWholeAndEachService) {
   EXPECT_EQ(Check(*channel, "cpns.v1.NoSuchService"), HealthCheckResponse::SERVICE_UNKNOWN);
 }
 
-TEST_F(HealthTest, ServerReflectionListsTheServicesUnlessTurnedOff) {
-  Daemon server = StartServer();
+TEST_F(HealthTest, ServerReflectionListsTheServicesOnlyWhenTurnedOn) {
+  Daemon server = StartServer({"--reflection"});
   std::vector<std::string> names;
   const grpc::Status s = ListServices(*ServerChannel(server), &names);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(Lists(names, "cpns.v1.FirstSeedService"));
   EXPECT_TRUE(Lists(names, "cpns.v1.AuthService"));
 
-  Daemon quiet = StartServer({"--no-reflection"});
+  Daemon quiet = StartServer();  // off by default
   names.clear();
   EXPECT_EQ(ListServices(*ServerChannel(quiet), &names).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
@@ -144,7 +144,7 @@ TEST_F(HealthTest, ServerGoesNotServingWhileItsDatabaseIsDownAndBack) {
 
 TEST_F(HealthTest, GatewayIsServingWithItsSeedAndListsItsServices) {
   Daemon server = StartServer();
-  Daemon gateway = StartGateway("gw-A", server.address);
+  Daemon gateway = StartGateway("gw-A", server.address, "", {"--reflection"});
   ASSERT_EQ(Request(gateway.address, "headset-42", "alice").exit_code, 0);  // a seed held
   auto channel = GatewayChannel(gateway);
   EXPECT_EQ(Check(*channel, ""), kServing);
@@ -158,7 +158,7 @@ TEST_F(HealthTest, GatewayIsServingWithItsSeedAndListsItsServices) {
   server.process->Kill();
   EXPECT_EQ(Check(*channel, ""), kServing);
 
-  Daemon quiet = StartGateway("gw-B", server.address, "", {"--no-reflection"});
+  Daemon quiet = StartGateway("gw-B", server.address);  // off by default
   names.clear();
   EXPECT_EQ(ListServices(*GatewayChannel(quiet), &names).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
