@@ -57,10 +57,11 @@ class ServerDaemon final : public daemon::Service {
   std::string ReadyText() const override { return bound_; }
   void Shutdown(absl::Duration grace) override { server_->Shutdown(grace); }
   int ExitCode(bool after_fault) override;
-  // /readyz says what the health service says.
+  // /readyz says what the health service says, without the store's own
+  // error text (it may name the database's host and user): that is logged.
   std::pair<bool, std::string> Readiness() const override {
     wire::Readiness::State state = readiness_.Get();
-    return {state.ready, std::move(state.reason)};
+    return {state.ready, state.reason.substr(0, state.reason.find(':'))};
   }
 
  private:

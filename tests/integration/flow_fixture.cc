@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -111,6 +112,17 @@ void FlowTest::UsePostgres(const std::string& base_url) {
   db_ = NewPgDatabase(base_url);
   const RunResult m = RunProgram({Program("cpns-server"), "migrate", "--db", db_});
   ASSERT_EQ(m.exit_code, 0) << m.err;
+}
+
+int FlowTest::MetricsPort(const Daemon& daemon) {
+  const std::string& ready = daemon.ready;
+  const size_t at = ready.find("metrics_port ");
+  EXPECT_NE(at, std::string::npos) << "no metrics_port in the ready file: " << ready;
+  if (at == std::string::npos) return 0;
+  const size_t start = at + std::string("metrics_port ").size();
+  int port = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(ready.substr(start, ready.find('\n', start) - start), &port));
+  return port;
 }
 
 }  // namespace cpns::test

@@ -34,6 +34,9 @@ class FlowTest : public ::testing::Test {
   // "tls:127.0.0.1:PORT" of a gateway's first tls: listener, from its ready
   // file ("tls_port N"); empty (and a test failure) when it has none.
   static std::string TlsAddress(const Daemon& gateway);
+  // The port of a daemon's --metrics-listen, from its ready file
+  // ("metrics_port N"); 0 (and a test failure) when it has none.
+  static int MetricsPort(const Daemon& daemon);
 
   // A cpns-server on db_ with the extra flags (e.g. --kek-file).
   Daemon StartServer(std::vector<std::string> extra = {});

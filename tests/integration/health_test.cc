@@ -14,6 +14,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "pg_util.h"
+#include "support/http_get.h"
 #include "wire/tls.h"
 
 namespace cpns::test {
@@ -171,7 +172,7 @@ TEST_F(HealthTest, GatewayWithoutSeedOrServerIsNotServing) {
   Daemon server = StartServer();
   const std::string gone = server.address;
   server.process->Kill();
-  Daemon gateway = StartGateway("gw-A", gone);
+  Daemon gateway = StartGateway("gw-A", gone, "", {"--metrics-listen", "127.0.0.1:0"});
   auto channel = GatewayChannel(gateway);
   EXPECT_EQ(Check(*channel, ""), kServing);
   EXPECT_NE(Request(gateway.address, "headset-42", "alice").exit_code, 0);
@@ -179,6 +180,11 @@ TEST_F(HealthTest, GatewayWithoutSeedOrServerIsNotServing) {
       << "the status loop updates readiness every 2 s";
   EXPECT_EQ(Check(*channel, "cpns.v1.EUKeyService"), kNotServing);
   EXPECT_EQ(Check(*channel, "cpns.v1.AuthService"), kNotServing);
+  // The operators' endpoint says the same, with the reason.
+  absl::StatusOr<HttpResponse> ready = HttpGet(MetricsPort(gateway), "/readyz");
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->body, "no 1st seed and the CPNS Server is unreachable\n");
   EXPECT_TRUE(gateway.process->running());
 }
 

@@ -17,18 +17,6 @@
 namespace cpns::test {
 namespace {
 
-// The port from the ready file's "metrics_port N" line; 0 (and a test
-// failure) when it has none.
-int MetricsPort(const std::string& ready) {
-  const size_t at = ready.find("metrics_port ");
-  EXPECT_NE(at, std::string::npos) << "no metrics_port in the ready file: " << ready;
-  if (at == std::string::npos) return 0;
-  const size_t start = at + std::string("metrics_port ").size();
-  int port = 0;
-  EXPECT_TRUE(absl::SimpleAtoi(ready.substr(start, ready.find('\n', start) - start), &port));
-  return port;
-}
-
 std::string Scrape(int port) {
   absl::StatusOr<HttpResponse> r = HttpGet(port, "/metrics");
   EXPECT_TRUE(r.ok()) << r.status();
@@ -60,7 +48,7 @@ std::string Grpc(const std::string& name, const std::string& service, const std:
 TEST_F(FlowTest, MetricsCountExactlyTheCallsMade) {
   Daemon server = StartServer({"--metrics-listen", "127.0.0.1:0"});
   Daemon gw = StartGateway("gw-A", server.address, "", {"--metrics-listen", "127.0.0.1:0"});
-  const int server_port = MetricsPort(server.ready), gw_port = MetricsPort(gw.ready);
+  const int server_port = MetricsPort(server), gw_port = MetricsPort(gw);
   ASSERT_GT(server_port, 0);
   ASSERT_GT(gw_port, 0);
   for (const char* entity : {"headset-1", "headset-2", "headset-3"}) {
@@ -123,7 +111,7 @@ TEST_F(FlowTest, ServerRoleMetricsCountWhatHappened) {
   ASSERT_EQ(stub->Authenticate(&ctx, {}, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
-  const std::string scrape = Scrape(MetricsPort(server.ready));
+  const std::string scrape = Scrape(MetricsPort(server));
   EXPECT_EQ(Sample(scrape, "cpns_first_seeds_issued_total"), 1) << scrape;
   EXPECT_EQ(Sample(scrape, "cpns_auth_requests_total{result=\"ok\"}"), 2) << scrape;
   EXPECT_EQ(Sample(scrape, "cpns_auth_requests_total{result=\"invalid_argument\"}"), 1);
@@ -144,7 +132,7 @@ TEST_F(FlowTest, GatewayMetricsShowARefusedUpstream) {
   Daemon gw = StartGateway("gw-A", server.address, "gw-B", {"--metrics-listen", "127.0.0.1:0"});
   const RunResult r = Request(gw.address, "headset-1", "alice");
   ASSERT_NE(r.exit_code, 0);
-  const std::string scrape = Scrape(MetricsPort(gw.ready));
+  const std::string scrape = Scrape(MetricsPort(gw));
   EXPECT_EQ(Sample(scrape, "cpns_eukey_assignments_total{result=\"ok\"}"), 0) << scrape;
   EXPECT_EQ(Sample(scrape, "cpns_eukey_assignments_total{result=\"no-seed\"}"), 1) << scrape;
   EXPECT_GE(Sample(scrape, "cpns_gateway_first_seed_requests_total{result=\"permission_denied\"}"),
@@ -158,7 +146,7 @@ TEST_F(FlowTest, GatewayMetricsShowARefusedUpstream) {
 TEST_F(FlowTest, HealthzAndReadyzOfBothDaemons) {
   Daemon server = StartServer({"--metrics-listen", "127.0.0.1:0"});
   Daemon gw = StartGateway("gw-A", server.address, "", {"--metrics-listen", "127.0.0.1:0"});
-  for (const int port : {MetricsPort(server.ready), MetricsPort(gw.ready)}) {
+  for (const int port : {MetricsPort(server), MetricsPort(gw)}) {
     absl::StatusOr<HttpResponse> health = HttpGet(port, "/healthz");
     ASSERT_TRUE(health.ok()) << health.status();
     EXPECT_EQ(health->status, 200);
@@ -190,7 +178,7 @@ TEST_F(FlowTest, ScrapesPassPromtoolCheckMetrics) {
   Daemon gw = StartGateway("gw-A", server.address, "", {"--metrics-listen", "127.0.0.1:0"});
   ASSERT_EQ(Request(gw.address, "headset-1", "alice").exit_code, 0);
   for (const auto& [name, port] :
-       {std::pair{"server", MetricsPort(server.ready)}, std::pair{"gw", MetricsPort(gw.ready)}}) {
+       {std::pair{"server", MetricsPort(server)}, std::pair{"gw", MetricsPort(gw)}}) {
     const std::string file = absl::StrCat(dir_, "/", name, ".prom");
     std::ofstream(file) << Scrape(port);
     const RunResult check =
