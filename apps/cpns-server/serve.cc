@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <memory>
+#include <optional>
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
@@ -81,6 +82,8 @@ class ServerDaemon final : public daemon::Service {
   observe::Metrics* metrics_;
   std::string backend_;  // the store's, for its metrics' labels
   std::unique_ptr<storage::SeedStore> store_;
+  // Made before the probe, which sets their cpns_store_up as the server does.
+  std::optional<server::ServerMetrics> server_metrics_;
   std::unique_ptr<server::StoreProbe> probe_;  // the store's readiness
   std::unique_ptr<server::CpnsServer> server_;
   std::string bound_;                     // HOST:PORT, the port bound
@@ -98,7 +101,10 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> ServerDaemon::Start(
                                                     context.descriptor_limit));
   auto d = absl::WrapUnique(new ServerDaemon(std::move(keys), context));
   CPNS_RETURN_IF_ERROR(d->OpenStore(f, url));
-  d->probe_ = server::StoreProbe::Start(*d->store_, d->readiness_);
+  d->server_metrics_.emplace(
+      d->metrics_ != nullptr ? *d->metrics_ : observe::NullMetrics(), d->backend_);
+  d->probe_ = server::StoreProbe::Start(*d->store_, d->readiness_,
+                                        {.up = &d->server_metrics_->store_up});
   CPNS_RETURN_IF_ERROR(d->StartServing(f, limits));
   log::Info("CPNS Server serving FirstSeedService (mutual TLS)",
             {{"listen", d->bound_},
@@ -135,8 +141,7 @@ absl::Status ServerDaemon::StartServing(const Flags& f, const wire::ConnectionLi
            .readiness = &readiness_,
            .reflection = f.reflection,
            .instrument = instrument_,
-           .metrics = metrics_,
-           .store_backend = backend_},
+           .server_metrics = &*server_metrics_},
           *store_, clock_));
   bound_ = absl::StrCat(f.listen.substr(0, f.listen.rfind(':')), ":", server_->port());
   return absl::OkStatus();

@@ -29,6 +29,13 @@ bool SameSeed(const FirstSeed& a, const FirstSeed& b) {
          a.created_at == b.created_at && a.expires_at == b.expires_at;
 }
 
+// Whether the server answered: any outcome but a failure to reach it in time
+// (a refusal such as PERMISSION_DENIED for a revoked gateway is an answer).
+bool UpstreamAnswered(const absl::Status& outcome) {
+  return !absl::IsUnavailable(outcome) && !absl::IsDeadlineExceeded(outcome) &&
+         !absl::IsCancelled(outcome);
+}
+
 }  // namespace
 
 SeedCache::SeedCache(GatewayId gw_id, FirstSeedSource& source, std::string seed_file,
@@ -62,9 +69,12 @@ void SeedCache::CountFetch(const absl::Status& outcome, bool counts_against_upst
                             : absl::AsciiStrToLower(absl::StatusCodeToString(outcome.code())))
         .Increment();
   }
-  if (metrics_.upstream_up != nullptr && (outcome.ok() || counts_against_upstream)) {
-    metrics_.upstream_up->Set(outcome.ok() ? 1 : 0);
-  }
+  const bool answered = UpstreamAnswered(outcome);
+  if (answered || counts_against_upstream) ShowUpstream(answered);
+}
+
+void SeedCache::ShowUpstream(bool answered) {
+  if (metrics_.upstream_up != nullptr) metrics_.upstream_up->Set(answered ? 1 : 0);
 }
 
 absl::Status SeedCache::LoadSaved() {
@@ -242,6 +252,8 @@ void SeedCache::EndFetch(const absl::Status& outcome, absl::Time deadline) {
 
 absl::StatusOr<SeedStatus> SeedCache::QueryStatus(absl::Time deadline, uint32_t held_epoch) {
   absl::StatusOr<SeedStatus> status = source_.Status(deadline, held_epoch);
+  // Between renewals this is a seed holder's only call upstream.
+  ShowUpstream(UpstreamAnswered(status.status()));
   if (status.ok()) {
     MutexLock lock(&mu_);
     last_contact_ = clock_.Now();

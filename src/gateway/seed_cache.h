@@ -47,7 +47,7 @@ class SeedCache {
   struct Metrics {
     observe::Gauge* seed_epoch = nullptr;   // 0: none held
     observe::Gauge* seed_expiry = nullptr;  // Unix seconds; 0: none held
-    observe::Gauge* upstream_up = nullptr;  // 0 while the server is unreachable
+    observe::Gauge* upstream_up = nullptr;  // 0 while the server cannot be reached
     observe::Labeled<observe::Counter>* requests = nullptr;  // 1st Seed Requests by result
   };
   void SetMetrics(Metrics metrics);
@@ -127,6 +127,9 @@ class SeedCache {
   Metrics metrics_;                      // set before use; then read-only
   void ShowSeed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountFetch(const absl::Status& outcome, bool counts_against_upstream);
+  // cpns_gateway_upstream_up: 1 after the server answered, 0 after it could
+  // not be reached (Unavailable, DeadlineExceeded).
+  void ShowUpstream(bool answered);
   const Clock& clock_;
 
   mutable Mutex mu_;

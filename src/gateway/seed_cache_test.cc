@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <set>
+#include <utility>
 #include <thread>
 
 #include "core/fake_clock.h"
@@ -47,6 +48,16 @@ std::string TempFile() {
 }
 
 absl::Time Later() { return absl::Now() + absl::Minutes(5); }
+
+// A gauge that can be read back.
+class FakeGauge final : public observe::Gauge {
+ public:
+  void Set(double value) override { value_.store(value); }
+  double value() const { return value_.load(); }
+
+ private:
+  std::atomic<double> value_{-1};  // never set
+};
 
 TEST(SeedCacheTest, ConcurrentMissesMakeOneUpstreamCall) {
   constexpr int kCallers = 1000;
@@ -375,6 +386,46 @@ TEST(SeedCacheTest, ReportsTheHeldSeedAndTheLastUpstreamContact) {
   source.SetStatusError(absl::UnavailableError("down"));
   EXPECT_FALSE(cache.QueryStatus(Later(), 1).ok());
   EXPECT_EQ(cache.last_upstream_contact(), Start() + absl::Minutes(1)) << "failures do not count";
+}
+
+// A gateway holding a seed only asks the server for its status between
+// renewals: those queries alone must show the server going away and coming
+// back. A refusal is the server answering.
+TEST(SeedCacheTest, StatusQueriesShowWhetherTheServerCanBeReached) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, "", clock);
+  FakeGauge up;
+  cache.SetMetrics({.upstream_up = &up});
+  ASSERT_TRUE(cache.Get(Later()).ok());
+  const std::pair<absl::Status, double> cases[] = {
+      {absl::UnavailableError("connection refused"), 0},
+      {absl::OkStatus(), 1},
+      {absl::DeadlineExceededError("no answer"), 0},
+      {absl::PermissionDeniedError("gateway revoked"), 1},
+      {absl::UnavailableError("connection refused"), 0},
+      {absl::NotFoundError("unknown gateway"), 1},
+  };
+  for (const auto& [outcome, expected] : cases) {
+    source.SetStatusError(outcome);
+    (void)cache.QueryStatus(Later(), 1);
+    EXPECT_EQ(up.value(), expected) << outcome;
+  }
+}
+
+TEST(SeedCacheTest, ARefusedFetchShowsTheServerReachable) {
+  FakeClock clock(Start());
+  FakeSeedSource source(clock, kLifetime);
+  SeedCache cache(Gw(), source, "", clock);
+  FakeGauge up;
+  cache.SetMetrics({.upstream_up = &up});
+  source.SetFetchError(absl::UnavailableError("connection refused"));
+  ASSERT_FALSE(cache.Get(Later()).ok());
+  EXPECT_EQ(up.value(), 0);
+  clock.Advance(SeedCache::kRetryCap);  // past the back-off
+  source.SetFetchError(absl::PermissionDeniedError("gateway revoked"));
+  ASSERT_FALSE(cache.Get(Later()).ok());
+  EXPECT_EQ(up.value(), 1);
 }
 
 }  // namespace

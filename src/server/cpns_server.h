@@ -27,6 +27,8 @@
 
 namespace cpns::server {
 
+struct ServerMetrics;
+
 struct ServerOptions {
   std::string listen;          // HOST:PORT; port 0 picks a free one
   wire::ServerTlsOptions tls;  // client_ca_file is required: no plaintext WAN
@@ -57,6 +59,9 @@ struct ServerOptions {
   // labels the store's metrics ("sqlite", "postgresql").
   observe::Metrics* metrics = nullptr;
   std::string store_backend;
+  // The metrics already made by the caller, which counts into some too (its
+  // StoreProbe sets store_up); then `metrics` and `store_backend` are unused.
+  const ServerMetrics* server_metrics = nullptr;
 };
 
 // The server's metrics, made once at start and handed to the parts that count:
@@ -90,8 +95,11 @@ class CpnsServer {
 
  private:
   CpnsServer(storage::SeedStore& store, const ServerOptions& options)
-      : metrics_(options.metrics != nullptr ? *options.metrics : observe::NullMetrics(),
-                 options.store_backend),
+      : metrics_(options.server_metrics != nullptr
+                     ? *options.server_metrics
+                     : ServerMetrics(options.metrics != nullptr ? *options.metrics
+                                                                : observe::NullMetrics(),
+                                     options.store_backend)),
         store_(store, options.on_store_corrupt,
                {.durations = &metrics_.store_durations, .up = &metrics_.store_up}),
         refusals_(store_, options.refusal_audit),

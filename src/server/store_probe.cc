@@ -26,7 +26,7 @@ StoreProbe::~StoreProbe() {
 void StoreProbe::MarkCorrupt(const absl::Status& why) {
   MutexLock lock(&mu_);
   corrupt_ = true;
-  readiness_.Set(false, absl::StrCat("store corrupt: ", why.message()));
+  Publish(false, absl::StrCat("store corrupt: ", why.message()));
 }
 
 // The store call runs without the lock; its outcome is published under it, so
@@ -40,10 +40,15 @@ void StoreProbe::ProbeOnce() {
   MutexLock lock(&mu_);
   if (corrupt_) return;
   if (version.ok()) {
-    readiness_.Set(true, "the store answers");
+    Publish(true, "the store answers");
   } else {
-    readiness_.Set(false, absl::StrCat("store unreachable: ", version.status().message()));
+    Publish(false, absl::StrCat("store unreachable: ", version.status().message()));
   }
+}
+
+void StoreProbe::Publish(bool ready, const std::string& reason) {
+  readiness_.Set(ready, reason);
+  if (options_.up != nullptr) options_.up->Set(ready ? 1 : 0);
 }
 
 void StoreProbe::Loop() {

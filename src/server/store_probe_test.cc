@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "absl/time/clock.h"
 #include "core/fake_clock.h"
 #include "storage/testing/fake_seed_store.h"
@@ -27,6 +29,16 @@ bool AwaitCalls(const FakeSeedStore& store, int calls) {
   }
   return true;
 }
+
+// A gauge that can be read back.
+class FakeGauge final : public observe::Gauge {
+ public:
+  void Set(double value) override { value_.store(value); }
+  double value() const { return value_.load(); }
+
+ private:
+  std::atomic<double> value_{-1};  // never set
+};
 
 TEST(StoreProbeTest, ReadyAtStartWhenTheStoreAnswers) {
   FakeClock clock(absl::FromUnixSeconds(1700000000));
@@ -58,6 +70,42 @@ TEST(StoreProbeTest, ACorruptStoreStaysNotReadyThoughItAnswers) {
   ASSERT_TRUE(AwaitCalls(store, store.calls() + 2));  // probes that succeeded
   EXPECT_FALSE(readiness.Get().ready);
   EXPECT_EQ(readiness.Get().reason, "store corrupt: page 7 is bad");
+}
+
+// No request reaches the store of an idle server: the probe alone tells
+// cpns_store_up that the store went away, and that it came back.
+TEST(StoreProbeTest, StoreUpFollowsTheProbeWithoutAnyRequest) {
+  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  FakeSeedStore store(clock);
+  wire::Readiness readiness;
+  FakeGauge up;
+  StoreProbeOptions options = kFast;
+  options.up = &up;
+  auto probe = StoreProbe::Start(store, readiness, options);
+  EXPECT_EQ(up.value(), 1);
+  store.FailWith(absl::UnavailableError("connection refused"));
+  ASSERT_TRUE(AwaitCalls(store, store.calls() + 2));
+  EXPECT_EQ(up.value(), 0);
+  store.FailWith(absl::DeadlineExceededError("statement timeout"));
+  ASSERT_TRUE(AwaitCalls(store, store.calls() + 2));
+  EXPECT_EQ(up.value(), 0);
+  store.FailWith(absl::OkStatus());
+  ASSERT_TRUE(AwaitCalls(store, store.calls() + 2));
+  EXPECT_EQ(up.value(), 1);
+}
+
+TEST(StoreProbeTest, StoreUpStaysDownOnceCorruptThoughTheStoreAnswers) {
+  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  FakeSeedStore store(clock);
+  wire::Readiness readiness;
+  FakeGauge up;
+  StoreProbeOptions options = kFast;
+  options.up = &up;
+  auto probe = StoreProbe::Start(store, readiness, options);
+  probe->MarkCorrupt(absl::DataLossError("page 7 is bad"));
+  EXPECT_EQ(up.value(), 0);
+  ASSERT_TRUE(AwaitCalls(store, store.calls() + 2));  // probes that succeeded
+  EXPECT_EQ(up.value(), 0);
 }
 
 }  // namespace
