@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/version.h"
 #include "observe/program_info.h"
 #include "support/http_get.h"
 
@@ -42,7 +43,7 @@ TEST(HttpEndpointTest, ServesTheRegistryInTextFormat) {
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("cpns_test_total 3"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find(absl::StrCat("cpns_build_info{program=\"cpns-test\",version=\"",
-                                      Version(), "\"} 1")),
+                                      std::string(cpns::Version()), "\"} 1")),
             std::string::npos)
       << r->body;
 }
