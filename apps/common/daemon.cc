@@ -70,9 +70,12 @@ int Service::ExitCode(bool after_fault) {
 int Run(const Options& options, StartFn start) {
   absl::StatusOr<long> descriptor_limit = SetUpProcess(options);
   if (!descriptor_limit.ok()) return cli::Fail(options.program, descriptor_limit.status());
+  absl::StatusOr<std::vector<observe::GrpcMethod>> served =
+      observe::ServedMethods(options.grpc_services);
+  if (!served.ok()) return cli::Fail(options.program, served.status());
   prometheus::Registry registry;
   observe::AddBuildInfo(registry, options.program);
-  observe::GrpcServerMetrics grpc_metrics(registry);
+  observe::GrpcServerMetrics grpc_metrics(registry, *served);
   observe::PrometheusMetrics metrics(registry);
   const Context context{
       .descriptor_limit = *descriptor_limit,

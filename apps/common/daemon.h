@@ -88,6 +88,10 @@ struct Options {
   // file then gets a line "metrics_port N" (the port bound, for port 0).
   std::string metrics_listen;
   absl::Duration drain = absl::Seconds(5);
+  // The full names of the gRPC services the daemon registers
+  // ("cpns.v1.AuthService"): grpc_server_* has series for their methods (and
+  // gRPC's health and reflection) only; any other path counts as "unknown".
+  std::vector<std::string> grpc_services;
 };
 
 using StartFn = absl::FunctionRef<absl::StatusOr<std::unique_ptr<Service>>(const Context&)>;

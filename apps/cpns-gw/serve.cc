@@ -11,6 +11,7 @@
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
+#include "cpns/v1/cpns.grpc.pb.h"
 #include "wire/health.h"
 
 namespace cpns::gw_cli {
@@ -224,7 +225,9 @@ int Serve(const ServeFlags& f) {
                       .log_level = f.log.level,
                       .log_format = f.log.format,
                       .ready_file = f.ready_file,
-                      .metrics_listen = f.metrics_listen},
+                      .metrics_listen = f.metrics_listen,
+                      .grpc_services = {cpns::v1::EUKeyService::service_full_name(),
+                                        cpns::v1::AuthService::service_full_name()}},
                      [&f](const daemon::Context& c) { return GatewayDaemon::Start(f, c); });
 }
 

@@ -16,6 +16,7 @@
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
+#include "cpns/v1/cpns.grpc.pb.h"
 #include "server/cpns_server.h"
 #include "server/store_probe.h"
 #include "storage/kek.h"
@@ -178,7 +179,9 @@ int Serve(const Flags& f) {
                       .log_level = f.log.level,
                       .log_format = f.log.format,
                       .ready_file = f.ready_file,
-                      .metrics_listen = f.metrics_listen},
+                      .metrics_listen = f.metrics_listen,
+                      .grpc_services = {cpns::v1::FirstSeedService::service_full_name(),
+                                        cpns::v1::AuthService::service_full_name()}},
                      [&f](const daemon::Context& c) { return ServerDaemon::Start(f, c); });
 }
 

@@ -1,8 +1,12 @@
 #include "observe/grpc_metrics.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/support/status.h>
 
+#include <utility>
+
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace cpns::observe {
@@ -51,7 +55,7 @@ class MetricsInterceptorFactory final
   explicit MetricsInterceptorFactory(GrpcServerMetrics& metrics) : metrics_(metrics) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
-    return new MetricsInterceptor(*metrics_.ForMethod(info->method(), info->type()));
+    return new MetricsInterceptor(*metrics_.ForMethod(info->method()));
   }
 
  private:
@@ -90,7 +94,42 @@ std::string_view GrpcCodeName(grpc::StatusCode code) {
   return "UNKNOWN";
 }
 
-GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
+namespace {
+
+ServerRpcInfo::Type TypeOf(const google::protobuf::MethodDescriptor& m) {
+  if (m.client_streaming()) {
+    return m.server_streaming() ? ServerRpcInfo::Type::BIDI_STREAMING
+                                : ServerRpcInfo::Type::CLIENT_STREAMING;
+  }
+  return m.server_streaming() ? ServerRpcInfo::Type::SERVER_STREAMING : ServerRpcInfo::Type::UNARY;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<GrpcMethod>> ServedMethods(const std::vector<std::string>& services) {
+  // gRPC's own services: Debian ships no descriptors of them to look up.
+  std::vector<GrpcMethod> methods{
+      {"/grpc.health.v1.Health/Check", ServerRpcInfo::Type::UNARY},
+      {"/grpc.health.v1.Health/Watch", ServerRpcInfo::Type::SERVER_STREAMING},
+      {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+       ServerRpcInfo::Type::BIDI_STREAMING}};
+  const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const std::string& name : services) {
+    const google::protobuf::ServiceDescriptor* service = pool->FindServiceByName(name);
+    if (service == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("gRPC metrics: no descriptor of service \"", name, "\" in this program"));
+    }
+    for (int i = 0; i < service->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor& m = *service->method(i);
+      methods.push_back({absl::StrCat("/", name, "/", m.name()), TypeOf(m)});
+    }
+  }
+  return methods;
+}
+
+GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry,
+                                     const std::vector<GrpcMethod>& methods)
     : started_(prometheus::BuildCounter()
                    .Name("grpc_server_started_total")
                    .Help("Total number of RPCs started on the server.")
@@ -104,7 +143,15 @@ GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
                    .Name("grpc_server_handling_seconds")
                    .Help("Histogram of response latency (seconds) of gRPC that had been "
                          "application-level handled by the server.")
-                   .Register(registry)) {}
+                   .Register(registry)),
+      unknown_(MakeMethod("unknown", "unknown", "unknown")) {
+  for (const GrpcMethod& m : methods) {
+    const size_t slash = m.full_name.rfind('/');
+    if (slash == std::string::npos || slash == 0 || m.full_name[0] != '/') continue;
+    methods_.try_emplace(m.full_name, MakeMethod(m.full_name.substr(1, slash - 1),
+                                                 m.full_name.substr(slash + 1), TypeName(m.type)));
+  }
+}
 
 GrpcServerMetrics::Method GrpcServerMetrics::MakeMethod(const std::string& service,
                                                         const std::string& method,
@@ -124,20 +171,10 @@ GrpcServerMetrics::Method GrpcServerMetrics::MakeMethod(const std::string& servi
   return m;
 }
 
-const GrpcServerMetrics::Method* GrpcServerMetrics::ForMethod(const std::string& full_method,
-                                                              ServerRpcInfo::Type type) {
-  MutexLock lock(&mu_);
-  if (auto it = methods_.find(full_method); it != methods_.end()) return &it->second;
-  std::string service = "unknown", method = "unknown", key = full_method;
-  const size_t slash = full_method.rfind('/');
-  if (methods_.size() >= kMaxMethods || slash == std::string::npos || full_method[0] != '/') {
-    key = "";  // every method past the bound shares the "unknown" series
-    if (auto it = methods_.find(key); it != methods_.end()) return &it->second;
-  } else {
-    service = full_method.substr(1, slash - 1);
-    method = full_method.substr(slash + 1);
-  }
-  return &methods_.emplace(key, MakeMethod(service, method, TypeName(type))).first->second;
+const GrpcServerMetrics::Method* GrpcServerMetrics::ForMethod(
+    const std::string& full_method) const {
+  auto it = methods_.find(full_method);
+  return it != methods_.end() ? &it->second : &unknown_;
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -36,10 +36,12 @@ using ReadinessProbe = std::function<std::pair<bool, std::string>()>;
 
 class HttpEndpoint {
  public:
-  static constexpr int kThreads = 2;
+  // Enough threads, and a short enough request timeout, that a few clients
+  // sending slowly cannot hold /healthz from a liveness probe for long.
+  static constexpr int kThreads = 4;
   static constexpr int kQueue = 8;
   static constexpr int kMaxRequestBytes = 4096;
-  static constexpr int kRequestTimeoutMs = 5000;
+  static constexpr int kRequestTimeoutMs = 1000;
 
   // Listens on `listen` ("IPV4:PORT"; port 0 picks a free one).
   // InvalidArgument naming --metrics-listen for a bad address; Unavailable

@@ -4,16 +4,16 @@
 
 #include <string>
 
-namespace cpns::observe {
+#include "core/version.h"
 
-const char* Version() { return CPNS_VERSION; }
+namespace cpns::observe {
 
 void AddBuildInfo(prometheus::Registry& registry, std::string_view program) {
   prometheus::BuildGauge()
       .Name("cpns_build_info")
       .Help("Always 1; the labels name the program and its version")
       .Register(registry)
-      .Add({{"program", std::string(program)}, {"version", std::string(Version())}})
+      .Add({{"program", std::string(program)}, {"version", std::string(cpns::Version())}})
       .Set(1);
 }
 

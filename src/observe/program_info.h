@@ -9,10 +9,8 @@
 
 namespace cpns::observe {
 
-// The project's version (CMake's PROJECT_VERSION).
-const char* Version();
-
-// Adds cpns_build_info{program=`program`,version=Version()} = 1 to `registry`.
+// Adds cpns_build_info{program=`program`,version=cpns::Version()} = 1 to
+// `registry`: the version of core/version.h, as --version prints it.
 // Call once per registry.
 void AddBuildInfo(prometheus::Registry& registry, std::string_view program);
 
