@@ -1,5 +1,6 @@
 #include "common/daemon.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -13,6 +14,7 @@
 #include "observe/program_info.h"
 #include "observe/http_endpoint.h"
 #include "observe/prometheus_metrics.h"
+#include "wire/health.h"
 
 namespace cpns::daemon {
 namespace {
@@ -73,6 +75,10 @@ int Run(const Options& options, StartFn start) {
   absl::StatusOr<std::vector<observe::GrpcMethod>> served =
       observe::ServedMethods(options.grpc_services);
   if (!served.ok()) return cli::Fail(options.program, served.status());
+  // gRPC's health service on every server built from here on, and reflection
+  // (linked in, so each server keeps it off itself unless asked for it).
+  wire::EnableHealthService();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   prometheus::Registry registry;
   observe::AddBuildInfo(registry, options.program);
   observe::GrpcServerMetrics grpc_metrics(registry, *served);

@@ -1,6 +1,5 @@
 #include "serve.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 
 #include <memory>
 
@@ -216,11 +215,7 @@ absl::StatusOr<std::unique_ptr<daemon::Service>> GatewayDaemon::Start(
   return d;
 }
 
-// gRPC's health service on every server built from here on, and reflection
-// (linked in, so each server keeps it off itself unless --reflection).
 int Serve(const ServeFlags& f) {
-  wire::EnableHealthService();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   return daemon::Run({.program = kProgram,
                       .log_level = f.log.level,
                       .log_format = f.log.format,

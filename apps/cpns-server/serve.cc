@@ -1,5 +1,4 @@
 // `cpns-server serve`: the CPNS Server as a daemon (common/daemon.h runs it).
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -170,11 +169,7 @@ int ServerDaemon::ExitCode(bool after_fault) {
 
 }  // namespace
 
-// gRPC's health service on every server built from here on, and reflection
-// (linked in, so each server keeps it off itself unless --reflection).
 int Serve(const Flags& f) {
-  wire::EnableHealthService();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   return daemon::Run({.program = kProgram,
                       .log_level = f.log.level,
                       .log_format = f.log.format,
