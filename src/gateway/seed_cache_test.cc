@@ -11,11 +11,13 @@
 #include "core/fake_clock.h"
 #include "gateway/seed_file.h"
 #include "gateway/test_fakes.h"
+#include "observe/fake_gauge.h"
 #include "support/temp_dir.h"
 
 namespace cpns::gateway {
 namespace {
 
+using observe::FakeGauge;
 using test::FakeSeedSource;
 using test::Gw;
 using test::SeedBytes;
@@ -48,16 +50,6 @@ std::string TempFile() {
 }
 
 absl::Time Later() { return absl::Now() + absl::Minutes(5); }
-
-// A gauge that can be read back.
-class FakeGauge final : public observe::Gauge {
- public:
-  void Set(double value) override { value_.store(value); }
-  double value() const { return value_.load(); }
-
- private:
-  std::atomic<double> value_{-1};  // never set
-};
 
 TEST(SeedCacheTest, ConcurrentMissesMakeOneUpstreamCall) {
   constexpr int kCallers = 1000;

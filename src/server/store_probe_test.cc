@@ -7,12 +7,14 @@
 
 #include "absl/time/clock.h"
 #include "core/fake_clock.h"
+#include "observe/fake_gauge.h"
 #include "storage/testing/fake_seed_store.h"
 
 namespace cpns::server {
 namespace {
 
 using ::testing::HasSubstr;
+using observe::FakeGauge;
 using storage::fakes::FakeSeedStore;
 
 // The probe runs on real time (store deadlines are real time): a short
@@ -29,16 +31,6 @@ bool AwaitCalls(const FakeSeedStore& store, int calls) {
   }
   return true;
 }
-
-// A gauge that can be read back.
-class FakeGauge final : public observe::Gauge {
- public:
-  void Set(double value) override { value_.store(value); }
-  double value() const { return value_.load(); }
-
- private:
-  std::atomic<double> value_{-1};  // never set
-};
 
 TEST(StoreProbeTest, ReadyAtStartWhenTheStoreAnswers) {
   FakeClock clock(absl::FromUnixSeconds(1700000000));
