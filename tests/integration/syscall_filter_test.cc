@@ -1,18 +1,21 @@
-// The system calls both daemons make, from start through a key request to the
-// drain after SIGTERM, are all allowed by their unit's SystemCallFilter=
-// (packaging/systemd), as this machine's `systemd-analyze syscall-filter`
-// expands its groups: a call outside it would fail with EPERM under systemd
-// (SystemCallErrorNumber=), which cannot be run here (it is not PID 1).
-// Every thread is traced (strace -f), so gRPC's and SQLite's calls count too.
+// What both daemons do, from start through a key request to the drain after
+// SIGTERM, stays within their unit's sandbox (packaging/systemd), which
+// cannot be started here (systemd is not PID 1): every system call is allowed
+// by SystemCallFilter= as this machine's `systemd-analyze syscall-filter`
+// expands its groups (another would fail with EPERM), every socket is of a
+// family RestrictAddressFamilies= allows, and no mapping is made writable and
+// executable, or executable after the fact (MemoryDenyWriteExecute=). Every
+// thread is traced (strace -f), from the dynamic loader on, so gRPC's,
+// OpenSSL's and SQLite's calls count too.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -58,17 +61,27 @@ void Expand(const Groups& groups, const std::string& name, std::set<std::string>
   for (const std::string& member : it->second) Expand(groups, member, into);
 }
 
+// The values of `key`= in the unit, in order.
+std::vector<std::string> Directives(const std::string& unit, absl::string_view key) {
+  std::ifstream in(absl::StrCat(CPNS_SOURCE_DIR, "/packaging/systemd/", unit));
+  EXPECT_TRUE(in.good()) << unit;
+  std::vector<std::string> values;
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view value = line;
+    if (absl::ConsumePrefix(&value, key) && absl::ConsumePrefix(&value, "=")) {
+      values.emplace_back(value);
+    }
+  }
+  return values;
+}
+
 // What the unit's SystemCallFilter= lines allow: the allowed items, less the
 // denied ones ("~...").
 std::set<std::string> UnitAllows(const std::string& unit) {
   const Groups groups = FilterGroups();
-  std::ifstream in(absl::StrCat(CPNS_SOURCE_DIR, "/packaging/systemd/", unit));
-  EXPECT_TRUE(in.good()) << unit;
   std::set<std::string> allowed, denied;
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view value = line;
-    if (!absl::ConsumePrefix(&value, "SystemCallFilter=")) continue;
+  for (absl::string_view value : Directives(unit, "SystemCallFilter")) {
     const bool deny = absl::ConsumePrefix(&value, "~");
     for (absl::string_view item : absl::StrSplit(value, ' ', absl::SkipEmpty())) {
       Expand(groups, std::string(item), deny ? denied : allowed);
@@ -82,18 +95,34 @@ std::set<std::string> UnitAllows(const std::string& unit) {
   return allowed;
 }
 
-// The calls in an `strace -c` summary.
-std::set<std::string> TracedCalls(const std::string& summary_file) {
-  std::set<std::string> calls;
-  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(summary_file), '\n')) {
-    std::vector<absl::string_view> cols = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    double percent = 0;
-    if (cols.size() < 5 || !absl::SimpleAtod(cols[0], &percent) || cols.back() == "total") {
-      continue;
+// What an `strace -f` log shows a process did.
+struct Trace {
+  std::set<std::string> calls;     // every system call made
+  std::set<std::string> families;  // of every socket() (AF_INET, ...)
+  std::vector<std::string> wx;     // calls making memory writable and executable
+};
+
+Trace ReadTrace(const std::string& log) {
+  Trace t;
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(log), '\n')) {
+    // "PID name(args) = r", "PID <... name resumed>..."; not signals or exits.
+    absl::string_view rest = line.substr(std::min(line.find(' '), line.size()));
+    rest = absl::StripLeadingAsciiWhitespace(rest);
+    absl::ConsumePrefix(&rest, "<... ");
+    const size_t end = rest.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (end == 0 || end == absl::string_view::npos) continue;
+    const std::string name(rest.substr(0, end));
+    t.calls.insert(name);
+    if (name == "socket" && absl::ConsumePrefix(&rest, "socket(")) {
+      t.families.insert(std::string(rest.substr(0, rest.find_first_of(",)"))));
     }
-    calls.insert(std::string(cols.back()));
+    const bool exec = absl::StrContains(rest, "PROT_EXEC");
+    if ((name == "mmap" && exec && absl::StrContains(rest, "PROT_WRITE")) ||
+        (absl::EndsWith(name, "mprotect") && exec)) {
+      t.wx.emplace_back(line);
+    }
   }
-  return calls;
+  return t;
 }
 
 // SIGTERM to the daemon traced by `strace` (its one child), then waits for
@@ -109,12 +138,12 @@ std::optional<int> StopTraced(Process& strace) {
 
 class SyscallFilterTest : public FlowTest {};
 
-TEST_F(SyscallFilterTest, BothDaemonsCallOnlyWhatTheirUnitsAllow) {
+TEST_F(SyscallFilterTest, BothDaemonsStayWithinTheirUnitsSandbox) {
   const std::string server_trace = dir_ + "/server.strace";
   const std::string gw_trace = dir_ + "/gw.strace";
-  launcher_ = {"/usr/bin/strace", "-f", "-qq", "-c", "-o", server_trace, "--"};
+  launcher_ = {"/usr/bin/strace", "-f", "-qq", "-s", "16", "-o", server_trace, "--"};
   Daemon server = StartServer({"--metrics-listen", "127.0.0.1:0"});
-  launcher_ = {"/usr/bin/strace", "-f", "-qq", "-c", "-o", gw_trace, "--"};
+  launcher_ = {"/usr/bin/strace", "-f", "-qq", "-s", "16", "-o", gw_trace, "--"};
   Daemon gateway = StartGateway("gw-A", server.address, "", {"--metrics-listen", "127.0.0.1:0"});
   launcher_.clear();
   const RunResult r = Request(gateway.address, "headset-42", "alice");
@@ -122,16 +151,26 @@ TEST_F(SyscallFilterTest, BothDaemonsCallOnlyWhatTheirUnitsAllow) {
   EXPECT_EQ(StopTraced(*gateway.process), 0) << gateway.process->log();
   EXPECT_EQ(StopTraced(*server.process), 0) << server.process->log();
 
-  for (const auto& [unit, trace] : {std::pair{"cpns-server.service", server_trace},
-                                    std::pair{"cpns-gw.service", gw_trace}}) {
+  for (const auto& [unit, log] : {std::pair{"cpns-server.service", server_trace},
+                                  std::pair{"cpns-gw.service", gw_trace}}) {
+    const Trace trace = ReadTrace(log);
+    EXPECT_GT(trace.calls.size(), 20u) << "nothing traced in " << log;
     const std::set<std::string> allowed = UnitAllows(unit);
-    const std::set<std::string> called = TracedCalls(trace);
-    EXPECT_GT(called.size(), 20u) << "no strace summary in " << trace;
     std::vector<std::string> refused;
-    for (const std::string& call : called) {
+    for (const std::string& call : trace.calls) {
       if (allowed.count(call) == 0) refused.push_back(call);
     }
     EXPECT_TRUE(refused.empty()) << unit << " would refuse: " << absl::StrJoin(refused, " ");
+    const std::vector<std::string> families = Directives(unit, "RestrictAddressFamilies");
+    ASSERT_EQ(families.size(), 1u) << unit;
+    const std::set<std::string> allowed_families = absl::StrSplit(families[0], ' ');
+    EXPECT_TRUE(trace.families.count("AF_INET") + trace.families.count("AF_INET6") > 0)
+        << "no TCP socket traced: " << absl::StrJoin(trace.families, " ");
+    for (const std::string& family : trace.families) {
+      EXPECT_EQ(allowed_families.count(family), 1u) << unit << " would refuse a socket of " << family;
+    }
+    EXPECT_TRUE(trace.wx.empty()) << unit << " (MemoryDenyWriteExecute=) would refuse:\n"
+                                  << absl::StrJoin(trace.wx, "\n");
   }
 }
 
