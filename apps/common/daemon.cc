@@ -96,6 +96,7 @@ int Run(const Options& options, StartFn start) {
         f.push_back(grpc_metrics.NewInterceptorFactory());
         builder.experimental().SetInterceptorCreators(std::move(f));
       }};
+  NotifyStatus("starting");  // until READY=1: opening the store, binding listeners
   absl::StatusOr<std::unique_ptr<Service>> service = start(context);
   if (!service.ok()) return cli::Fail(options.program, service.status());
   std::atomic<bool> stopping{false};

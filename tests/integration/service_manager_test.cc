@@ -174,6 +174,8 @@ TEST_F(ServiceManagerTest, ServerSaysReadyOnceItsListenerAcceptsAndStoppingOnSig
   std::optional<NotifySocket::Message> ready = notify.WaitFor("READY=1", absl::Seconds(20));
   ASSERT_TRUE(ready.has_value()) << server.log();
   EXPECT_EQ(ready->pid, server.pid());
+  EXPECT_EQ(NotifySocket::Field(notify.seen.front().text, "STATUS"), "starting")
+      << "systemctl status says what the daemon does before it is ready";
   // "serving: 127.0.0.1:PORT": the port bound, so the listener can be tried now.
   const std::string status = NotifySocket::Field(ready->text, "STATUS");
   ASSERT_TRUE(absl::StartsWith(status, "serving: 127.0.0.1:")) << status;
