@@ -7,8 +7,10 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/cli.h"
 #include "common/process.h"
+#include "common/service_manager.h"
 #include "core/logging.h"
 #include "core/version.h"
 #include "observe/program_info.h"
@@ -53,6 +55,7 @@ int ServeUntilStopped(const Options& options, Service& service, std::atomic<bool
   const int sig = WaitForTerminationSignal();
   stopping.store(true);
   RemoveReadyFile(options.ready_file);
+  NotifyStopping(sig == kFatalFaultSignal ? "draining after a fault" : "draining");
   if (sig != kFatalFaultSignal) spdlog::info("signal {}: shutting down", sig);
   service.Shutdown(options.drain);
   const int code = service.ExitCode(sig == kFatalFaultSignal);
@@ -93,6 +96,7 @@ int Run(const Options& options, StartFn start) {
         f.push_back(grpc_metrics.NewInterceptorFactory());
         builder.experimental().SetInterceptorCreators(std::move(f));
       }};
+  NotifyStatus("starting");  // until READY=1: opening the store, binding listeners
   absl::StatusOr<std::unique_ptr<Service>> service = start(context);
   if (!service.ok()) return cli::Fail(options.program, service.status());
   std::atomic<bool> stopping{false};
@@ -103,6 +107,7 @@ int Run(const Options& options, StartFn start) {
   if (absl::Status s = WriteReadyFile(options.ready_file, ready); !s.ok()) {
     return cli::Fail(options.program, s);
   }
+  NotifyReady(absl::StrCat("serving: ", absl::StrReplaceAll(ready, {{"\n", ", "}})));
   return ServeUntilStopped(options, **service, stopping);
 }
 

@@ -11,9 +11,9 @@
 //   6. start: the program's function opens what can fail early (store, state)
 //      and starts its servers and listeners;
 //   7. start the operators' HTTP endpoint (--metrics-listen), write the
-//      ready file;
+//      ready file, tell systemd READY=1 (common/service_manager.h);
 //   8. wait for a signal, or a fatal fault;
-//   9. remove the ready file, drain with a deadline;
+//   9. remove the ready file, tell systemd STOPPING=1, drain with a deadline;
 //  10. return the exit code.
 // Exit codes: 0 after a request to stop (SIGTERM, SIGINT, SIGHUP); 1 when
 // setting up or starting failed, or after a fatal fault; a service may name
