@@ -51,12 +51,25 @@ TEST_F(GatewayReloadTest, ItsNextConnectionToTheServerPresentsItsNewCertificate)
   Daemon gw = StartGatewayWith(server.address, Live("uplink"));
   const RunResult before = Request(gw.address, "headset", "alice");
   EXPECT_THAT(before.err, HasSubstr("holds no 1st seed"));
+  EXPECT_THAT(server.process->log(),
+              HasSubstr("certificate serial " + Serial(Pki("gw-gw-A.crt")) + " is revoked"));
 
   Install(Pki2("gw-gw-A"), "uplink");
   ASSERT_TRUE(Hup(gw)) << gw.process->log();
   EXPECT_TRUE(WaitUntil([&] { return Request(gw.address, "headset", "alice").exit_code == 0; },
                         absl::Seconds(20), absl::Milliseconds(300)))
       << gw.process->log();
+}
+
+// Its reloadable credentials still check the server's TLS name.
+TEST_F(GatewayReloadTest, ItRefusesAServerCertificateForAnotherName) {
+  Daemon server = StartServer();
+  Daemon wrong = StartGateway("gw-A", server.address, "", {"--server-name", "other.test"});
+  EXPECT_THAT(Request(wrong.address, "headset", "alice").err,
+              HasSubstr("Hostname Verification Check failed"));
+  Daemon right = StartGateway("gw-B", server.address, "", {"--server-name", "cpns-server.test"});
+  const RunResult ok = Request(right.address, "headset", "alice");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err << right.process->log();
 }
 
 TEST_F(GatewayReloadTest, ARevokedDeviceCertificateIsRefusedFromTheCrlAtStartAndAfterAReload) {
