@@ -32,7 +32,8 @@ CLI::Validator InRange(double lo, double hi) {
 void AddUpstreamFlags(CLI::App& serve, gateway::GatewayOptions& o) {
   serve.add_option("--gw-id", o.gw_id, "This gateway's id (as in its certificate)")->required();
   serve.add_option("--server", o.server.server, "CPNS Server HOST:PORT")->required();
-  serve.add_option("--server-ca", o.server.tls.ca_file, "CA(s) that issue the server certificate (PEM bundle; reloaded on SIGHUP)")
+  serve.add_option("--server-ca", o.server.tls.ca_file,
+                   "CA(s) that issue the server certificate (PEM bundle; reloaded on SIGHUP)")
       ->required();
   serve.add_option("--server-name", o.server.server_name,
                    "TLS name to expect in the server certificate (default: the host)");

@@ -105,7 +105,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
       WithContext("gateway state", CheckPrivateDirectoryContents(options.state_dir)));
   std::unique_ptr<Gateway> gw(new Gateway());
   CPNS_ASSIGN_OR_RETURN(ServerChannel upstream, MakeServerChannel(options.server));
-  gw->uplink_tls_ = std::move(upstream.tls);
+  gw->server_tls_ = std::move(upstream.tls);
   gw->server_channel_ = std::move(upstream.channel);
   gw->source_ = MakeGrpcFirstSeedSource(gw_id, options.server.server, gw->server_channel_);
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
@@ -213,8 +213,8 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
 
 absl::Status Gateway::ReloadTls() {
   std::string failed;
-  if (absl::Status s = uplink_tls_->Reload(); !s.ok()) {
-    absl::StrAppend(&failed, "uplink to the CPNS Server: ", s.message());
+  if (absl::Status s = server_tls_->Reload(); !s.ok()) {
+    absl::StrAppend(&failed, "towards the CPNS Server: ", s.message());
   }
   if (pn_tls_ != nullptr) {
     if (absl::Status s = pn_tls_->Reload(); !s.ok()) {

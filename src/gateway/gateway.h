@@ -118,17 +118,18 @@ class Gateway {
   // last write. Called by the status thread only (or before and after it).
   absl::Status WriteStatusIfChanged();
   void Shutdown(absl::Duration grace);
-  // Re-reads the TLS material of the uplink (--cert, --key, --server-ca) and
-  // of the tls: listeners (--pn-cert, --pn-key, --device-ca, the device CRL
-  // file): new connections use it, open ones keep theirs. Each part that
-  // fails keeps what it had; the error names the part. One call at a time.
+  // Re-reads the TLS material towards the server (--cert, --key,
+  // --server-ca) and of the tls: listeners (--pn-cert, --pn-key, --device-ca,
+  // the device CRL file): new connections use it, open ones keep theirs.
+  // Each part that fails keeps what it had; the error names the part. One
+  // call at a time.
   absl::Status ReloadTls();
 
  private:
   Gateway() = default;
   absl::Status Listen(const GatewayOptions& options);
 
-  std::unique_ptr<wire::ReloadableClientTls> uplink_tls_;  // outlives server_channel_
+  std::unique_ptr<wire::ReloadableClientTls> server_tls_;  // outlives server_channel_
   std::shared_ptr<grpc::Channel> server_channel_;
   std::unique_ptr<wire::ReloadableServerTls> pn_tls_;  // null without tls: listeners
   std::unique_ptr<FirstSeedSource> source_;
