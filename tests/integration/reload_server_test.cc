@@ -95,6 +95,8 @@ TEST_F(ServerReloadTest, ARevokedGatewayIsRefusedFromTheCrlAtStartAndAfterAReloa
       absl::Seconds(10)))
       << server.process->log();
   EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-A")).code, grpc::StatusCode::OK);
+  // A peer without a certificate (a probe, an assignee) is not the CRL's to refuse.
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt")).code, grpc::StatusCode::OK);
 
   Crl("crl.pem", pki_dir_, {Pki("gw-gw-B.crt"), Pki("gw-gw-A.crt")});
   ASSERT_TRUE(Hup(server));
