@@ -190,7 +190,9 @@ absl::StatusOr<KeyAndCert> ReadPair(const std::string& dir, const std::string& b
   BioPtr key_bio(BIO_new_mem_buf(key_pem.RevealSecret().data(),
                                  static_cast<int>(key_pem.size())));
   KeyAndCert kc;
-  if (cert_bio != nullptr) kc.cert.reset(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (cert_bio != nullptr) {
+    kc.cert.reset(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  }
   if (key_bio != nullptr) {
     kc.key.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   }

@@ -142,7 +142,8 @@ TEST_F(TlsReloadTest, AFailedReloadKeepsTheCertificateInUse) {
 TEST_F(TlsReloadTest, AReloadableClientChecksTheServersName) {
   Serve(Options());
   auto client = ReloadableClientTls::Create(
-      {.ca_file = Path("ca.crt"), .cert_file = Path("gw-gw-1.crt"), .key_file = Path("gw-gw-1.key")});
+      {.ca_file = Path("ca.crt"), .cert_file = Path("gw-gw-1.crt"),
+       .key_file = Path("gw-gw-1.key")});
   ASSERT_TRUE(client.ok()) << client.status();
   EXPECT_EQ(Call(*Connect((*client)->credentials(), "cpns.test")).code,
             grpc::StatusCode::UNIMPLEMENTED);
