@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <spdlog/spdlog.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -50,9 +51,19 @@ absl::StatusOr<std::unique_ptr<observe::HttpEndpoint>> StartEndpoint(
       });
 }
 
+// Step 8's SIGHUP: the service reloads; it serves on either way.
+void Reload(Service& service) {
+  if (absl::Status s = service.Reload(); !s.ok()) {
+    log::Error("reload failed", {{"reason", s.ToString()}});
+    return;
+  }
+  log::Info("reloaded");
+}
+
 // Steps 8 to 10: serves until a signal or a fatal fault, then drains.
 int ServeUntilStopped(const Options& options, Service& service, std::atomic<bool>& stopping) {
-  const int sig = WaitForTerminationSignal();
+  int sig = WaitForTerminationSignal();
+  for (; sig == SIGHUP; sig = WaitForTerminationSignal()) Reload(service);
   stopping.store(true);
   RemoveReadyFile(options.ready_file);
   NotifyStopping(sig == kFatalFaultSignal ? "draining after a fault" : "draining");

@@ -12,10 +12,11 @@
 //      and starts its servers and listeners;
 //   7. start the operators' HTTP endpoint (--metrics-listen), write the
 //      ready file, tell systemd READY=1 (common/service_manager.h);
-//   8. wait for a signal, or a fatal fault;
+//   8. wait for a signal, or a fatal fault; SIGHUP reloads (Service::Reload)
+//      and the daemon serves on whatever the outcome;
 //   9. remove the ready file, tell systemd STOPPING=1, drain with a deadline;
 //  10. return the exit code.
-// Exit codes: 0 after a request to stop (SIGTERM, SIGINT, SIGHUP); 1 when
+// Exit codes: 0 after a request to stop (SIGTERM, SIGINT); 1 when
 // setting up or starting failed, or after a fatal fault; a service may name
 // another code for its own fault (the server: 3 for a corrupt store).
 #ifndef CPNS_APPS_COMMON_DAEMON_H_
@@ -49,6 +50,11 @@ class Service {
   virtual ~Service() = default;
   // What the ready file says: where the daemon listens (ports bound for port 0).
   virtual std::string ReadyText() const = 0;
+  // On SIGHUP: re-reads what can change without a restart (certificates,
+  // keys, CA bundles, CRLs). An error keeps what was in use; the daemon logs
+  // "reload failed" with the error (which must hold no secret) and serves on.
+  // By default nothing to reload.
+  virtual absl::Status Reload() { return absl::OkStatus(); }
   // Stops accepting and gives calls in flight up to `grace`.
   virtual void Shutdown(absl::Duration grace) = 0;
   // Once shut down: the exit code, after a fatal fault or a request to stop

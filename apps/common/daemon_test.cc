@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -51,6 +52,7 @@ struct Record {
   std::string ready_seen;
   bool ready_gone_at_drain = false;
   absl::Duration grace = absl::ZeroDuration();
+  std::atomic<int> reloads{0};  // Reload calls, made on the main thread
 };
 
 // Once the ready file is there, does `act` from its own thread (as a listener
@@ -71,6 +73,11 @@ class FakeService final : public Service {
     record_.ready_gone_at_drain = !Exists(ready_file_);
     record_.grace = grace;
   }
+  // The first reload works, every later one fails.
+  absl::Status Reload() override {
+    if (record_.reloads.fetch_add(1) == 0) return absl::OkStatus();
+    return absl::InvalidArgumentError("certificate file /x.crt is not PEM");
+  }
   int ExitCode(bool after_fault) override {
     return fault_exit_code_ < 0 ? Service::ExitCode(after_fault) : fault_exit_code_;
   }
@@ -85,7 +92,8 @@ class FakeService final : public Service {
 // Runs a daemon whose service does `act` once ready, checks what every run
 // that served must show, and ends the child: 0 when Run returned
 // `expected_code` and every check held.
-[[noreturn]] void RunAndCheck(std::function<void(const Context&)> act, int expected_code,
+[[noreturn]] void RunAndCheck(std::function<void(const Context&, const Record&)> act,
+                              int expected_code,
                               int fault_exit_code = -1) {
   const std::string ready = TempDir() + "/ready";
   Record record;
@@ -93,7 +101,8 @@ class FakeService final : public Service {
                         .drain = absl::Seconds(3)},
                        [&](const Context& context) -> absl::StatusOr<std::unique_ptr<Service>> {
                          return std::make_unique<FakeService>(
-                             ready, [act, context] { act(context); }, record, fault_exit_code);
+                             ready, [act, context, &record] { act(context, record); }, record,
+                             fault_exit_code);
                        });
   if (code != expected_code) std::_Exit(1);
   if (record.ready_seen != "pn_listen unix:/x\ntls_port 7\n") std::_Exit(2);
@@ -103,9 +112,42 @@ class FakeService final : public Service {
   std::_Exit(0);
 }
 
+[[noreturn]] void RunAndCheck(std::function<void(const Context&)> act, int expected_code,
+                              int fault_exit_code = -1) {
+  RunAndCheck([act](const Context& context, const Record&) { act(context); }, expected_code,
+              fault_exit_code);
+}
+
 TEST(DaemonTest, ServesUntilAskedToStopThenRemovesTheReadyFileDrainsAndExitsZero) {
   EXPECT_EXIT(RunAndCheck([](const Context&) { kill(getpid(), SIGTERM); }, 0),
               ::testing::ExitedWithCode(0), "signal 15: shutting down");
+}
+
+// Waits (up to 10 s) until the service was asked to reload `n` times; ends
+// the child with 91 if it never is.
+void AwaitReloads(const Record& record, int n) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (record.reloads.load() < n) {
+    if (absl::Now() > deadline) std::_Exit(91);
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+// SIGHUP reloads and the daemon serves on, whether the reload worked or not;
+// only the SIGTERM after them stops it (RunAndCheck: exit 0, drained).
+TEST(DaemonTest, SighupReloadsAndKeepsServingWhetherTheReloadWorkedOrNot) {
+  EXPECT_EXIT(RunAndCheck(
+                  [](const Context&, const Record& record) {
+                    kill(getpid(), SIGHUP);
+                    AwaitReloads(record, 1);
+                    kill(getpid(), SIGHUP);
+                    AwaitReloads(record, 2);
+                    kill(getpid(), SIGTERM);
+                  },
+                  0),
+              ::testing::ExitedWithCode(0),
+              "reloaded.*reload failed.*certificate file /x.crt is not PEM.*signal 15: shutting "
+              "down");
 }
 
 TEST(DaemonTest, AFatalFaultEndsTheDaemonWithExitOne) {

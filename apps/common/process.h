@@ -36,7 +36,8 @@ absl::Status InitLogging(const std::string& program, const std::string& level,
 // and every thread it creates afterwards. Call before any thread exists.
 void BlockTerminationSignals();
 
-// Waits for one of the blocked signals and returns its number:
+// Waits for one of the blocked signals and returns its number (SIGHUP, a
+// request to reload, included):
 // kFatalFaultSignal when a part of this process called RaiseFatalFault()
 // (the same signal sent by another process is ignored).
 int WaitForTerminationSignal();

@@ -2,7 +2,7 @@
 //   cpns-gw serve --gw-id ID --server HOST:PORT --server-ca F --cert F --key F
 //                 --state-dir DIR --pn-listen unix:PATH [--pn-listen tls:HOST:PORT ...]
 //                 [--refresh-at 0.75] [--refresh-jitter 0.05] [--seed-check-interval 15m]
-//                 [--admission pairing|certificate|open] [--device-ca F]
+//                 [--admission pairing|certificate|open] [--device-ca F] [--crl-file F]
 //                 [--allow-user U]... [--allow-entity-type T]...
 //   cpns-gw pair add --state-dir DIR --entity-type PNE --entity-id ID --user-id ID [--ttl 10m]
 //   cpns-gw pair list --state-dir DIR [--json]

@@ -32,13 +32,16 @@ CLI::Validator InRange(double lo, double hi) {
 void AddUpstreamFlags(CLI::App& serve, gateway::GatewayOptions& o) {
   serve.add_option("--gw-id", o.gw_id, "This gateway's id (as in its certificate)")->required();
   serve.add_option("--server", o.server.server, "CPNS Server HOST:PORT")->required();
-  serve.add_option("--server-ca", o.server.tls.ca_file, "CA that issued the server certificate")
+  serve.add_option("--server-ca", o.server.tls.ca_file,
+                   "CA(s) that issue the server certificate (PEM bundle; reloaded on SIGHUP)")
       ->required();
   serve.add_option("--server-name", o.server.server_name,
                    "TLS name to expect in the server certificate (default: the host)");
-  serve.add_option("--cert", o.server.tls.cert_file, "This gateway's certificate (PEM)")
+  serve.add_option("--cert", o.server.tls.cert_file,
+                   "This gateway's certificate (PEM; reloaded on SIGHUP)")
       ->required();
-  serve.add_option("--key", o.server.tls.key_file, "This gateway's private key (PEM)")
+  serve.add_option("--key", o.server.tls.key_file,
+                   "This gateway's private key (PEM; ours alone, mode 0600; reloaded on SIGHUP)")
       ->required();
 }
 
@@ -48,8 +51,10 @@ void AddPnFlags(CLI::App& serve, gateway::GatewayOptions& o) {
       ->required();
   serve.add_option("--pn-listen", o.pn_listen, "unix:PATH or tls:HOST:PORT (repeatable)")
       ->required();
-  serve.add_option("--pn-cert", o.pn_cert_file, "Certificate for tls: PN listeners");
-  serve.add_option("--pn-key", o.pn_key_file, "Private key for tls: PN listeners");
+  serve.add_option("--pn-cert", o.pn_cert_file,
+                   "Certificate for tls: PN listeners (reloaded on SIGHUP)");
+  serve.add_option("--pn-key", o.pn_key_file,
+                   "Private key for tls: PN listeners (mode 0600; reloaded on SIGHUP)");
 }
 
 // EUKey lifetime and the renewal of the 1st seed.
@@ -83,7 +88,11 @@ void AddAdmissionFlags(CLI::App& serve, ServeFlags& f) {
                    "listeners only)")
       ->capture_default_str();
   serve.add_option("--device-ca", f.options.device_ca_file,
-                   "Device maker CA(s), PEM, trusted for --admission certificate");
+                   "Device maker CA(s), PEM, trusted for --admission certificate (reloaded on "
+                   "SIGHUP)");
+  serve.add_option("--crl-file", f.options.device_crl_file,
+                   "CRLs of the device maker CA(s) (PEM, one or more): a revoked device "
+                   "certificate is refused; --admission certificate only; reloaded on SIGHUP");
   serve.add_option("--allow-user", f.allow_users, "Only these users (repeatable; default any)");
   serve.add_option("--allow-entity-type", f.allow_entity_types,
                    "Only these entity types, PNE or PNGW (repeatable; default any)");
@@ -185,6 +194,7 @@ class GatewayDaemon final : public daemon::Service {
     return ready;
   }
   void Shutdown(absl::Duration grace) override { gateway_->Shutdown(grace); }
+  absl::Status Reload() override { return gateway_->ReloadTls(); }
   // /readyz says what the health service says.
   std::pair<bool, std::string> Readiness() const override {
     wire::Readiness::State state = readiness_.Get();

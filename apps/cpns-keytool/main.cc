@@ -4,6 +4,8 @@
 //                       --entity-type PNE|PNGW --entity-id ID --user-id ID --nonce HEX --not-after UNIX
 //   cpns-keytool pki init --out DIR --server-name NAME --gateway ID [--gateway ID ...]
 //                         [--device ENTITY_ID ...]
+//   cpns-keytool pki server --dir DIR --server-name NAME --out-base BASE
+//   cpns-keytool pki crl --dir DIR [--ca BASE] [--revoke CERT ...] --out FILE
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -108,6 +110,19 @@ int WritePki(const cpns::pki::DevPkiOptions& pki) {
   return 0;
 }
 
+// What `pki server` and `pki crl` are given.
+struct PkiMoreFlags {
+  std::string dir, server_name, out_base, ca = "ca", out;
+  std::vector<std::string> revoke;
+  int days = 30;
+};
+
+int Done(const absl::Status& s, const std::string& what) {
+  if (!s.ok()) return cpns::cli::Fail(kProgram, s);
+  std::cout << what << " written\n";
+  return 0;
+}
+
 cpns::cli::Subcommand DeriveCommand(CLI::App& app, DeriveFlags& d) {
   CLI::App* derive = app.add_subcommand(
       "derive", "Derive the 2nd seed and the EUKey from explicit inputs; prints JSON (secrets!)");
@@ -130,9 +145,42 @@ cpns::cli::Subcommand DeriveCommand(CLI::App& app, DeriveFlags& d) {
   return {derive, [&d] { return PrintDerived(d); }};
 }
 
-cpns::cli::Subcommand PkiInitCommand(CLI::App& app, cpns::pki::DevPkiOptions& pki) {
+cpns::cli::Subcommand PkiServerCommand(CLI::App& pki_cmd, PkiMoreFlags& f) {
+  CLI::App* server = pki_cmd.add_subcommand(
+      "server", "Issue another server certificate from DIR/ca.crt (to rehearse a rotation)");
+  server->add_option("--dir", f.dir, "Directory of a development PKI")->required();
+  server->add_option("--server-name", f.server_name, "DNS name of the CPNS Server")->required();
+  server->add_option("--out-base", f.out_base, "Writes DIR/BASE.crt and DIR/BASE.key")
+      ->required();
+  return {server, [&f] {
+            return Done(cpns::pki::IssueServerCertificate(f.dir, f.server_name, f.out_base),
+                        f.dir + "/" + f.out_base + ".crt and .key");
+          }};
+}
+
+cpns::cli::Subcommand PkiCrlCommand(CLI::App& pki_cmd, PkiMoreFlags& f) {
+  CLI::App* crl = pki_cmd.add_subcommand("crl", "Write a CRL of a development CA");
+  crl->add_option("--dir", f.dir, "Directory of a development PKI")->required();
+  crl->add_option("--ca", f.ca, "The CA: DIR/BASE.crt and DIR/BASE.key (ca or device-ca)")
+      ->capture_default_str();
+  crl->add_option("--revoke", f.revoke, "Certificate file to revoke (repeatable)");
+  crl->add_option("--days", f.days, "Days until nextUpdate (negative: already stale)")
+      ->capture_default_str();
+  crl->add_option("--out", f.out, "The CRL file (PEM)")->required();
+  return {crl, [&f] {
+            return Done(cpns::pki::WriteDevelopmentCrl(f.dir, f.ca, f.revoke, f.out, f.days),
+                        f.out);
+          }};
+}
+
+CLI::App& PkiCommand(CLI::App& app) {
   CLI::App* pki_cmd = app.add_subcommand("pki", "Development PKI");
   pki_cmd->require_subcommand(1);
+  return *pki_cmd;
+}
+
+cpns::cli::Subcommand PkiInitCommand(CLI::App& pki_cmd_ref, cpns::pki::DevPkiOptions& pki) {
+  CLI::App* pki_cmd = &pki_cmd_ref;
   CLI::App* init =
       pki_cmd->add_subcommand("init", "Create a CA, a server and gateway certificates");
   init->add_option("--out", pki.out_dir, "Output directory")->required();
@@ -142,6 +190,8 @@ cpns::cli::Subcommand PkiInitCommand(CLI::App& app, cpns::pki::DevPkiOptions& pk
                    "Entity id of a device certificate, from a separate device maker CA "
                    "(repeatable)");
   init->add_option("--days", pki.validity_days, "Validity in days")->capture_default_str();
+  init->add_option("--ca-name", pki.ca_name, "Subject CN of the operator CA")
+      ->capture_default_str();
   return {init, [&pki] { return WritePki(pki); }};
 }
 
@@ -155,7 +205,11 @@ int main(int argc, char** argv) {
   CLI::App app{"cpns-keytool: offline CPNS key derivation and a development PKI.", kProgram};
   cpns::cli::LogFlags log;
   cpns::cli::SetUp(app, log);
-  const cpns::cli::Subcommands commands = {DeriveCommand(app, d), PkiInitCommand(app, pki)};
+  PkiMoreFlags more;
+  CLI::App& pki_cmd = PkiCommand(app);
+  const cpns::cli::Subcommands commands = {DeriveCommand(app, d), PkiInitCommand(pki_cmd, pki),
+                                           PkiServerCommand(pki_cmd, more),
+                                           PkiCrlCommand(pki_cmd, more)};
   return cpns::cli::ParseAndRun(app, argc, argv, commands, [&log] {
     return cpns::InitLogging(kProgram, log.level, log.format);
   });

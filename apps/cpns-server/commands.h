@@ -17,7 +17,7 @@ namespace cpns::server_cli {
 inline constexpr const char* kProgram = "cpns-server";
 
 struct Flags {
-  std::string listen, db, cert, key, client_ca, ready_file;
+  std::string listen, db, cert, key, client_ca, crl_file, ready_file;
   cli::LogFlags log;  // --log-level, --log-format: the program's (cli::SetUp)
   std::string metrics_listen;  // --metrics-listen; none when empty
   std::vector<std::string> kek_files;

@@ -1,5 +1,6 @@
 // cpns-server: the CPNS Server.
-//   cpns-server serve --listen HOST:PORT --db URL --cert F --key F --client-ca F [--kek-file F]...
+//   cpns-server serve --listen HOST:PORT --db URL --cert F --key F --client-ca F [--crl-file F]
+//                     [--kek-file F]...
 //   cpns-server init --kek-file F
 //   cpns-server migrate --db URL
 //   cpns-server kek rotate --db URL --kek-file OLD --new-kek-file NEW
@@ -39,10 +40,17 @@ Subcommands ServeCommand(CLI::App& app, Flags& f) {
   serve->add_option("--listen", f.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->required();
   AddDb(serve, f);
-  serve->add_option("--cert", f.cert, "Server certificate (PEM)")->required();
-  serve->add_option("--key", f.key, "Server private key (PEM)")->required();
-  serve->add_option("--client-ca", f.client_ca, "Operator CA that issues gateway certificates")
+  serve->add_option("--cert", f.cert, "Server certificate (PEM; reloaded on SIGHUP)")->required();
+  serve->add_option("--key", f.key,
+                    "Server private key (PEM; ours alone, mode 0600; reloaded on SIGHUP)")
       ->required();
+  serve->add_option("--client-ca", f.client_ca,
+                    "Operator CA(s) that issue gateway certificates (PEM bundle; reloaded on "
+                    "SIGHUP)")
+      ->required();
+  serve->add_option("--crl-file", f.crl_file,
+                    "CRLs of the operator CA(s) (PEM, one or more): a revoked gateway "
+                    "certificate is refused; reloaded on SIGHUP");
   serve->add_option("--kek-file", f.kek_files,
                     "KEK file (repeatable; the first seals new seeds, all open). Default: "
                     "$CPNS_KEK, or for SQLite <db>.kek (created)");

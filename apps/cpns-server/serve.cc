@@ -58,6 +58,7 @@ class ServerDaemon final : public daemon::Service {
   std::string ReadyText() const override { return bound_; }
   void Shutdown(absl::Duration grace) override { server_->Shutdown(grace); }
   int ExitCode(bool after_fault) override;
+  absl::Status Reload() override { return server_->ReloadTls(); }
   // /readyz says what the health service says, without the store's own
   // error text (it may name the database's host and user): that is logged.
   std::pair<bool, std::string> Readiness() const override {
@@ -133,7 +134,7 @@ absl::Status ServerDaemon::StartServing(const Flags& f, const wire::ConnectionLi
       server::CpnsServer::Start(
           {.listen = f.listen,
            .tls = {.cert_file = f.cert, .key_file = f.key, .client_ca_file = f.client_ca,
-                   .client_cert = wire::ClientCertPolicy::kOptional},
+                   .client_cert = wire::ClientCertPolicy::kOptional, .crl_file = f.crl_file},
            .seed_lifetime = seed_lifetime,
            .connections = limits,
            .on_fatal = on_fatal_,

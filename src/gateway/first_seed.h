@@ -14,6 +14,7 @@
 #include "cpns/core/identifiers.h"
 #include "cpns/core/secret_bytes.h"
 #include "wire/tls.h"
+#include "wire/tls_reload.h"
 
 namespace cpns::gateway {
 
@@ -73,9 +74,14 @@ struct ServerConnection {
 };
 
 // The gateway's one channel to the CPNS Server (mutual TLS), shared by the
-// 1st Seed Requests and the relayed authentication calls.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServerChannel(
-    const ServerConnection& connection);
+// 1st Seed Requests and the relayed authentication calls, and its
+// credentials, which reload (the channel's next connection uses them).
+// `tls` must outlive `channel`.
+struct ServerChannel {
+  std::unique_ptr<wire::ReloadableClientTls> tls;
+  std::shared_ptr<grpc::Channel> channel;
+};
+absl::StatusOr<ServerChannel> MakeServerChannel(const ServerConnection& connection);
 
 // The real source: FirstSeedService over `channel`.
 std::unique_ptr<FirstSeedSource> MakeGrpcFirstSeedSource(const GatewayId& gw_id,

@@ -93,9 +93,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
           "--admission certificate needs a tls: --pn-listen: devices present their "
           "certificate over TLS");
     }
-  } else if (!options.device_ca_file.empty()) {
+  } else if (!options.device_ca_file.empty() || !options.device_crl_file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--device-ca is used only with --admission certificate (this gateway admits by ",
+        options.device_ca_file.empty() ? "--crl-file" : "--device-ca",
+        " is used only with --admission certificate (this gateway admits by ",
         AdmissionModeName(options.admission.mode), ")"));
   }
   // Nothing planted in or loosened under the state directory is trusted.
@@ -103,7 +104,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   CPNS_RETURN_IF_ERROR(
       WithContext("gateway state", CheckPrivateDirectoryContents(options.state_dir)));
   std::unique_ptr<Gateway> gw(new Gateway());
-  CPNS_ASSIGN_OR_RETURN(gw->server_channel_, MakeServerChannel(options.server));
+  CPNS_ASSIGN_OR_RETURN(ServerChannel upstream, MakeServerChannel(options.server));
+  gw->server_tls_ = std::move(upstream.tls);
+  gw->server_channel_ = std::move(upstream.channel);
   gw->source_ = MakeGrpcFirstSeedSource(gw_id, options.server.server, gw->server_channel_);
   gw->cache_ = std::make_unique<SeedCache>(gw_id, *gw->source_,
                                            absl::StrCat(options.state_dir, "/first_seed"), clock);
@@ -174,11 +177,16 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
       // when presented, must verify against the device CA; a peer without one
       // gets an actionable PERMISSION_DENIED from admission rather than a
       // failed handshake.
-      CPNS_ASSIGN_OR_RETURN(creds, wire::MakeServerCredentials(
-                                       {.cert_file = options.pn_cert_file,
-                                        .key_file = options.pn_key_file,
-                                        .client_ca_file = options.device_ca_file,
-                                        .client_cert = wire::ClientCertPolicy::kOptional}));
+      // One set of credentials for every tls: listener (the same files).
+      if (pn_tls_ == nullptr) {
+        CPNS_ASSIGN_OR_RETURN(pn_tls_, wire::ReloadableServerTls::Create(
+                                           {.cert_file = options.pn_cert_file,
+                                            .key_file = options.pn_key_file,
+                                            .client_ca_file = options.device_ca_file,
+                                            .client_cert = wire::ClientCertPolicy::kOptional,
+                                            .crl_file = options.device_crl_file}));
+      }
+      creds = pn_tls_->credentials();
     }
     CPNS_ASSIGN_OR_RETURN(std::unique_ptr<wire::Listener> listener,
                           wire::Listener::Bind(endpoint, creds, builder, options.connections,
@@ -201,6 +209,20 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
   }
   for (auto& listener : listeners_) listener->Start();
   return absl::OkStatus();
+}
+
+absl::Status Gateway::ReloadTls() {
+  std::string failed;
+  if (absl::Status s = server_tls_->Reload(); !s.ok()) {
+    absl::StrAppend(&failed, "towards the CPNS Server: ", s.message());
+  }
+  if (pn_tls_ != nullptr) {
+    if (absl::Status s = pn_tls_->Reload(); !s.ok()) {
+      absl::StrAppend(&failed, failed.empty() ? "" : "; ", "tls: PN listeners: ", s.message());
+    }
+  }
+  if (failed.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(failed);
 }
 
 GatewayStatus Gateway::CurrentStatus() const {

@@ -48,6 +48,9 @@ struct GatewayOptions {
   // the tls: listeners accept; required by, and only used with, certificate
   // admission.
   std::string device_ca_file;
+  // CRLs of the device maker CA(s) (PEM, may hold several): a revoked device
+  // certificate is refused. Only with certificate admission.
+  std::string device_crl_file;
   // The gateway key that seals the seed file: a file (created 0600 when
   // missing; keep it outside the state directory), or, when empty, the
   // environment variable CPNS_GW_SEAL_KEY (64 hex digits, handed in by the
@@ -115,12 +118,20 @@ class Gateway {
   // last write. Called by the status thread only (or before and after it).
   absl::Status WriteStatusIfChanged();
   void Shutdown(absl::Duration grace);
+  // Re-reads the TLS material towards the server (--cert, --key,
+  // --server-ca) and of the tls: listeners (--pn-cert, --pn-key, --device-ca,
+  // the device CRL file): new connections use it, open ones keep theirs.
+  // Each part that fails keeps what it had; the error names the part. One
+  // call at a time.
+  absl::Status ReloadTls();
 
  private:
   Gateway() = default;
   absl::Status Listen(const GatewayOptions& options);
 
+  std::unique_ptr<wire::ReloadableClientTls> server_tls_;  // outlives server_channel_
   std::shared_ptr<grpc::Channel> server_channel_;
+  std::unique_ptr<wire::ReloadableServerTls> pn_tls_;  // null without tls: listeners
   std::unique_ptr<FirstSeedSource> source_;
   std::unique_ptr<AuthRelay> auth_relay_;
   std::unique_ptr<GatewayMetrics> metrics_;  // before the parts that count on it

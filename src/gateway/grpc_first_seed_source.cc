@@ -135,8 +135,7 @@ class GrpcFirstSeedSource final : public FirstSeedSource {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServerChannel(
-    const ServerConnection& connection) {
+absl::StatusOr<ServerChannel> MakeServerChannel(const ServerConnection& connection) {
   CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--server", connection.server));
   if (endpoint.kind != wire::Endpoint::Kind::kTls) {
     return absl::InvalidArgumentError("--server must be HOST:PORT (mutual TLS)");
@@ -144,7 +143,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServerChannel(
   if (connection.tls.cert_file.empty() || connection.tls.key_file.empty()) {
     return absl::InvalidArgumentError("--cert and --key are required: the WAN link is mutual TLS");
   }
-  CPNS_ASSIGN_OR_RETURN(auto creds, wire::MakeChannelCredentials(connection.tls));
+  CPNS_ASSIGN_OR_RETURN(std::unique_ptr<wire::ReloadableClientTls> tls,
+                        wire::ReloadableClientTls::Create(connection.tls));
   grpc::ChannelArguments args;
   if (!connection.server_name.empty()) {
     args.SetSslTargetNameOverride(connection.server_name);
@@ -152,7 +152,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeServerChannel(
   args.SetMaxReceiveMessageSize(wire::kMaxMessageBytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(endpoint.address, creds, args);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(endpoint.address, tls->credentials(), args);
+  return ServerChannel{std::move(tls), std::move(channel)};
 }
 
 std::unique_ptr<FirstSeedSource> MakeGrpcFirstSeedSource(const GatewayId& gw_id,

@@ -21,6 +21,8 @@ struct DevPkiOptions {
   std::vector<std::string> gateway_ids;  // each a valid GatewayId
   std::vector<std::string> device_ids;   // each a valid EntityId; may be empty
   int validity_days = 825;
+  // The operator CA's subject CN (a second CA, to rehearse a CA change).
+  std::string ca_name = "cpns dev operator CA";
 };
 
 // Writes into out_dir:
@@ -38,6 +40,21 @@ struct DevPkiOptions {
 // Keys are PKCS#8 PEM, mode 0600; certificates mode 0644. InvalidArgument for
 // a bad gateway or entity id or an empty server name; existing files are overwritten.
 absl::Status WriteDevelopmentPki(const DevPkiOptions& options);
+
+// For rehearsing a rotation: writes <dir>/<base>.crt and <dir>/<base>.key, a
+// server certificate like server.crt (same SANs for `server_name`) for a new
+// key, issued by the CA of <dir>/ca.crt and ca.key. InvalidArgument for an
+// empty name or a base holding '/'.
+absl::Status IssueServerCertificate(const std::string& dir, const std::string& server_name,
+                                    const std::string& base, int validity_days = 825);
+
+// Writes `out` (mode 0644): a PEM CRL of the CA <dir>/<ca>.crt, signed with
+// <dir>/<ca>.key, revoking the certificates in the PEM files `revoked` (none:
+// an empty CRL). It is valid for `next_update_days` from now; a negative
+// value makes a CRL already past its nextUpdate (to rehearse a stale one).
+absl::Status WriteDevelopmentCrl(const std::string& dir, const std::string& ca,
+                                 const std::vector<std::string>& revoked, const std::string& out,
+                                 int next_update_days = 30);
 
 }  // namespace cpns::pki
 

@@ -137,6 +137,32 @@ TEST_F(DevPkiTest, GatewayCertificatesVerifyAndCarryTheirIds) {
   }
 }
 
+TEST_F(DevPkiTest, ASecondServerCertificateComesFromTheSameCaForANewKey) {
+  ASSERT_TRUE(IssueServerCertificate(dir_, "cpns.example.net", "server-2").ok());
+  X509Ptr second = LoadCert(dir_ + "/server-2.crt");
+  ASSERT_NE(second, nullptr);
+  EXPECT_TRUE(Verifies(ca_.get(), second.get(), X509_PURPOSE_SSL_SERVER));
+  EXPECT_NE(ReadOrEmpty(dir_ + "/server-2.key"), ReadOrEmpty(dir_ + "/server.key"));
+  EXPECT_EQ(ModeOf(dir_ + "/server-2.key"), 0600u);
+  EXPECT_EQ(IssueServerCertificate(dir_, "cpns.example.net", "../x").code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DevPkiTest, ACrlOfTheCaRevokesTheNamedCertificatesAndVerifies) {
+  ASSERT_TRUE(WriteDevelopmentCrl(dir_, "ca", {dir_ + "/gw-gw-01.crt"}, dir_ + "/crl.pem").ok());
+  const std::string pem = ReadOrEmpty(dir_ + "/crl.pem");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
+  ASSERT_NE(crl, nullptr);
+  EXPECT_EQ(X509_CRL_verify(crl, X509_get0_pubkey(ca_.get())), 1);
+  X509_REVOKED* entry = nullptr;
+  X509Ptr revoked = LoadCert(dir_ + "/gw-gw-01.crt");
+  X509Ptr kept = LoadCert(dir_ + "/server.crt");
+  EXPECT_EQ(X509_CRL_get0_by_cert(crl, &entry, revoked.get()), 1);
+  EXPECT_EQ(X509_CRL_get0_by_cert(crl, &entry, kept.get()), 0);
+  X509_CRL_free(crl);
+}
+
 TEST_F(DevPkiTest, DeviceCertificatesComeFromTheirOwnMakerCa) {
   X509Ptr device_ca = LoadCert(dir_ + "/device-ca.crt");
   X509Ptr device = LoadCert(dir_ + "/device-headset-42.crt");

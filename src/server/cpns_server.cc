@@ -34,8 +34,8 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   if (options.tls.client_ca_file.empty()) {
     return absl::InvalidArgumentError("--client-ca is required: the WAN link is mutual TLS only");
   }
-  CPNS_ASSIGN_OR_RETURN(auto creds, wire::MakeServerCredentials(options.tls));
   std::unique_ptr<CpnsServer> server(new CpnsServer(store, options));
+  CPNS_ASSIGN_OR_RETURN(server->tls_, wire::ReloadableServerTls::Create(options.tls));
   CPNS_ASSIGN_OR_RETURN(SecretBytes challenge_key,
                         server->store_.GetOrCreateServerSecret(kChallengeKeyName));
   server->challenges_ = std::make_unique<ChallengeCodec>(std::move(challenge_key), clock,
@@ -47,9 +47,9 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   wire::ApplyServerLimits(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
   if (options.instrument) options.instrument(builder);
-  CPNS_ASSIGN_OR_RETURN(server->listener_, wire::Listener::Bind(endpoint, creds, builder,
-                                                                options.connections,
-                                                                options.on_fatal));
+  CPNS_ASSIGN_OR_RETURN(server->listener_,
+                        wire::Listener::Bind(endpoint, server->tls_->credentials(), builder,
+                                             options.connections, options.on_fatal));
   if (!options.reflection) wire::WithoutReflection(builder);
   builder.RegisterService(&server->service_);
   builder.RegisterService(server->auth_.get());

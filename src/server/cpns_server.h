@@ -24,6 +24,7 @@
 #include "wire/health.h"
 #include "wire/listener.h"
 #include "wire/tls.h"
+#include "wire/tls_reload.h"
 
 namespace cpns::server {
 
@@ -90,6 +91,10 @@ class CpnsServer {
   ~CpnsServer();
 
   int port() const { return listener_->port(); }
+  // Re-reads the TLS certificate, key, client CA bundle and CRL file (see
+  // wire::ReloadableServerTls): new handshakes use them, connections made
+  // before keep theirs. On error nothing changed. One call at a time.
+  absl::Status ReloadTls() { return tls_->Reload(); }
   // Stops serving, then writes the refusals counted so far to the audit log.
   void Shutdown(absl::Duration grace);
 
@@ -112,6 +117,7 @@ class CpnsServer {
   // Made once the challenge key is read from the store.
   std::unique_ptr<ChallengeCodec> challenges_;
   std::unique_ptr<AuthServiceImpl> auth_;
+  std::unique_ptr<wire::ReloadableServerTls> tls_;  // outlives server_
   std::unique_ptr<wire::Listener> listener_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<wire::Readiness::Binding> health_;  // released before server_

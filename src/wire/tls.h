@@ -7,6 +7,7 @@
 #ifndef CPNS_WIRE_TLS_H_
 #define CPNS_WIRE_TLS_H_
 
+#include <grpc/grpc_security_constants.h>
 #include <grpcpp/security/auth_context.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -30,6 +31,9 @@ struct ServerTlsOptions {
   // When set, client certificates are checked against this CA.
   std::string client_ca_file;
   ClientCertPolicy client_cert = ClientCertPolicy::kRequired;
+  // PEM CRLs of the CAs in client_ca_file: a revoked client certificate is
+  // refused. Only ReloadableServerTls (wire/tls_reload.h) enforces it.
+  std::string crl_file;
 };
 
 struct ClientTlsOptions {
@@ -47,6 +51,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsOptions& options);
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const ClientTlsOptions& options);
+
+// The gRPC request type of a client certificate policy (always verified
+// against the CA bundle when presented).
+grpc_ssl_client_certificate_request_type ClientCertificateRequest(ClientCertPolicy policy);
 
 // The gateway identity of an authenticated TLS peer (its client certificate's
 // urn:cpns:gw: SAN URI). Unauthenticated if the peer presented no certificate;

@@ -1,0 +1,78 @@
+// TLS credentials of the daemons that can be reloaded while they serve:
+// Reload() re-reads the certificate, key, CA bundle (and, on a server, the
+// CRL file); new handshakes then use them, established connections keep
+// theirs. A reload that fails changes nothing.
+//
+// How: gRPC 1.51 offers no way to push new material into credentials, only
+// grpc::experimental::FileWatcherCertificateProvider, which re-reads files
+// every second. Its files are private in-memory copies (wire/mem_file.h)
+// that only Create and Reload write, after checking everything as
+// MakeServerCredentials does; so gRPC never reads an operator's file half
+// written, a key that does not match, or a file that vanished (on a read
+// error it would drop the material). The key and its chain share one copy
+// (OpenSSL's PEM readers skip blocks of another type), so a key and a
+// certificate of different versions are never paired. New material is in
+// use within one poll (about a second) after Reload returns.
+//
+// Thread-safe: credentials() from any thread; Reload from one thread at a
+// time (the daemon's signal thread). Only the daemons use these; one-shot
+// programs keep MakeServerCredentials / MakeChannelCredentials (wire/tls.h).
+#ifndef CPNS_WIRE_TLS_RELOAD_H_
+#define CPNS_WIRE_TLS_RELOAD_H_
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "wire/crl.h"
+#include "wire/mem_file.h"
+#include "wire/tls.h"
+
+namespace cpns::wire {
+
+class ReloadableServerTls {
+ public:
+  // MakeServerCredentials' errors; the key file must also be owner-only
+  // (FailedPrecondition), and options.crl_file, when set, needs
+  // client_ca_file and passes CrlSet::Load.
+  static absl::StatusOr<std::unique_ptr<ReloadableServerTls>> Create(
+      const ServerTlsOptions& options);
+  std::shared_ptr<grpc::ServerCredentials> credentials() const { return credentials_; }
+  // Create's errors; on error the material in use stays.
+  absl::Status Reload();
+
+ private:
+  explicit ReloadableServerTls(ServerTlsOptions options) : options_(std::move(options)) {}
+
+  const ServerTlsOptions options_;
+  std::unique_ptr<MemFile> identity_;
+  std::unique_ptr<MemFile> roots_;  // null without client_ca_file
+  std::shared_ptr<CrlHolder> crls_ = std::make_shared<CrlHolder>();
+  std::shared_ptr<grpc::ServerCredentials> credentials_;
+};
+
+class ReloadableClientTls {
+ public:
+  // MakeChannelCredentials' errors; the certificate and key are required
+  // and the key file must be owner-only (FailedPrecondition). The server's
+  // name is checked as with MakeChannelCredentials.
+  static absl::StatusOr<std::unique_ptr<ReloadableClientTls>> Create(
+      const ClientTlsOptions& options);
+  std::shared_ptr<grpc::ChannelCredentials> credentials() const { return credentials_; }
+  // Create's errors; on error the material in use stays.
+  absl::Status Reload();
+
+ private:
+  explicit ReloadableClientTls(ClientTlsOptions options) : options_(std::move(options)) {}
+
+  const ClientTlsOptions options_;
+  std::unique_ptr<MemFile> identity_;
+  std::unique_ptr<MemFile> roots_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+};
+
+}  // namespace cpns::wire
+
+#endif  // CPNS_WIRE_TLS_RELOAD_H_

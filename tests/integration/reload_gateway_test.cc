@@ -1,0 +1,115 @@
+// cpns-gw's certificates without downtime: SIGHUP reloads the certificate of
+// its tls: PN listeners, its own certificate towards the CPNS Server, and
+// the device CRL of certificate admission.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/file_util.h"
+#include "reload_fixture.h"
+
+namespace cpns::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+using GatewayReloadTest = ReloadTest;
+
+// "127.0.0.1:PORT" of the gateway's tls: listener.
+std::string HostPort(const std::string& tls_address) { return tls_address.substr(4); }
+
+TEST_F(GatewayReloadTest, ItsPnListenerPresentsTheNewCertificateToNewConnections) {
+  Daemon server = StartServer();
+  Install(Pki("gw-gw-A"), "pn");
+  Daemon gw = StartGateway("gw-A", server.address, "",
+                           {"--admission", "pairing", "--pn-listen", "tls:127.0.0.1:0",
+                            "--pn-cert", Live("pn.crt"), "--pn-key", Live("pn.key")});
+  const std::string address = HostPort(TlsAddress(gw));
+  std::shared_ptr<grpc::Channel> early = Connect(address, Pki("ca.crt"));
+  ASSERT_EQ(Check(*early).cert, ReadFileOrEmpty(Pki("gw-gw-A.crt"))) << gw.process->log();
+
+  Install(Pki("gw-gw-B"), "pn");
+  ASSERT_TRUE(Hup(gw)) << gw.process->log();
+  const std::string next = ReadFileOrEmpty(Pki("gw-gw-B.crt"));
+  EXPECT_TRUE(
+      WaitUntil([&] { return Probe(address, Pki("ca.crt")).cert == next; }, absl::Seconds(10)));
+  const Peer later = Check(*early);
+  EXPECT_EQ(later.code, grpc::StatusCode::OK);
+  EXPECT_EQ(later.cert, ReadFileOrEmpty(Pki("gw-gw-A.crt")));
+}
+
+// The server refuses the gateway's first certificate (revoked); once the
+// gateway reloads a new one, its next connection gets its 1st seed.
+TEST_F(GatewayReloadTest, ItsNextConnectionToTheServerPresentsItsNewCertificate) {
+  const std::string crl = Crl("crl.pem", pki_dir_, {Pki("gw-gw-A.crt")});
+  ASSERT_TRUE(WriteFileAtomically(Live("ca.pem"),
+                                  ReadFileOrEmpty(Pki("ca.crt")) + ReadFileOrEmpty(Pki2("ca.crt")),
+                                  0644)
+                  .ok());
+  Daemon server = StartServerWith(Pki("server"), Live("ca.pem"), {"--crl-file", crl});
+  Install(Pki("gw-gw-A"), "uplink");
+  Daemon gw = StartGatewayWith(server.address, Live("uplink"));
+  const RunResult before = Request(gw.address, "headset", "alice");
+  EXPECT_THAT(before.err, HasSubstr("holds no 1st seed"));
+  EXPECT_THAT(server.process->log(),
+              HasSubstr("certificate serial " + Serial(Pki("gw-gw-A.crt")) + " is revoked"));
+
+  Install(Pki2("gw-gw-A"), "uplink");
+  ASSERT_TRUE(Hup(gw)) << gw.process->log();
+  EXPECT_TRUE(WaitUntil([&] { return Request(gw.address, "headset", "alice").exit_code == 0; },
+                        absl::Seconds(20), absl::Milliseconds(300)))
+      << gw.process->log();
+}
+
+// Its reloadable credentials still check the server's TLS name.
+TEST_F(GatewayReloadTest, ItRefusesAServerCertificateForAnotherName) {
+  Daemon server = StartServer();
+  Daemon wrong = StartGateway("gw-A", server.address, "", {"--server-name", "other.test"});
+  EXPECT_THAT(Request(wrong.address, "headset", "alice").err,
+              HasSubstr("Hostname Verification Check failed"));
+  Daemon right = StartGateway("gw-B", server.address, "", {"--server-name", "cpns-server.test"});
+  const RunResult ok = Request(right.address, "headset", "alice");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err << right.process->log();
+}
+
+TEST_F(GatewayReloadTest, ARevokedDeviceCertificateIsRefusedFromTheCrlAtStartAndAfterAReload) {
+  Daemon server = StartServer();
+  const std::string crl =
+      Crl("devices.pem", pki_dir_, {Pki("device-headset-42.crt")}, "device-ca");
+  Daemon gw = StartGateway("gw-A", server.address, "",
+                           {"--admission", "certificate", "--device-ca", Pki("device-ca.crt"),
+                            "--crl-file", crl, "--pn-listen", "tls:127.0.0.1:0", "--pn-cert",
+                            Pki("gw-gw-A.crt"), "--pn-key", Pki("gw-gw-A.key")});
+  const std::string tls = TlsAddress(gw);
+  auto device = [&](const std::string& entity) {
+    const std::string base = Pki("device-" + entity);
+    return Request(tls, entity, "alice",
+                   {"--gateway-ca", Pki("ca.crt"), "--cert", base + ".crt", "--key",
+                    base + ".key"});
+  };
+  EXPECT_NE(device("headset-42").exit_code, 0);
+  EXPECT_THAT(gw.process->log(),
+              HasSubstr("certificate serial " + Serial(Pki("device-headset-42.crt"))));
+  const RunResult watch = device("watch-7");
+  EXPECT_EQ(watch.exit_code, 0) << watch.err << gw.process->log();
+
+  Crl("devices.pem", pki_dir_, {Pki("device-headset-42.crt"), Pki("device-watch-7.crt")},
+      "device-ca");
+  ASSERT_TRUE(Hup(gw)) << gw.process->log();
+  EXPECT_NE(device("watch-7").exit_code, 0);
+}
+
+TEST_F(GatewayReloadTest, ACrlFileWithoutCertificateAdmissionIsRefused) {
+  Daemon server = StartServer();
+  const std::string crl = Crl("devices.pem", pki_dir_, {}, "device-ca");
+  const RunResult r = RunProgram(
+      {Program("cpns-gw"), "serve", "--gw-id", "gw-A", "--server", server.address,
+       "--server-ca", Pki("ca.crt"), "--cert", Pki("gw-gw-A.crt"), "--key", Pki("gw-gw-A.key"),
+       "--state-dir", StateDir("gw-A"), "--pn-listen", "unix:" + dir_ + "/x.sock",
+       "--crl-file", crl});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--crl-file is used only with --admission certificate"));
+}
+
+}  // namespace
+}  // namespace cpns::test

@@ -1,0 +1,119 @@
+// cpns-server's certificates without downtime: SIGHUP reloads its
+// certificate, key, client CA bundle and CRL file; a reload that fails keeps
+// what is in use and says why.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+#include "core/file_util.h"
+#include "reload_fixture.h"
+#include "seed_client.h"
+
+namespace cpns::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+using ServerReloadTest = ReloadTest;
+
+TEST_F(ServerReloadTest, NewConnectionsGetTheNewCertificateWhileAnOpenOneGoesOn) {
+  Install(Pki("server"), "live");
+  Daemon server = StartServerWith(Live("live"), Pki("ca.crt"));
+  std::shared_ptr<grpc::Channel> early = Connect(server.address, Pki("ca.crt"));
+  ASSERT_EQ(Check(*early).cert, ReadFileOrEmpty(Pki("server.crt")));
+
+  Install(Pki("server-2"), "live");
+  ASSERT_TRUE(Hup(server));
+  const std::string next = ReadFileOrEmpty(Pki("server-2.crt"));
+  EXPECT_TRUE(WaitUntil([&] { return Probe(server.address, Pki("ca.crt")).cert == next; },
+                        absl::Seconds(10)));
+  // The connection opened before the reload was not dropped: it still
+  // serves, with the certificate of its handshake.
+  const Peer later = Check(*early);
+  EXPECT_EQ(later.code, grpc::StatusCode::OK);
+  EXPECT_EQ(later.cert, ReadFileOrEmpty(Pki("server.crt")));
+  EXPECT_TRUE(server.process->running());
+}
+
+TEST_F(ServerReloadTest, AFailedReloadKeepsTheCertificateInUseAndSaysWhy) {
+  Install(Pki("server"), "live");
+  Daemon server = StartServerWith(Live("live"), Pki("ca.crt"));
+  ASSERT_TRUE(WriteFileAtomically(Live("live.key"), ReadFileOrEmpty(Pki("gw-gw-A.key")), 0600)
+                  .ok());
+  EXPECT_FALSE(Hup(server));
+  EXPECT_THAT(server.process->log(), HasSubstr("do not match"));
+  ASSERT_TRUE(WriteFileAtomically(Live("live.crt"), "garbage\n", 0644).ok());
+  EXPECT_FALSE(Hup(server));
+  EXPECT_THAT(server.process->log(), HasSubstr("live.crt is not PEM"));
+  // Past gRPC's poll of the material in use (about a second), new
+  // connections still get the old certificate.
+  absl::SleepFor(absl::Milliseconds(1500));
+  const Peer peer = Probe(server.address, Pki("ca.crt"));
+  EXPECT_EQ(peer.code, grpc::StatusCode::OK);
+  EXPECT_EQ(peer.cert, ReadFileOrEmpty(Pki("server.crt")));
+  EXPECT_THAT(server.process->log(), Not(HasSubstr("PRIVATE KEY")));
+}
+
+TEST_F(ServerReloadTest, AGatewayOfANewCaIsAcceptedOnceItsCaIsInTheBundle) {
+  ASSERT_TRUE(WriteFileAtomically(Live("ca.pem"), ReadFileOrEmpty(Pki("ca.crt")), 0644).ok());
+  Daemon server = StartServerWith(Pki("server"), Live("ca.pem"));
+  const std::string new_gw = Pki2("gw-gw-A");
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), new_gw).code, grpc::StatusCode::UNAVAILABLE);
+
+  ASSERT_TRUE(WriteFileAtomically(Live("ca.pem"),
+                                  ReadFileOrEmpty(Pki("ca.crt")) + ReadFileOrEmpty(Pki2("ca.crt")),
+                                  0644)
+                  .ok());
+  ASSERT_TRUE(Hup(server));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return Probe(server.address, Pki("ca.crt"), new_gw).code == grpc::StatusCode::OK; },
+      absl::Seconds(10)));
+  // The way a gateway asks: its 1st Seed Request goes through.
+  cpns::v1::FirstSeedResponse response;
+  const grpc::Status seed = RequestSeed(
+      *ServerStub(server.address, {.ca_file = Pki("ca.crt"),
+                                   .cert_file = new_gw + ".crt",
+                                   .key_file = new_gw + ".key"}),
+      "gw-A", &response);
+  EXPECT_TRUE(seed.ok()) << seed.error_message();
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-B")).code, grpc::StatusCode::OK);
+}
+
+TEST_F(ServerReloadTest, ARevokedGatewayIsRefusedFromTheCrlAtStartAndAfterAReload) {
+  const std::string crl = Crl("crl.pem", pki_dir_, {Pki("gw-gw-B.crt")});
+  Daemon server = StartServerWith(Pki("server"), Pki("ca.crt"), {"--crl-file", crl});
+  cpns::v1::FirstSeedResponse response;
+  const grpc::Status refused =
+      RequestSeed(*GatewayStub(server.address, pki_dir_, "gw-B"), "gw-B", &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return server.process->log().find("certificate serial " + Serial(Pki("gw-gw-B.crt")) +
+                                          " is revoked") != std::string::npos;
+      },
+      absl::Seconds(10)))
+      << server.process->log();
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-A")).code, grpc::StatusCode::OK);
+  // A peer without a certificate (a probe, an assignee) is not the CRL's to refuse.
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt")).code, grpc::StatusCode::OK);
+
+  Crl("crl.pem", pki_dir_, {Pki("gw-gw-B.crt"), Pki("gw-gw-A.crt")});
+  ASSERT_TRUE(Hup(server));
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-A")).code,
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-00")).code, grpc::StatusCode::OK);
+}
+
+TEST_F(ServerReloadTest, ACrlOfACaOutsideTheBundleIsRefusedAtStart) {
+  const std::string crl = Crl("crl.pem", pki2_dir_, {});
+  const RunResult r = RunProgram({Program("cpns-server"), "serve", "--listen", "127.0.0.1:0",
+                                  "--db", db_, "--cert", Pki("server.crt"), "--key",
+                                  Pki("server.key"), "--client-ca", Pki("ca.crt"), "--crl-file",
+                                  crl});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is not from a CA of the trusted CA bundle"));
+}
+
+}  // namespace
+}  // namespace cpns::test
