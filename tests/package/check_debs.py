@@ -49,6 +49,7 @@ def files_of(deb):
 def control_file(deb, name, tmp):
     out = pathlib.Path(tmp) / pathlib.Path(deb).name / "DEBIAN"
     if not out.exists():
+        out.parent.mkdir(parents=True)
         run("dpkg-deb", "--control", deb, str(out))
     path = out / name
     return path.read_text() if path.exists() else None
