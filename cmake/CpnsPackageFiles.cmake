@@ -16,12 +16,20 @@ function(cpns_man_page prog comp name)
     return()
   endif()
   set(out ${CPNS_PACKAGE_BUILD_DIR}/man/${prog}.1)
+  # packaging/man/PROGRAM.h2m, if any: sections written by hand (FILES, SEE ALSO).
+  set(extra ${PROJECT_SOURCE_DIR}/packaging/man/${prog}.h2m)
+  set(include_extra "")
+  if(EXISTS ${extra})
+    set(include_extra --include=${extra})
+  else()
+    set(extra "")
+  endif()
   add_custom_command(OUTPUT ${out}.gz
     COMMAND ${PROJECT_SOURCE_DIR}/packaging/man-commands $<TARGET_FILE:${prog}> ${out}.h2m
     COMMAND ${CPNS_HELP2MAN} --no-info --section=1 --name=${name} --include=${out}.h2m
-            --output=${out} $<TARGET_FILE:${prog}>
+            ${include_extra} --output=${out} $<TARGET_FILE:${prog}>
     COMMAND gzip -9nf ${out}
-    DEPENDS ${prog} ${PROJECT_SOURCE_DIR}/packaging/man-commands
+    DEPENDS ${prog} ${PROJECT_SOURCE_DIR}/packaging/man-commands ${extra}
     COMMENT "help2man ${prog}"
     VERBATIM)
   add_custom_target(${prog}_man ALL DEPENDS ${out}.gz)
