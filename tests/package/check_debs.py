@@ -46,6 +46,15 @@ def files_of(deb):
     return paths
 
 
+def directory_owner_and_mode(deb, path):
+    """'drwxr-xr-x root/root' for the directory path of the package, or None."""
+    for line in run("dpkg-deb", "--contents", deb).splitlines():
+        fields = line.split(maxsplit=5)
+        if fields[5].removeprefix(".").rstrip("/") == path:
+            return f"{fields[0]} {fields[1]}"
+    return None
+
+
 def control_file(deb, name, tmp):
     out = pathlib.Path(tmp) / pathlib.Path(deb).name / "DEBIAN"
     if not out.exists():
@@ -100,6 +109,13 @@ def check_control(c, pkg, deb, tmp):
         c.expect(f"'{DAEMON_USERS[pkg]}'" in postinst, where + "postinst does not create its user")
         postrm = control_file(deb, "postrm", tmp) or ""
         c.expect(f"rm -rf '{DAEMON_STATE[pkg]}'" in postrm, where + "postrm does not purge its state")
+        for script in ("postinst", "prerm", "postrm"):
+            text = control_file(deb, script, tmp) or ""
+            syntax = subprocess.run(["sh", "-n"], input=text, text=True, capture_output=True)
+            c.expect(text.startswith("#!/bin/sh\n") and syntax.returncode == 0,
+                     where + f"{script} is not a valid sh script: {syntax.stderr}")
+        tls = directory_owner_and_mode(deb, "/etc/cpns/tls")
+        c.expect(tls == "drwxr-xr-x root/root", where + f"/etc/cpns/tls is {tls}")
     else:
         c.expect(control_file(deb, "postinst", tmp) is None, where + "unexpected postinst")
 
