@@ -46,14 +46,18 @@ function(cpns_library name)
   _cpns_common(${name})
 endfunction()
 
-# cpns_executable(NAME SRCS ... DEPS ...): an installed program.
+# cpns_executable(NAME SRCS ... DEPS ... COMPONENT c): an installed program,
+# in the install component (and so the Debian package) c.
 function(cpns_executable name)
-  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(A "" "COMPONENT" "SRCS;DEPS" ${ARGN})
+  if(NOT A_COMPONENT)
+    message(FATAL_ERROR "cpns_executable(${name}): COMPONENT (server, gateway or tools) is required")
+  endif()
   add_executable(${name} ${A_SRCS})
   target_link_libraries(${name} PRIVATE ${A_DEPS})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
   _cpns_common(${name})
-  install(TARGETS ${name} RUNTIME DESTINATION bin)
+  install(TARGETS ${name} RUNTIME DESTINATION bin COMPONENT ${A_COMPONENT})
 endfunction()
 
 # cpns_test(NAME SRCS ... DEPS ... LABEL unit|concurrency|integration): a
