@@ -4,9 +4,10 @@
 //
 //   request_and_authenticate GATEWAY ENTITY_ID USER_ID
 //
-// GATEWAY is unix:PATH (or tls:HOST:PORT for a gateway that needs no CA file
-// here; see EUKeyClientOptions for the TLS options). Prints the key's
-// fingerprint, never the key, and exits 0 once the server accepted the proof.
+// GATEWAY is unix:PATH (a tls:HOST:PORT gateway needs the CA options of
+// EUKeyClientOptions and AuthClientOptions, which this example leaves out).
+// Prints the key's fingerprint, never the key, and exits 0 once the server
+// accepted the proof; 1 with the failing step and its status otherwise.
 #include <cstdio>
 #include <string>
 

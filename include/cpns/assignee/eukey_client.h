@@ -7,8 +7,9 @@
 // cpns::cpns, pkg-config cpns; docs/LIBRARY.md) and include only include/cpns/.
 //
 // Abseil types in this API, and no others: absl::Status and absl::StatusOr
-// (every error), absl::Duration (timeouts), absl::string_view (parameters),
-// absl::Time (cpns/core/clock.h only). No gRPC, protobuf or OpenSSL type appears.
+// (every error), absl::Duration (timeouts), absl::string_view (parameters;
+// with Debian's abseil a type of its own, not std::string_view), absl::Time
+// (cpns/core/clock.h only). No gRPC, protobuf or OpenSSL type appears.
 #ifndef CPNS_ASSIGNEE_EUKEY_CLIENT_H_
 #define CPNS_ASSIGNEE_EUKEY_CLIENT_H_
 
