@@ -3,7 +3,8 @@
 //
 // Two paths: directly to the server (server-authenticated TLS; the assignee
 // has no client certificate), or through its gateway, which relays the calls.
-// Thread-safe.
+// Thread-safe. Abseil types used: absl::Status, absl::StatusOr, absl::Duration
+// (the whole list is in cpns/assignee/eukey_client.h).
 #ifndef CPNS_ASSIGNEE_AUTH_CLIENT_H_
 #define CPNS_ASSIGNEE_AUTH_CLIENT_H_
 

@@ -3,7 +3,13 @@
 // Intermediate PN GW and returns the validated assignment.
 //
 // Thread-safe: one client may serve many threads. The gRPC machinery stays
-// behind this header; device makers link cpns_assignee and include only this.
+// behind this header; device makers link the installed library (CMake
+// cpns::cpns, pkg-config cpns; docs/LIBRARY.md) and include only include/cpns/.
+//
+// Abseil types in this API, and no others: absl::Status and absl::StatusOr
+// (every error), absl::Duration (timeouts), absl::string_view (parameters;
+// with Debian's abseil a type of its own, not std::string_view), absl::Time
+// (cpns/core/clock.h only). No gRPC, protobuf or OpenSSL type appears.
 #ifndef CPNS_ASSIGNEE_EUKEY_CLIENT_H_
 #define CPNS_ASSIGNEE_EUKEY_CLIENT_H_
 
