@@ -5,7 +5,11 @@
 #
 # libcpns.a holds the objects of the four libraries of the client
 # (cpns_core, cpns_wire, cpns_proto, cpns_assignee), so that a user links one
-# library. Those four keep their build-tree include paths (src/ included) and
+# library. All of their objects, so none of the four may need a library that
+# is not declared below (and in cpns.pc, cpnsConfig.cmake, the libcpns-dev
+# Depends): what only the daemons need (logging, listeners, reloadable TLS)
+# is in cpns_wire_server and the roles' libraries, never here. The test
+# installed_library_whole_archive links the whole archive to prove it. Those four keep their build-tree include paths (src/ included) and
 # are never exported; only `cpns` is, with include/ as its only include path
 # and the third-party libraries as imported targets, so the installed files
 # hold no path of this build and the prefix can be moved.
