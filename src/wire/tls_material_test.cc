@@ -64,7 +64,7 @@ TEST_F(TlsMaterialTest, ACaBundleWithoutCertificateIsRefused) {
   auto bundle = ReadCaBundle("client CA", Path("server.key"));
   EXPECT_EQ(bundle.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bundle.status().message(), HasSubstr("client CA file"));
-  EXPECT_EQ(Certificates(*ReadFile(Path("ca.crt")) + *ReadFile(Path("server.crt"))).size(), 2u);
+  EXPECT_EQ(Certificates(*ReadFile(Path("ca.crt")) + *ReadFile(Path("server.crt")), "both")->size(), 2u);
 }
 
 std::string ReadPath(const std::string& path) {
