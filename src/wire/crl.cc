@@ -138,6 +138,13 @@ absl::Status Refusal(X509_STORE_CTX* ctx) {
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const CrlSet>> CrlSet::ForBundle(absl::string_view ca_pem) {
+  CPNS_ASSIGN_OR_RETURN(std::vector<X509Ptr> cas, Certificates(ca_pem, "CA bundle"));
+  auto set = std::make_shared<CrlSet>();
+  CPNS_ASSIGN_OR_RETURN(set->store_, NewStore(cas));
+  return std::shared_ptr<const CrlSet>(std::move(set));
+}
+
 absl::StatusOr<std::shared_ptr<const CrlSet>> CrlSet::Load(const std::string& path,
                                                            absl::string_view ca_pem,
                                                            absl::Time now) {
@@ -156,7 +163,7 @@ absl::StatusOr<std::shared_ptr<const CrlSet>> CrlSet::Load(const std::string& pa
 }
 
 absl::Status CrlSet::Check(absl::string_view peer_pem, absl::string_view peer_chain_pem) const {
-  if (peer_pem.empty() || crl_count_ == 0) return absl::OkStatus();
+  if (peer_pem.empty() || store_ == nullptr) return absl::OkStatus();
   absl::StatusOr<std::vector<X509Ptr>> certs = Certificates(peer_pem, "peer certificate");
   if (!certs.ok() || certs->empty()) {
     return absl::PermissionDeniedError("the peer certificate is not PEM");

@@ -44,8 +44,12 @@ namespace cpns::wire {
 
 class CrlSet {
  public:
-  // No CRL: nothing is refused.
+  // No CA bundle and no CRL: nothing is refused.
   CrlSet() = default;
+
+  // The CA bundle `ca_pem` without CRLs: Check refuses only a chain that
+  // does not verify to it. InvalidArgument for a bad certificate block.
+  static absl::StatusOr<std::shared_ptr<const CrlSet>> ForBundle(absl::string_view ca_pem);
 
   // Every CRL of the PEM file `path` (one or more) with the CA bundle
   // `ca_pem`. InvalidArgument naming the file when it holds no CRL, a block
@@ -59,7 +63,7 @@ class CrlSet {
 
   // `peer_pem`: the peer's certificate (its first one is the leaf);
   // `peer_chain_pem`: the other certificates it sent (gRPC's full chain; may
-  // repeat the leaf, may be empty). OK when the set holds no CRL, when
+  // repeat the leaf, may be empty). OK for a set without CA bundle, when
   // `peer_pem` is empty (the peer sent no certificate), or when the chain
   // verifies to a CA of the bundle and no CRL revokes any of its
   // certificates; PermissionDenied naming the revoked certificate's serial
@@ -69,7 +73,7 @@ class CrlSet {
   size_t size() const { return crl_count_; }
 
  private:
-  StorePtr store_;  // the CA bundle and the CRLs; read-only once loaded
+  StorePtr store_;  // the CA bundle and the CRLs; read-only once loaded; null: no check
   size_t crl_count_ = 0;
 };
 

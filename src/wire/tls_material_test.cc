@@ -93,5 +93,24 @@ TEST(MemFileTest, APathShowsTheLatestVersionAndAnOpenReaderKeepsItsOwn) {
   EXPECT_NE(before.st_mtime, after.st_mtime);
 }
 
+// A reload prepares every file before it commits any, so a failure while
+// preparing the second leaves the first as it was.
+TEST(MemFileTest, APreparedVersionIsUnseenUntilCommittedAndDroppedWithoutTrace) {
+  auto identity = MemFile::Create("identity", "key one");
+  auto roots = MemFile::Create("roots", "roots one");
+  ASSERT_TRUE(identity.ok() && roots.ok());
+  {
+    auto next = (*identity)->Prepare("key two");
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_EQ(ReadPath((*identity)->path()), "key one");
+  }  // the roots' preparation "failed": nothing committed
+  EXPECT_EQ(ReadPath((*identity)->path()), "key one");
+  auto next = (*identity)->Prepare("key three");
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE((*identity)->Commit(std::move(*next)).ok());
+  EXPECT_EQ(ReadPath((*identity)->path()), "key three");
+  EXPECT_EQ(ReadPath((*roots)->path()), "roots one");
+}
+
 }  // namespace
 }  // namespace cpns::wire
