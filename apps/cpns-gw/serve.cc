@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/file_util.h"
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/clock.h"
@@ -176,6 +177,10 @@ absl::StatusOr<gateway::GatewayOptions> GatewayOptionsFrom(const ServeFlags& f,
                           cli::ReadSecretFlagFile("--uplink-pairing-code-file",
                                                   f.uplink_pairing_code_file));
     uplink.pairing_code = code;
+  }
+  // The same rule as the daemon's other TLS keys (wire/tls_material.h).
+  if (!uplink.key_file.empty()) {
+    CPNS_RETURN_IF_ERROR(WithContext("--uplink-key", CheckOwnerOnlyFile(uplink.key_file)));
   }
   o.uplink = AssigneeUplink(std::move(uplink));
   return o;

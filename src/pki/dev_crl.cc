@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <ctime>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
 #include "core/status_macros.h"
+#include "cpns/core/identifiers.h"
 #include "pki/dev_pki.h"
 #include "pki/x509_builder.h"
 
@@ -40,6 +42,19 @@ absl::Status Revoke(X509_CRL* crl, const std::string& cert_file, const ASN1_TIME
   return absl::OkStatus();
 }
 
+// RFC 5280 5.2.1: a CRL names its CA's key, which tells apart the CRLs of
+// two CAs of one name (a re-keyed CA during a rollover).
+absl::Status AddAuthorityKeyId(X509_CRL* crl, X509* ca) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, ca, nullptr, nullptr, crl, 0);
+  ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  if (ext == nullptr || X509_CRL_add_ext(crl, ext.get(), -1) != 1) {
+    return OpenSslError("adding the CRL's authorityKeyIdentifier");
+  }
+  return absl::OkStatus();
+}
+
 // A signed CRL of `ca` revoking the certificates of `revoked`.
 absl::StatusOr<CrlPtr> MakeCrl(const KeyAndCert& ca, const std::vector<std::string>& revoked,
                                int next_update_days) {
@@ -55,6 +70,7 @@ absl::StatusOr<CrlPtr> MakeCrl(const KeyAndCert& ca, const std::vector<std::stri
     return OpenSslError("making the CRL");
   }
   for (const std::string& file : revoked) CPNS_RETURN_IF_ERROR(Revoke(crl.get(), file, last.get()));
+  CPNS_RETURN_IF_ERROR(AddAuthorityKeyId(crl.get(), ca.cert.get()));
   if (X509_CRL_sort(crl.get()) != 1 || X509_CRL_sign(crl.get(), ca.key.get(), EVP_sha256()) == 0) {
     return OpenSslError("signing the CRL");
   }
@@ -72,6 +88,37 @@ absl::Status IssueServerCertificate(const std::string& dir, const std::string& s
   CPNS_ASSIGN_OR_RETURN(KeyAndCert ca, ReadPair(dir, "ca"));
   CPNS_ASSIGN_OR_RETURN(KeyAndCert server, Issue(ServerProfile(server_name), &ca, validity_days));
   return WritePair(dir, base, server);
+}
+
+absl::Status IssueIntermediateDeviceCa(const std::string& dir, const std::string& parent,
+                                       const std::string& base,
+                                       const std::vector<std::string>& device_ids,
+                                       int validity_days) {
+  for (const std::string* name : {&parent, &base}) {
+    if (name->empty() || name->find('/') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", *name, "\" is not a file base name"));
+    }
+  }
+  CPNS_ASSIGN_OR_RETURN(KeyAndCert root, ReadPair(dir, parent));
+  Profile profile = CaProfile(absl::StrCat("cpns dev intermediate CA ", base));
+  profile.extensions.push_back({NID_authority_key_identifier, "keyid:always"});
+  CPNS_ASSIGN_OR_RETURN(KeyAndCert ca, Issue(profile, &root, validity_days));
+  CPNS_RETURN_IF_ERROR(WritePair(dir, base, ca));
+  CPNS_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(absl::StrCat(dir, "/", base, ".crt")));
+  for (const std::string& id : device_ids) {
+    if (id.empty() || id.find('/') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", id, "\" is not a device id"));
+    }
+    const Profile device = LeafProfile(absl::StrCat("cpns device ", id), "clientAuth",
+                                       {{GEN_URI, absl::StrCat(kEntityUriPrefix, id)}});
+    CPNS_ASSIGN_OR_RETURN(KeyAndCert device_kc, Issue(device, &ca, validity_days));
+    const std::string name = absl::StrCat("device-", id);
+    CPNS_RETURN_IF_ERROR(WritePair(dir, name, device_kc));
+    const std::string crt = absl::StrCat(dir, "/", name, ".crt");
+    CPNS_ASSIGN_OR_RETURN(std::string leaf_pem, ReadFile(crt));
+    CPNS_RETURN_IF_ERROR(WriteFileAtomically(crt, leaf_pem + ca_pem, 0644));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WriteDevelopmentCrl(const std::string& dir, const std::string& ca,

@@ -48,8 +48,20 @@ absl::Status WriteDevelopmentPki(const DevPkiOptions& options);
 absl::Status IssueServerCertificate(const std::string& dir, const std::string& server_name,
                                     const std::string& base, int validity_days = 825);
 
+// For rehearsing a two-tier device PKI (maker root -> intermediate ->
+// device): writes <dir>/<base>.crt and .key, an intermediate CA issued by
+// the CA <dir>/<parent>.crt and .key, and for each id of `device_ids`
+// <dir>/device-<ID>.crt and .key issued by it, the .crt holding the device
+// certificate followed by <base>.crt (the chain a device sends; existing
+// files are overwritten). InvalidArgument for a base or parent holding '/'
+// or an empty device id.
+absl::Status IssueIntermediateDeviceCa(const std::string& dir, const std::string& parent,
+                                       const std::string& base,
+                                       const std::vector<std::string>& device_ids,
+                                       int validity_days = 825);
+
 // Writes `out` (mode 0644): a PEM CRL of the CA <dir>/<ca>.crt, signed with
-// <dir>/<ca>.key, revoking the certificates in the PEM files `revoked` (none:
+// <dir>/<ca>.key, with its authorityKeyIdentifier, revoking the certificates in the PEM files `revoked` (none:
 // an empty CRL). It is valid for `next_update_days` from now; a negative
 // value makes a CRL already past its nextUpdate (to rehearse a stale one).
 absl::Status WriteDevelopmentCrl(const std::string& dir, const std::string& ca,

@@ -163,6 +163,46 @@ TEST_F(DevPkiTest, ACrlOfTheCaRevokesTheNamedCertificatesAndVerifies) {
   X509_CRL_free(crl);
 }
 
+TEST_F(DevPkiTest, ACrlNamesItsCaKey) {
+  ASSERT_TRUE(WriteDevelopmentCrl(dir_, "ca", {}, dir_ + "/crl.pem").ok());
+  const std::string pem = ReadOrEmpty(dir_ + "/crl.pem");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
+  ASSERT_NE(crl, nullptr);
+  auto* akid = static_cast<AUTHORITY_KEYID*>(
+      X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, nullptr, nullptr));
+  ASSERT_NE(akid, nullptr);
+  ASSERT_NE(akid->keyid, nullptr);
+  EXPECT_EQ(ASN1_OCTET_STRING_cmp(akid->keyid, X509_get0_subject_key_id(ca_.get())), 0);
+  AUTHORITY_KEYID_free(akid);
+  X509_CRL_free(crl);
+}
+
+TEST_F(DevPkiTest, AnIntermediateDeviceCaIssuesDevicesThatSendTheirChain) {
+  ASSERT_TRUE(IssueIntermediateDeviceCa(dir_, "device-ca", "device-int", {"ring-3"}).ok());
+  X509Ptr root = LoadCert(dir_ + "/device-ca.crt");
+  X509Ptr intermediate = LoadCert(dir_ + "/device-int.crt");
+  ASSERT_NE(intermediate, nullptr);
+  EXPECT_TRUE(Verifies(root.get(), intermediate.get(), X509_PURPOSE_ANY));
+  EXPECT_EQ(X509_check_ca(intermediate.get()), 1);
+  const std::string pem = ReadOrEmpty(dir_ + "/device-ring-3.crt");
+  EXPECT_THAT(pem.substr(pem.find("-----END CERTIFICATE-----") + 25),
+              HasSubstr(ReadOrEmpty(dir_ + "/device-int.crt")));
+  X509Ptr device = LoadCert(dir_ + "/device-ring-3.crt");
+  StorePtr store(X509_STORE_new());
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  sk_X509_push(untrusted, intermediate.get());
+  ASSERT_EQ(X509_STORE_add_cert(store.get(), root.get()), 1);
+  ASSERT_EQ(X509_STORE_CTX_init(ctx.get(), store.get(), device.get(), untrusted), 1);
+  EXPECT_EQ(X509_verify_cert(ctx.get()), 1)
+      << X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
+  sk_X509_free(untrusted);
+  EXPECT_EQ(wire::EntityIdFromCertificatePem(pem)->value(), "ring-3");
+  EXPECT_EQ(IssueIntermediateDeviceCa(dir_, "device-ca", "a/b", {}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(DevPkiTest, DeviceCertificatesComeFromTheirOwnMakerCa) {
   X509Ptr device_ca = LoadCert(dir_ + "/device-ca.crt");
   X509Ptr device = LoadCert(dir_ + "/device-headset-42.crt");

@@ -2,10 +2,26 @@
 // server on gateways, a gateway on devices), and the gRPC verifier that
 // enforces the current set. Thread-safe.
 //
-// The handshake has already verified the peer's chain against the CA bundle;
-// the CRLs then refuse a leaf its CA revoked. Only CRLs signed by a CA of
-// that same bundle are taken, so a CRL cannot be planted by anyone but a CA
-// the daemon already trusts.
+// A CrlSet is self-contained: it holds the CA bundle it was loaded with and
+// the CRLs, and checks a peer's whole chain (leaf, the intermediates the
+// peer sent, up to a CA of that bundle) with OpenSSL's own path validation
+// and CRL checks (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL). So a
+// CRL of an intermediate CA refuses the leaves it revoked, and a root's CRL
+// refuses a revoked intermediate with every leaf below it. A CA without a
+// CRL in the set is allowed (no CRL is no revocation).
+//
+// Which CRLs are taken at load:
+//  - a CRL whose issuer is a CA of the bundle must be signed by that CA's
+//    key (one of them, when a re-keyed CA shares its name); else the load
+//    fails;
+//  - a CRL whose issuer is no CA of the bundle is kept, with a warning: it
+//    may be the CRL of an intermediate CA that only arrives in a peer's
+//    chain, so its signature is checked at the handshake against that CA
+//    (a CRL that does not verify then refuses the peer). A CRL of a CA that
+//    left the bundle thus has no effect, and retiring a CA does not need
+//    its CRL removed in the same reload.
+// The handshake has already verified the chain; this check never admits a
+// peer gRPC refused.
 #ifndef CPNS_WIRE_CRL_H_
 #define CPNS_WIRE_CRL_H_
 
@@ -22,35 +38,43 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/openssl_ptr.h"
 
 namespace cpns::wire {
 
 class CrlSet {
  public:
-  // No CRL: nothing is refused.
+  // No CA bundle and no CRL: nothing is refused.
   CrlSet() = default;
 
-  // Every CRL of the PEM file `path` (one or more). InvalidArgument naming
-  // the file when it holds none, or a CRL whose issuer is no CA of `ca_pem`
-  // or whose signature that CA did not make; ReadPem's errors for the file.
-  // A CRL past its nextUpdate at `now` is still enforced (revocations do not
-  // expire), with a warning logged.
+  // The CA bundle `ca_pem` without CRLs: Check refuses only a chain that
+  // does not verify to it. InvalidArgument for a bad certificate block.
+  static absl::StatusOr<std::shared_ptr<const CrlSet>> ForBundle(absl::string_view ca_pem);
+
+  // Every CRL of the PEM file `path` (one or more) with the CA bundle
+  // `ca_pem`. InvalidArgument naming the file when it holds no CRL, a block
+  // that is not a whole, valid CRL, or a CRL of a CA of the bundle not
+  // signed by that CA's key; ReadPem's errors for the file. A CRL past its
+  // nextUpdate at `now` is still enforced (revocations do not expire), with
+  // a warning logged; at the handshake too.
   static absl::StatusOr<std::shared_ptr<const CrlSet>> Load(const std::string& path,
                                                             absl::string_view ca_pem,
                                                             absl::Time now);
 
-  // OK when `peer_pem` is empty (the peer sent no certificate) or its first
-  // certificate is revoked by no CRL of its issuer; PermissionDenied naming
-  // the revoked serial (hex) otherwise, or for a certificate that is not PEM.
-  absl::Status Check(absl::string_view peer_pem) const;
+  // `peer_pem`: the peer's certificate (its first one is the leaf);
+  // `peer_chain_pem`: the other certificates it sent (gRPC's full chain; may
+  // repeat the leaf, may be empty). OK for a set without CA bundle, when
+  // `peer_pem` is empty (the peer sent no certificate), or when the chain
+  // verifies to a CA of the bundle and no CRL revokes any of its
+  // certificates; PermissionDenied naming the revoked certificate's serial
+  // (hex) otherwise, or why the chain did not verify.
+  absl::Status Check(absl::string_view peer_pem, absl::string_view peer_chain_pem = {}) const;
 
-  size_t size() const { return crls_.size(); }
+  size_t size() const { return crl_count_; }
 
  private:
-  struct CrlFree {
-    void operator()(X509_CRL* crl) const { X509_CRL_free(crl); }
-  };
-  std::vector<std::unique_ptr<X509_CRL, CrlFree>> crls_;
+  StorePtr store_;  // the CA bundle and the CRLs; read-only once loaded; null: no check
+  size_t crl_count_ = 0;
 };
 
 // The CRL set in force; swapped whole on reload. Thread-safe.
@@ -66,8 +90,8 @@ class CrlHolder {
 };
 
 // A server-side verifier refusing, after the handshake's own checks, a peer
-// whose certificate the holder's current CRLs revoke; logs the refused
-// serial.
+// whose chain the holder's current set refuses (CrlSet::Check on the peer's
+// certificate and full chain); logs the reason with the refused serial.
 std::shared_ptr<grpc::experimental::CertificateVerifier> MakeCrlVerifier(
     std::shared_ptr<const CrlHolder> holder);
 

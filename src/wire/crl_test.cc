@@ -69,10 +69,11 @@ TEST_F(CrlSetTest, OneFileMayHoldTheCrlsOfSeveralCas) {
   EXPECT_TRUE((*crls)->Check(Read("gw-gw-2.crt")).ok());
 }
 
-TEST_F(CrlSetTest, ACrlOfAnUntrustedCaIsRefusedAtLoad) {
-  auto crls = CrlSet::Load(Crl("device-ca", {}), Read("ca.crt"), absl::Now());
-  EXPECT_EQ(crls.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(crls.status().message(), HasSubstr("not from a CA of the trusted CA bundle"));
+TEST_F(CrlSetTest, ACrlOfACaThatLeftTheBundleLoadsAndHasNoEffect) {
+  // The operator retired device-ca from the bundle before removing its CRL.
+  auto crls = CrlSet::Load(Crl("device-ca", {"device-dev-1.crt"}), Read("ca.crt"), absl::Now());
+  ASSERT_TRUE(crls.ok()) << crls.status();
+  EXPECT_TRUE((*crls)->Check(Read("gw-gw-1.crt")).ok());
 }
 
 TEST_F(CrlSetTest, ACrlWithTheIssuersNameButAnotherKeyIsRefusedAtLoad) {

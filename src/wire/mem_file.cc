@@ -54,19 +54,27 @@ absl::StatusOr<std::unique_ptr<MemFile>> MemFile::Create(const std::string& name
   return std::unique_ptr<MemFile>(new MemFile(name, *fd));
 }
 
-absl::Status MemFile::Replace(absl::string_view contents) {
+MemFile::Next::~Next() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<MemFile::Next> MemFile::Prepare(absl::string_view contents) {
   absl::StatusOr<int> fd = NewMemfd(name_, contents, version_ + 1);
   if (!fd.ok()) return fd.status();
+  return Next(*fd);
+}
+
+absl::Status MemFile::Commit(Next next) {
   // Atomic: an open() of path_ finds the old file or the new one.
-  const int moved = ::dup3(*fd, fd_, O_CLOEXEC);
-  const int saved = errno;
-  ::close(*fd);
-  if (moved < 0) {
-    errno = saved;
-    return Errno("dup3", name_);
-  }
+  if (::dup3(next.fd_, fd_, O_CLOEXEC) < 0) return Errno("dup3", name_);
   ++version_;
-  return absl::OkStatus();
+  return absl::OkStatus();  // `next` closes its own descriptor; fd_ keeps the file
+}
+
+absl::Status MemFile::Replace(absl::string_view contents) {
+  absl::StatusOr<Next> next = Prepare(contents);
+  if (!next.ok()) return next.status();
+  return Commit(std::move(*next));
 }
 
 }  // namespace cpns::wire

@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -39,8 +40,32 @@ class MemFile {
   // "/proc/self/fd/N": the current contents for whoever opens it.
   const std::string& path() const { return path_; }
 
-  // From now on, path() opens `contents`; a reader that opened the old
-  // version keeps reading the old one. On error the old version stays.
+  // A next version, written but not yet at path(). Move-only; closed when
+  // dropped uncommitted.
+  class Next {
+   public:
+    Next(Next&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Next& operator=(Next&&) = delete;
+    ~Next();
+
+   private:
+    friend class MemFile;
+    explicit Next(int fd) : fd_(fd) {}
+    int fd_;
+  };
+
+  // Writes `contents` as the next version; path() still opens the current
+  // one. What can fail in a replacement (memory, descriptors) fails here,
+  // so several files can be prepared before any of them changes. One Next
+  // at a time per file.
+  absl::StatusOr<Next> Prepare(absl::string_view contents);
+
+  // From now on, path() opens `next`; a reader that opened the old version
+  // keeps reading the old one. Only dup3() can fail here (Internal; the old
+  // version stays).
+  absl::Status Commit(Next next);
+
+  // Prepare, then Commit.
   absl::Status Replace(absl::string_view contents);
 
  private:

@@ -40,7 +40,8 @@ int NoPassphrase(char*, int, int, void*) { return 0; }
 // The key in `key_pem` is the private key of the first certificate of `cert_pem`.
 absl::Status CheckKeyPair(const std::string& cert_path, const std::string& cert_pem,
                           const std::string& key_path, const std::string& key_pem) {
-  std::vector<X509Ptr> certs = Certificates(cert_pem);
+  CPNS_ASSIGN_OR_RETURN(std::vector<X509Ptr> certs,
+                        Certificates(cert_pem, absl::StrCat("certificate file ", cert_path)));
   if (certs.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("certificate file ", cert_path, " holds no PEM certificate"));
@@ -78,22 +79,38 @@ absl::StatusOr<std::string> ReadPem(absl::string_view what, const std::string& p
 
 absl::StatusOr<std::string> ReadCaBundle(absl::string_view what, const std::string& path) {
   CPNS_ASSIGN_OR_RETURN(std::string pem, ReadPem(what, path));
-  if (Certificates(pem).empty()) {
+  CPNS_ASSIGN_OR_RETURN(std::vector<X509Ptr> certs,
+                        Certificates(pem, absl::StrCat(what, " file ", path)));
+  if (certs.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " file ", path, " holds no PEM certificate"));
   }
   return pem;
 }
 
-std::vector<X509Ptr> Certificates(absl::string_view pem) {
+bool PemReadReachedEnd() {
+  const unsigned long err = ERR_peek_last_error();
+  ERR_clear_error();
+  return ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+}
+
+absl::StatusOr<std::vector<X509Ptr>> Certificates(absl::string_view pem,
+                                                  absl::string_view source) {
   std::vector<X509Ptr> certs;
+  if (pem.empty()) return certs;
   BioPtr bio = MemoryBio(pem);
-  while (bio != nullptr) {
+  if (bio == nullptr) return absl::InternalError("BIO_new_mem_buf failed");
+  ERR_clear_error();
+  while (true) {
     X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (cert == nullptr) break;
     certs.push_back(std::move(cert));
   }
-  ERR_clear_error();
+  if (!PemReadReachedEnd()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": PEM block after certificate ", certs.size(),
+        " is not a whole, valid certificate (truncated, not base64, or not X.509)"));
+  }
   return certs;
 }
 

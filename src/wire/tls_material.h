@@ -19,11 +19,20 @@ namespace cpns::wire {
 absl::StatusOr<std::string> ReadPem(absl::string_view what, const std::string& path);
 
 // A CA bundle: ReadPem's errors, and InvalidArgument when the file holds no
-// certificate.
+// certificate or a block that is not a whole, valid certificate.
 absl::StatusOr<std::string> ReadCaBundle(absl::string_view what, const std::string& path);
 
 // Every certificate of a PEM text, in order (none when it holds none).
-std::vector<X509Ptr> Certificates(absl::string_view pem);
+// InvalidArgument naming `source` and the block's number for a block that
+// is truncated, not base64 or not a certificate: a bad block never silently
+// ends the list. Blocks of other types (keys, CRLs) are skipped.
+absl::StatusOr<std::vector<X509Ptr>> Certificates(absl::string_view pem,
+                                                  absl::string_view source);
+
+// After an OpenSSL PEM reader returned null: true when it found no further
+// block (the normal end of the text), false when a block was bad. Clears
+// OpenSSL's error queue either way.
+bool PemReadReachedEnd();
 
 // How a private key file must be kept.
 enum class KeyFileRule {

@@ -64,7 +64,7 @@ TEST_F(TlsMaterialTest, ACaBundleWithoutCertificateIsRefused) {
   auto bundle = ReadCaBundle("client CA", Path("server.key"));
   EXPECT_EQ(bundle.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bundle.status().message(), HasSubstr("client CA file"));
-  EXPECT_EQ(Certificates(*ReadFile(Path("ca.crt")) + *ReadFile(Path("server.crt"))).size(), 2u);
+  EXPECT_EQ(Certificates(*ReadFile(Path("ca.crt")) + *ReadFile(Path("server.crt")), "both")->size(), 2u);
 }
 
 std::string ReadPath(const std::string& path) {
@@ -91,6 +91,25 @@ TEST(MemFileTest, APathShowsTheLatestVersionAndAnOpenReaderKeepsItsOwn) {
   struct stat after {};
   ASSERT_EQ(::stat((*file)->path().c_str(), &after), 0);
   EXPECT_NE(before.st_mtime, after.st_mtime);
+}
+
+// A reload prepares every file before it commits any, so a failure while
+// preparing the second leaves the first as it was.
+TEST(MemFileTest, APreparedVersionIsUnseenUntilCommittedAndDroppedWithoutTrace) {
+  auto identity = MemFile::Create("identity", "key one");
+  auto roots = MemFile::Create("roots", "roots one");
+  ASSERT_TRUE(identity.ok() && roots.ok());
+  {
+    auto next = (*identity)->Prepare("key two");
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_EQ(ReadPath((*identity)->path()), "key one");
+  }  // the roots' preparation "failed": nothing committed
+  EXPECT_EQ(ReadPath((*identity)->path()), "key one");
+  auto next = (*identity)->Prepare("key three");
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE((*identity)->Commit(std::move(*next)).ok());
+  EXPECT_EQ(ReadPath((*identity)->path()), "key three");
+  EXPECT_EQ(ReadPath((*roots)->path()), "roots one");
 }
 
 }  // namespace

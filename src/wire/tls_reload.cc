@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/file_util.h"
 #include "core/status_macros.h"
 #include "cpns/core/secret_bytes.h"
 #include "wire/tls_material.h"
@@ -34,8 +35,13 @@ absl::StatusOr<Material> LoadServerMaterial(const ServerTlsOptions& o) {
   if (!o.client_ca_file.empty()) {
     CPNS_ASSIGN_OR_RETURN(m.roots, ReadCaBundle("client CA", o.client_ca_file));
   }
+  // The verifier gets the same bundle as gRPC, in force at once (gRPC
+  // re-reads its copy within a poll): a CA removed by a reload is refused
+  // from the reload on.
   if (!o.crl_file.empty()) {
     CPNS_ASSIGN_OR_RETURN(m.crls, CrlSet::Load(o.crl_file, *m.roots, absl::Now()));
+  } else if (m.roots.has_value()) {
+    CPNS_ASSIGN_OR_RETURN(m.crls, CrlSet::ForBundle(*m.roots));
   } else {
     m.crls = std::make_shared<const CrlSet>();
   }
@@ -53,25 +59,49 @@ absl::StatusOr<Material> LoadClientMaterial(const ClientTlsOptions& o) {
 }
 
 // The private key, then its chain: one file for gRPC's key and certificate.
-absl::Status PublishIdentity(const Identity& identity, std::unique_ptr<MemFile>& file) {
-  std::string pem = absl::StrCat(identity.private_key, "\n", identity.cert_chain);
-  absl::Status s;
-  if (file == nullptr) {
-    absl::StatusOr<std::unique_ptr<MemFile>> created = MemFile::Create("cpns-tls-identity", pem);
-    if (created.ok()) file = std::move(*created);
-    s = created.status();
-  } else {
-    s = file->Replace(pem);
-  }
-  WipeString(pem);
-  return s;
+std::string IdentityPem(const Identity& identity) {
+  return absl::StrCat(identity.private_key, "\n", identity.cert_chain);
 }
 
-absl::Status PublishRoots(const std::optional<std::string>& roots, std::unique_ptr<MemFile>& file) {
-  if (!roots.has_value()) return absl::OkStatus();
-  if (file != nullptr) return file->Replace(*roots);
-  CPNS_ASSIGN_OR_RETURN(file, MemFile::Create("cpns-tls-roots", *roots));
+// The first publication, before gRPC reads anything: files created.
+absl::Status CreateFiles(const Material& m, std::unique_ptr<MemFile>& identity,
+                         std::unique_ptr<MemFile>& roots) {
+  std::string pem = IdentityPem(m.identity);
+  absl::StatusOr<std::unique_ptr<MemFile>> created = MemFile::Create("cpns-tls-identity", pem);
+  WipeString(pem);
+  if (!created.ok()) return created.status();
+  identity = std::move(*created);
+  if (m.roots.has_value()) {
+    CPNS_ASSIGN_OR_RETURN(roots, MemFile::Create("cpns-tls-roots", *m.roots));
+  }
   return absl::OkStatus();
+}
+
+// A later publication: every new version is written first, then all are
+// committed (dup3 only), so a failure to write changes nothing in use.
+absl::Status ReplaceFiles(const Material& m, MemFile& identity, MemFile* roots) {
+  std::string pem = IdentityPem(m.identity);
+  absl::StatusOr<MemFile::Next> next_identity = identity.Prepare(pem);
+  WipeString(pem);
+  if (!next_identity.ok()) return next_identity.status();
+  std::optional<MemFile::Next> next_roots;
+  if (roots != nullptr && m.roots.has_value()) {
+    absl::StatusOr<MemFile::Next> prepared = roots->Prepare(*m.roots);
+    if (!prepared.ok()) return prepared.status();
+    next_roots.emplace(std::move(*prepared));
+  }
+  CPNS_RETURN_IF_ERROR(identity.Commit(std::move(*next_identity)));
+  if (next_roots.has_value()) {
+    absl::Status s = roots->Commit(std::move(*next_roots));
+    if (!s.ok()) return WithContext("the identity is reloaded but not the CA bundle", s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Publish(const Material& m, std::unique_ptr<MemFile>& identity,
+                     std::unique_ptr<MemFile>& roots) {
+  if (identity == nullptr) return CreateFiles(m, identity, roots);
+  return ReplaceFiles(m, *identity, roots.get());
 }
 
 std::shared_ptr<gx::CertificateProviderInterface> Watcher(const MemFile& identity,
@@ -104,8 +134,7 @@ absl::StatusOr<std::unique_ptr<ReloadableServerTls>> ReloadableServerTls::Create
 
 absl::Status ReloadableServerTls::Reload() {
   CPNS_ASSIGN_OR_RETURN(Material m, LoadServerMaterial(options_));
-  CPNS_RETURN_IF_ERROR(PublishIdentity(m.identity, identity_));
-  CPNS_RETURN_IF_ERROR(PublishRoots(m.roots, roots_));
+  CPNS_RETURN_IF_ERROR(Publish(m, identity_, roots_));
   crls_->Set(std::move(m.crls));
   return absl::OkStatus();
 }
@@ -127,8 +156,7 @@ absl::StatusOr<std::unique_ptr<ReloadableClientTls>> ReloadableClientTls::Create
 
 absl::Status ReloadableClientTls::Reload() {
   CPNS_ASSIGN_OR_RETURN(Material m, LoadClientMaterial(options_));
-  CPNS_RETURN_IF_ERROR(PublishIdentity(m.identity, identity_));
-  return PublishRoots(m.roots, roots_);
+  return Publish(m, identity_, roots_);
 }
 
 }  // namespace cpns::wire

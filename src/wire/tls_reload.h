@@ -1,7 +1,13 @@
 // TLS credentials of the daemons that can be reloaded while they serve:
 // Reload() re-reads the certificate, key, CA bundle (and, on a server, the
 // CRL file); new handshakes then use them, established connections keep
-// theirs. A reload that fails changes nothing.
+// theirs (until they end: at most kMaxConnectionAge + grace, wire/
+// listener.h, so a revocation refuses only new handshakes). A reload that
+// fails changes nothing: everything is read and checked, then every new
+// private copy is written (MemFile::Prepare), and only then are they put in
+// place (MemFile::Commit, a dup3 each, which fails only on a kernel race it
+// documents; the error then says what was reloaded) and the verifier's CA
+// bundle and CRLs swapped as one (wire/crl.h).
 //
 // How: gRPC 1.51 offers no way to push new material into credentials, only
 // grpc::experimental::FileWatcherCertificateProvider, which re-reads files
@@ -12,7 +18,17 @@
 // error it would drop the material). The key and its chain share one copy
 // (OpenSSL's PEM readers skip blocks of another type), so a key and a
 // certificate of different versions are never paired. New material is in
-// use within one poll (about a second) after Reload returns.
+// use within one poll (about a second) after Reload returns; the server's
+// verifier (bundle and CRLs) at once.
+//
+// Descriptors: each instance keeps two memfds for the life of the process;
+// gRPC's watcher opens one of them at a time for a moment each second, and
+// Reload two new ones for a moment. These come out of kReservedDescriptors
+// (wire/listener.h), which the connection caps leave free
+// (FitToDescriptorLimit), so connections at their caps cannot starve them.
+// If the process ran out of descriptors all the same, gRPC 1.51's watcher
+// would drop the identity on the failed read (handshakes fail) until its
+// next good read, a second after descriptors are free again.
 //
 // Thread-safe: credentials() from any thread; Reload from one thread at a
 // time (the daemon's signal thread). Only the daemons use these; one-shot

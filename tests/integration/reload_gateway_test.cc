@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
+#include "pki/dev_pki.h"
 #include "reload_fixture.h"
 
 namespace cpns::test {
@@ -97,6 +98,62 @@ TEST_F(GatewayReloadTest, ARevokedDeviceCertificateIsRefusedFromTheCrlAtStartAnd
       "device-ca");
   ASSERT_TRUE(Hup(gw)) << gw.process->log();
   EXPECT_NE(device("watch-7").exit_code, 0);
+  EXPECT_THAT(gw.process->log(),
+              HasSubstr("certificate serial " + Serial(Pki("device-watch-7.crt")) + " is revoked"));
+}
+
+// A device maker's usual chain: root (the only --device-ca) -> intermediate
+// -> device, the device sending its intermediate. The intermediate's CRL
+// refuses its device; the root's CRL revoking the intermediate refuses all.
+TEST_F(GatewayReloadTest, CrlsOfAnIntermediateAndOfTheRootApplyAlongTheDevicesChain) {
+  Daemon server = StartServer();
+  ASSERT_TRUE(pki::IssueIntermediateDeviceCa(pki_dir_, "device-ca", "device-int",
+                                             {"ring-3", "band-5"})
+                  .ok());
+  const std::string crl = Crl("devices.pem", pki_dir_, {Pki("device-ring-3.crt")}, "device-int");
+  Daemon gw = StartGateway("gw-A", server.address, "",
+                           {"--admission", "certificate", "--device-ca", Pki("device-ca.crt"),
+                            "--crl-file", crl, "--pn-listen", "tls:127.0.0.1:0", "--pn-cert",
+                            Pki("gw-gw-A.crt"), "--pn-key", Pki("gw-gw-A.key")});
+  const std::string tls = TlsAddress(gw);
+  auto device = [&](const std::string& entity) {
+    const std::string base = Pki("device-" + entity);
+    return Request(tls, entity, "alice",
+                   {"--gateway-ca", Pki("ca.crt"), "--cert", base + ".crt", "--key",
+                    base + ".key"});
+  };
+  EXPECT_NE(device("ring-3").exit_code, 0);
+  EXPECT_THAT(gw.process->log(),
+              HasSubstr("certificate serial " + Serial(Pki("device-ring-3.crt")) + " is revoked"));
+  const RunResult band = device("band-5");
+  EXPECT_EQ(band.exit_code, 0) << band.err << gw.process->log();
+
+  const std::string root = Crl("root.pem", pki_dir_, {Pki("device-int.crt")}, "device-ca");
+  ASSERT_TRUE(WriteFileAtomically(crl, ReadFileOrEmpty(crl) + ReadFileOrEmpty(root), 0644).ok());
+  ASSERT_TRUE(Hup(gw)) << gw.process->log();
+  EXPECT_NE(device("band-5").exit_code, 0);
+  EXPECT_THAT(gw.process->log(),
+              HasSubstr("certificate serial " + Serial(Pki("device-int.crt")) +
+                        " (a CA of the peer's chain) is revoked"));
+}
+
+TEST_F(GatewayReloadTest, AnUplinkKeyOthersMayReadIsRefusedAtStart) {
+  Daemon server = StartServer();
+  ASSERT_TRUE(WriteFileAtomically(Live("uplink.key"), ReadFileOrEmpty(Pki("device-gw-B.key")),
+                                  0640)
+                  .ok());
+  // A Process, not RunProgram: a gateway that wrongly starts is stopped at
+  // the deadline instead of serving for ever.
+  Process gw({Program("cpns-gw"), "serve", "--gw-id", "gw-B", "--server", server.address,
+              "--server-ca", Pki("ca.crt"), "--cert", Pki("gw-gw-B.crt"), "--key",
+              Pki("gw-gw-B.key"), "--state-dir", StateDir("gw-B"), "--pn-listen",
+              "unix:" + dir_ + "/b.sock", "--uplink-gateway", "127.0.0.1:1",
+              "--uplink-gateway-ca", Pki("ca.crt"), "--uplink-user-id", "alice",
+              "--uplink-cert", Pki("device-gw-B.crt"), "--uplink-key", Live("uplink.key")},
+             dir_ + "/gw-B-uplink.log");
+  EXPECT_EQ(gw.WaitForExit(20000), std::optional<int>(1)) << gw.log();
+  EXPECT_THAT(gw.log(), HasSubstr("--uplink-key: " + Live("uplink.key")));
+  EXPECT_THAT(gw.log(), HasSubstr("chmod 600"));
 }
 
 TEST_F(GatewayReloadTest, ACrlFileWithoutCertificateAdmissionIsRefused) {

@@ -105,14 +105,39 @@ TEST_F(ServerReloadTest, ARevokedGatewayIsRefusedFromTheCrlAtStartAndAfterAReloa
   EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-00")).code, grpc::StatusCode::OK);
 }
 
-TEST_F(ServerReloadTest, ACrlOfACaOutsideTheBundleIsRefusedAtStart) {
-  const std::string crl = Crl("crl.pem", pki2_dir_, {});
-  const RunResult r = RunProgram({Program("cpns-server"), "serve", "--listen", "127.0.0.1:0",
-                                  "--db", db_, "--cert", Pki("server.crt"), "--key",
-                                  Pki("server.key"), "--client-ca", Pki("ca.crt"), "--crl-file",
-                                  crl});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("is not from a CA of the trusted CA bundle"));
+// docs/OPERATIONS.md, "Certificates and revocation": an old CA leaves
+// --client-ca with one reload, its CRL with a later one; a CRL file with a
+// bad block fails its reload and the CRLs in force stay.
+TEST_F(ServerReloadTest, RetiringACaThenItsCrlAsTheDocsSay) {
+  ASSERT_TRUE(WriteFileAtomically(Live("ca.pem"),
+                                  ReadFileOrEmpty(Pki("ca.crt")) + ReadFileOrEmpty(Pki2("ca.crt")),
+                                  0644)
+                  .ok());
+  const std::string ours = ReadFileOrEmpty(Crl("ours.pem", pki_dir_, {Pki("gw-gw-B.crt")}));
+  const std::string old = ReadFileOrEmpty(Crl("old.pem", pki2_dir_, {}));
+  ASSERT_TRUE(WriteFileAtomically(Live("crl.pem"), ours + old, 0644).ok());
+  Daemon server = StartServerWith(Pki("server"), Live("ca.pem"), {"--crl-file", Live("crl.pem")});
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki2("gw-gw-A")).code, grpc::StatusCode::OK);
+
+  ASSERT_TRUE(WriteFileAtomically(Live("ca.pem"), ReadFileOrEmpty(Pki("ca.crt")), 0644).ok());
+  ASSERT_TRUE(Hup(server)) << server.process->log();
+  EXPECT_THAT(server.process->log(), HasSubstr("CRL of a CA not in the CA bundle"));
+  // In force with the reload: the daemon checks the new bundle itself.
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki2("gw-gw-A")).code,
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-B")).code,
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-A")).code, grpc::StatusCode::OK);
+
+  ASSERT_TRUE(WriteFileAtomically(Live("crl.pem"), ours + old.substr(0, old.size() / 2), 0644)
+                  .ok());
+  EXPECT_FALSE(Hup(server));
+  EXPECT_THAT(server.process->log(), HasSubstr("is not a whole, valid CRL"));
+  ASSERT_TRUE(WriteFileAtomically(Live("crl.pem"), ours, 0644).ok());
+  ASSERT_TRUE(Hup(server)) << server.process->log();
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-B")).code,
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Probe(server.address, Pki("ca.crt"), Pki("gw-gw-A")).code, grpc::StatusCode::OK);
 }
 
 }  // namespace
