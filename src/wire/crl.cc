@@ -185,12 +185,12 @@ absl::Status CrlSet::Check(absl::string_view peer_pem, absl::string_view peer_ch
 }
 
 std::shared_ptr<const CrlSet> CrlHolder::Get() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return current_;
 }
 
 void CrlHolder::Set(std::shared_ptr<const CrlSet> crls) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   current_ = std::move(crls);
 }
 

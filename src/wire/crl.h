@@ -36,7 +36,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 #include "absl/time/time.h"
 #include "core/openssl_ptr.h"
 
@@ -85,7 +85,7 @@ class CrlHolder {
   void Set(std::shared_ptr<const CrlSet> crls) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<const CrlSet> current_ ABSL_GUARDED_BY(mu_);
 };
 
