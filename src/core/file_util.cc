@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -99,8 +100,33 @@ absl::string_view Access(mode_t mode) {
   return "accessible";
 }
 
+// Whether `path` is a file directly in systemd's credentials directory of
+// this service ($CREDENTIALS_DIRECTORY, compared after resolving both).
+bool InCredentialsDirectory(const std::string& path) {
+  const char* dir = ::getenv("CREDENTIALS_DIRECTORY");
+  const size_t slash = path.rfind('/');
+  if (dir == nullptr || *dir == '\0' || slash == std::string::npos) return false;
+  char* credentials = ::realpath(dir, nullptr);
+  char* parent = ::realpath(path.substr(0, slash == 0 ? 1 : slash).c_str(), nullptr);
+  const bool same = credentials != nullptr && parent != nullptr &&
+                    std::strcmp(credentials, parent) == 0;
+  std::free(credentials);
+  std::free(parent);
+  return same;
+}
+
+// systemd's copy of a credential (LoadCredential=): systemd 252 makes it the
+// service user's, mode 0400; later versions may keep it root's and grant the
+// service user read access by an ACL, which shows as group read in the mode.
+// Either is fit: systemd made it, in a directory only this service sees.
+bool IsSystemdCredential(const struct stat& st, const std::string& path) {
+  return S_ISREG(st.st_mode) && (st.st_uid == ::geteuid() || st.st_uid == 0) &&
+         (st.st_mode & 0037) == 0 && InCredentialsDirectory(path);
+}
+
 // What makes `st` (of `path`, from lstat or fstat) unfit to hold a secret.
 absl::Status OwnerOnlyProblem(const struct stat& st, const std::string& path) {
+  if (IsSystemdCredential(st, path)) return absl::OkStatus();
   if (S_ISLNK(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, " is a symbolic link; a secret file must be the file itself; remove the link"));

@@ -83,6 +83,34 @@ TEST(FileUtilTest, SecretFileOpenToGroupOrOthersIsRefusedWithItsMode) {
   EXPECT_TRUE(ReadSecretFile(path).ok()) << "read-only for the owner is fine";
 }
 
+// systemd's credentials directory: its copies are fit whether the service
+// user's (systemd 252) or root's with group read standing for an ACL (later
+// versions); the same mode elsewhere, or a copy others may read, is not.
+TEST(FileUtilTest, SystemdCredentialCopiesAreFitOnlyInTheCredentialsDirectory) {
+  const std::string credentials = TempDir();
+  const std::string elsewhere = TempDir();
+  ASSERT_TRUE(WriteFileAtomically(credentials + "/kek", "s3cret", 0440).ok());
+  ASSERT_TRUE(WriteFileAtomically(elsewhere + "/kek", "s3cret", 0440).ok());
+  ASSERT_EQ(::setenv("CREDENTIALS_DIRECTORY", credentials.c_str(), 1), 0);
+  EXPECT_TRUE(ReadSecretFile(credentials + "/kek").ok());
+  EXPECT_TRUE(CheckOwnerOnlyFile(credentials + "/kek").ok());
+  EXPECT_EQ(ReadSecretFile(elsewhere + "/kek").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(chmod((credentials + "/kek").c_str(), 0444), 0);
+  EXPECT_THAT(Message(ReadSecretFile(credentials + "/kek").status()),
+              HasSubstr("is readable by group or others"));
+  ASSERT_EQ(chmod((credentials + "/kek").c_str(), 0460), 0);
+  EXPECT_FALSE(ReadSecretFile(credentials + "/kek").ok()) << "group-writable";
+  if (::geteuid() == 0) {  // a copy of another user's is not systemd's
+    ASSERT_EQ(chmod((credentials + "/kek").c_str(), 0400), 0);
+    ASSERT_EQ(chown((credentials + "/kek").c_str(), 65534, 65534), 0);
+    EXPECT_THAT(Message(CheckOwnerOnlyFile(credentials + "/kek")), HasSubstr("belongs to uid 65534"));
+  }
+  ASSERT_EQ(::unsetenv("CREDENTIALS_DIRECTORY"), 0);
+  ASSERT_EQ(chmod((credentials + "/kek").c_str(), 0440), 0);
+  EXPECT_FALSE(CheckOwnerOnlyFile(credentials + "/kek").ok()) << "without the variable, the usual rule";
+}
+
 TEST(FileUtilTest, SymlinkToAGoodSecretFileIsRefused) {
   const std::string dir = TempDir();
   ASSERT_TRUE(WriteFileAtomically(dir + "/real", "s3cret", 0600).ok());
