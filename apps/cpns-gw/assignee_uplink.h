@@ -3,7 +3,9 @@
 // gateway with EUKeyClient, as entity type PNGW with entity id = the
 // gateway's own id, and keeps the key in the assignee key-file format
 // (cpns/assignee/key_file.h), so `cpns-pne authenticate --key-file` can
-// present it. The program links both roles; the roles do not link each other.
+// present it. Its TLS material towards the upstream gateway reloads on
+// SIGHUP (UplinkKeySource::ReloadTls), as the gateway's towards the server.
+// The program links both roles; the roles do not link each other.
 #ifndef CPNS_APPS_CPNS_GW_ASSIGNEE_UPLINK_H_
 #define CPNS_APPS_CPNS_GW_ASSIGNEE_UPLINK_H_
 

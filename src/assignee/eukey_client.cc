@@ -1,6 +1,7 @@
 #include "cpns/assignee/eukey_client.h"
 
 #include "assignee/channel.h"
+#include "assignee/eukey_client_with_tls.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -45,8 +46,7 @@ absl::StatusOr<EUKeyAssignment> Validate(const Assignee& asked,
 
 class GrpcEUKeyClient final : public EUKeyClient {
  public:
-  explicit GrpcEUKeyClient(std::shared_ptr<grpc::Channel> channel)
-      : stub_(cpns::v1::EUKeyService::NewStub(std::move(channel))) {}
+  explicit GrpcEUKeyClient(ChannelSource channel) : channel_(std::move(channel)) {}
 
   absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee, absl::Duration timeout,
                                           const SecretBytes& pairing_code) override {
@@ -55,7 +55,8 @@ class GrpcEUKeyClient final : public EUKeyClient {
     cpns::v1::EUKeyAssignmentRequest request = wire::MakeAssignmentRequest(assignee);
     request.set_pairing_code(std::string(pairing_code.RevealSecret()));
     cpns::v1::EUKeyAssignmentResponse response;
-    const grpc::Status status = stub_->AssignEUKey(&context, request, &response);
+    const grpc::Status status =
+        cpns::v1::EUKeyService::NewStub(channel_())->AssignEUKey(&context, request, &response);
     wire::WipeSensitiveFields(request);
     if (!status.ok()) return wire::FromGrpcStatus(status);
     absl::StatusOr<EUKeyAssignment> assignment = Validate(assignee, response);
@@ -64,17 +65,21 @@ class GrpcEUKeyClient final : public EUKeyClient {
   }
 
  private:
-  std::unique_ptr<cpns::v1::EUKeyService::Stub> stub_;
+  const ChannelSource channel_;
 };
 
 }  // namespace
+
+std::unique_ptr<EUKeyClient> MakeGrpcEUKeyClient(ChannelSource channel) {
+  return std::make_unique<GrpcEUKeyClient>(std::move(channel));
+}
 
 absl::StatusOr<std::unique_ptr<EUKeyClient>> EUKeyClient::Create(
     const EUKeyClientOptions& options) {
   CPNS_ASSIGN_OR_RETURN(auto channel, MakeChannel("--gateway", options.gateway,
                                                   options.gateway_ca_file, options.gateway_name,
                                                   options.cert_file, options.key_file));
-  return std::make_unique<GrpcEUKeyClient>(std::move(channel));
+  return MakeGrpcEUKeyClient([channel] { return channel; });
 }
 
 }  // namespace cpns::assignee

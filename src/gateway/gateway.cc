@@ -221,6 +221,12 @@ absl::Status Gateway::ReloadTls() {
       absl::StrAppend(&failed, failed.empty() ? "" : "; ", "tls: PN listeners: ", s.message());
     }
   }
+  if (uplink_ != nullptr) {
+    if (absl::Status s = uplink_->ReloadTls(); !s.ok()) {
+      absl::StrAppend(&failed, failed.empty() ? "" : "; ", "towards the upstream gateway: ",
+                      s.message());
+    }
+  }
   if (failed.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(failed);
 }

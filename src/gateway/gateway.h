@@ -119,8 +119,9 @@ class Gateway {
   absl::Status WriteStatusIfChanged();
   void Shutdown(absl::Duration grace);
   // Re-reads the TLS material towards the server (--cert, --key,
-  // --server-ca) and of the tls: listeners (--pn-cert, --pn-key, --device-ca,
-  // the device CRL file): new connections use it, open ones keep theirs.
+  // --server-ca), of the tls: listeners (--pn-cert, --pn-key, --device-ca,
+  // the device CRL file) and towards the upstream gateway (the uplink's
+  // UplinkKeySource::ReloadTls): new connections use it, open ones keep theirs.
   // Each part that fails keeps what it had; the error names the part. One
   // call at a time.
   absl::Status ReloadTls();

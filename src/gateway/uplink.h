@@ -39,11 +39,17 @@ struct UplinkInfo {
   int64_t not_after = 0;  // Unix seconds
 };
 
-// Obtains and keeps the uplink key. Called by one Uplink, from one thread at
-// a time.
+// Obtains and keeps the uplink key. Called by one Uplink: LoadKept and
+// RequestAndKeep from one thread at a time; ReloadTls from one thread at a
+// time too (the daemon's signal thread), concurrently with them.
 class UplinkKeySource {
  public:
   virtual ~UplinkKeySource() = default;
+  // Re-reads the TLS material towards the upstream gateway (CA bundle,
+  // certificate and key): later requests use it. On error the material in
+  // use stays; the error names what was wrong, never key bytes. A source
+  // without TLS material (unix:) has nothing to re-read.
+  virtual absl::Status ReloadTls() { return absl::OkStatus(); }
   // The key kept by an earlier request (even an expired one); NotFound when
   // none is kept, another error when the kept one cannot be read.
   virtual absl::StatusOr<UplinkInfo> LoadKept() = 0;
@@ -59,7 +65,8 @@ using UplinkKeySourceFactory = std::function<absl::StatusOr<std::unique_ptr<Upli
     const GatewayId& own_id, const std::string& key_file)>;
 
 // Thread-safe: Ensure from one thread at a time (the gateway's status
-// thread), held() from any.
+// thread), ReloadTls from one thread at a time (the signal thread), held()
+// from any.
 class Uplink {
  public:
   // `clock` must outlive the object.
@@ -70,6 +77,8 @@ class Uplink {
   // (or it has expired) and the back-off allows. Called at start and
   // periodically; failures are logged and retried later.
   void Ensure(absl::Duration timeout);
+  // UplinkKeySource::ReloadTls.
+  absl::Status ReloadTls() { return source_->ReloadTls(); }
   std::optional<UplinkInfo> held() const;
 
  private:

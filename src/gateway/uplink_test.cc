@@ -19,7 +19,8 @@ class FakeKeySource final : public UplinkKeySource {
  public:
   std::optional<UplinkInfo> kept;
   absl::StatusOr<UplinkInfo> next = absl::UnavailableError("upstream gateway away");
-  int loads = 0, requests = 0;
+  absl::Status reload = absl::OkStatus();
+  int loads = 0, requests = 0, reloads = 0;
 
   absl::StatusOr<UplinkInfo> LoadKept() override {
     ++loads;
@@ -31,6 +32,10 @@ class FakeKeySource final : public UplinkKeySource {
     EXPECT_EQ(timeout, kTimeout);
     if (next.ok()) kept = *next;
     return next;
+  }
+  absl::Status ReloadTls() override {
+    ++reloads;
+    return reload;
   }
 };
 
@@ -112,6 +117,19 @@ TEST_F(UplinkTest, BackOffGrowsWithEachFailure) {
   clock_.Advance(absl::Seconds(1));
   uplink_->Ensure(kTimeout);
   EXPECT_EQ(source_->requests, 3);
+}
+
+// A reload reaches the source and its error comes back as is; the key held
+// stays held (the key is not TLS material).
+TEST_F(UplinkTest, AReloadGoesToTheSourceAndKeepsTheKeyHeld) {
+  source_->kept = KeyUntil(Start() + absl::Hours(1));
+  uplink_->Ensure(kTimeout);
+  EXPECT_TRUE(uplink_->ReloadTls().ok());
+  source_->reload = absl::InvalidArgumentError("--uplink-*: uplink.crt is not PEM");
+  EXPECT_EQ(uplink_->ReloadTls(), source_->reload);
+  EXPECT_EQ(source_->reloads, 2);
+  EXPECT_TRUE(uplink_->held().has_value());
+  EXPECT_EQ(source_->requests, 0);
 }
 
 }  // namespace

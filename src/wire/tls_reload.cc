@@ -22,7 +22,7 @@ constexpr unsigned int kPollSeconds = 1;
 
 // Everything a reload reads, checked, before any of it is published.
 struct Material {
-  Identity identity;
+  std::optional<Identity> identity;  // a client may present none
   std::optional<std::string> roots;  // the CA bundle
   std::shared_ptr<const CrlSet> crls;
 };
@@ -53,6 +53,7 @@ absl::StatusOr<Material> LoadServerMaterial(const ServerTlsOptions& o) {
 absl::StatusOr<Material> LoadClientMaterial(const ClientTlsOptions& o) {
   Material m;
   CPNS_ASSIGN_OR_RETURN(m.roots, ReadCaBundle("server CA", o.ca_file));
+  if (o.cert_file.empty() && o.key_file.empty()) return m;
   CPNS_ASSIGN_OR_RETURN(m.identity,
                         ReadIdentity(o.cert_file, o.key_file, KeyFileRule::kOwnerOnly));
   return m;
@@ -66,11 +67,13 @@ std::string IdentityPem(const Identity& identity) {
 // The first publication, before gRPC reads anything: files created.
 absl::Status CreateFiles(const Material& m, std::unique_ptr<MemFile>& identity,
                          std::unique_ptr<MemFile>& roots) {
-  std::string pem = IdentityPem(m.identity);
-  absl::StatusOr<std::unique_ptr<MemFile>> created = MemFile::Create("cpns-tls-identity", pem);
-  WipeString(pem);
-  if (!created.ok()) return created.status();
-  identity = std::move(*created);
+  if (m.identity.has_value()) {
+    std::string pem = IdentityPem(*m.identity);
+    absl::StatusOr<std::unique_ptr<MemFile>> created = MemFile::Create("cpns-tls-identity", pem);
+    WipeString(pem);
+    if (!created.ok()) return created.status();
+    identity = std::move(*created);
+  }
   if (m.roots.has_value()) {
     CPNS_ASSIGN_OR_RETURN(roots, MemFile::Create("cpns-tls-roots", *m.roots));
   }
@@ -79,38 +82,57 @@ absl::Status CreateFiles(const Material& m, std::unique_ptr<MemFile>& identity,
 
 // A later publication: every new version is written first, then all are
 // committed (dup3 only), so a failure to write changes nothing in use.
-absl::Status ReplaceFiles(const Material& m, MemFile& identity, MemFile* roots) {
-  std::string pem = IdentityPem(m.identity);
-  absl::StatusOr<MemFile::Next> next_identity = identity.Prepare(pem);
-  WipeString(pem);
-  if (!next_identity.ok()) return next_identity.status();
+// `identity` is null for a client without a certificate (its options, hence
+// every reload, have none).
+absl::Status ReplaceFiles(const Material& m, MemFile* identity, MemFile* roots) {
+  std::optional<MemFile::Next> next_identity;
+  if (identity != nullptr && m.identity.has_value()) {
+    std::string pem = IdentityPem(*m.identity);
+    absl::StatusOr<MemFile::Next> prepared = identity->Prepare(pem);
+    WipeString(pem);
+    if (!prepared.ok()) return prepared.status();
+    next_identity.emplace(std::move(*prepared));
+  }
   std::optional<MemFile::Next> next_roots;
   if (roots != nullptr && m.roots.has_value()) {
     absl::StatusOr<MemFile::Next> prepared = roots->Prepare(*m.roots);
     if (!prepared.ok()) return prepared.status();
     next_roots.emplace(std::move(*prepared));
   }
-  CPNS_RETURN_IF_ERROR(identity.Commit(std::move(*next_identity)));
+  if (next_identity.has_value()) {
+    CPNS_RETURN_IF_ERROR(identity->Commit(std::move(*next_identity)));
+  }
   if (next_roots.has_value()) {
     absl::Status s = roots->Commit(std::move(*next_roots));
-    if (!s.ok()) return WithContext("the identity is reloaded but not the CA bundle", s);
+    if (!s.ok()) {
+      return next_identity.has_value()
+                 ? WithContext("the identity is reloaded but not the CA bundle", s)
+                 : s;
+    }
   }
   return absl::OkStatus();
 }
 
-absl::Status Publish(const Material& m, std::unique_ptr<MemFile>& identity,
+absl::Status Publish(const Material& m, bool& created, std::unique_ptr<MemFile>& identity,
                      std::unique_ptr<MemFile>& roots) {
-  if (identity == nullptr) return CreateFiles(m, identity, roots);
-  return ReplaceFiles(m, *identity, roots.get());
+  if (created) return ReplaceFiles(m, identity.get(), roots.get());
+  CPNS_RETURN_IF_ERROR(CreateFiles(m, identity, roots));
+  created = true;
+  return absl::OkStatus();
 }
 
-std::shared_ptr<gx::CertificateProviderInterface> Watcher(const MemFile& identity,
+// `identity` is null for a client without a certificate.
+std::shared_ptr<gx::CertificateProviderInterface> Watcher(const MemFile* identity,
                                                           const MemFile* roots) {
+  if (identity == nullptr) {
+    return std::make_shared<gx::FileWatcherCertificateProvider>(roots->path(), kPollSeconds);
+  }
+  const MemFile& id = *identity;
   if (roots == nullptr) {
-    return std::make_shared<gx::FileWatcherCertificateProvider>(identity.path(), identity.path(),
+    return std::make_shared<gx::FileWatcherCertificateProvider>(id.path(), id.path(),
                                                                 kPollSeconds);
   }
-  return std::make_shared<gx::FileWatcherCertificateProvider>(identity.path(), identity.path(),
+  return std::make_shared<gx::FileWatcherCertificateProvider>(id.path(), id.path(),
                                                               roots->path(), kPollSeconds);
 }
 
@@ -120,7 +142,7 @@ absl::StatusOr<std::unique_ptr<ReloadableServerTls>> ReloadableServerTls::Create
     const ServerTlsOptions& options) {
   std::unique_ptr<ReloadableServerTls> tls(new ReloadableServerTls(options));
   CPNS_RETURN_IF_ERROR(tls->Reload());
-  gx::TlsServerCredentialsOptions creds(Watcher(*tls->identity_, tls->roots_.get()));
+  gx::TlsServerCredentialsOptions creds(Watcher(tls->identity_.get(), tls->roots_.get()));
   creds.watch_identity_key_cert_pairs();
   if (tls->roots_ != nullptr) {
     creds.watch_root_certs();
@@ -134,7 +156,7 @@ absl::StatusOr<std::unique_ptr<ReloadableServerTls>> ReloadableServerTls::Create
 
 absl::Status ReloadableServerTls::Reload() {
   CPNS_ASSIGN_OR_RETURN(Material m, LoadServerMaterial(options_));
-  CPNS_RETURN_IF_ERROR(Publish(m, identity_, roots_));
+  CPNS_RETURN_IF_ERROR(Publish(m, created_, identity_, roots_));
   crls_->Set(std::move(m.crls));
   return absl::OkStatus();
 }
@@ -146,8 +168,8 @@ absl::StatusOr<std::unique_ptr<ReloadableClientTls>> ReloadableClientTls::Create
   // No verifier set: gRPC then verifies the server's chain and its name
   // (the target, or the SSL target name override), as SslCredentials does.
   gx::TlsChannelCredentialsOptions creds;
-  creds.set_certificate_provider(Watcher(*tls->identity_, tls->roots_.get()));
-  creds.watch_identity_key_cert_pairs();
+  creds.set_certificate_provider(Watcher(tls->identity_.get(), tls->roots_.get()));
+  if (tls->identity_ != nullptr) creds.watch_identity_key_cert_pairs();
   creds.watch_root_certs();
   tls->credentials_ = gx::TlsCredentials(creds);
   if (tls->credentials_ == nullptr) return absl::InternalError("gRPC made no TLS credentials");
@@ -156,7 +178,7 @@ absl::StatusOr<std::unique_ptr<ReloadableClientTls>> ReloadableClientTls::Create
 
 absl::Status ReloadableClientTls::Reload() {
   CPNS_ASSIGN_OR_RETURN(Material m, LoadClientMaterial(options_));
-  return Publish(m, identity_, roots_);
+  return Publish(m, created_, identity_, roots_);
 }
 
 }  // namespace cpns::wire

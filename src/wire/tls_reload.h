@@ -63,6 +63,7 @@ class ReloadableServerTls {
   explicit ReloadableServerTls(ServerTlsOptions options) : options_(std::move(options)) {}
 
   const ServerTlsOptions options_;
+  bool created_ = false;  // the files exist: a reload replaces them
   std::unique_ptr<MemFile> identity_;
   std::unique_ptr<MemFile> roots_;  // null without client_ca_file
   std::shared_ptr<CrlHolder> crls_ = std::make_shared<CrlHolder>();
@@ -71,8 +72,9 @@ class ReloadableServerTls {
 
 class ReloadableClientTls {
  public:
-  // MakeChannelCredentials' errors; the certificate and key are required
-  // and the key file must be owner-only (FailedPrecondition). The server's
+  // MakeChannelCredentials' errors; the key file, when set, must be
+  // owner-only (FailedPrecondition). Without a certificate and key (both
+  // empty) it presents none, and reloads only the CA bundle. The server's
   // name is checked as with MakeChannelCredentials.
   static absl::StatusOr<std::unique_ptr<ReloadableClientTls>> Create(
       const ClientTlsOptions& options);
@@ -84,7 +86,8 @@ class ReloadableClientTls {
   explicit ReloadableClientTls(ClientTlsOptions options) : options_(std::move(options)) {}
 
   const ClientTlsOptions options_;
-  std::unique_ptr<MemFile> identity_;
+  bool created_ = false;  // the files exist: a reload replaces them
+  std::unique_ptr<MemFile> identity_;  // null without a client certificate
   std::unique_ptr<MemFile> roots_;
   std::shared_ptr<grpc::ChannelCredentials> credentials_;
 };

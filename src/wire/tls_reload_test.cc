@@ -178,6 +178,35 @@ TEST_F(TlsReloadTest, AReloadedClientPresentsItsNewCertificateOnNewConnections) 
   EXPECT_EQ(code, grpc::StatusCode::UNIMPLEMENTED);
 }
 
+// Without a certificate (an uplink admitted by pairing code) only the CA
+// bundle is watched: a reload that trusts the server's CA lets new
+// connections through; a failed one keeps the bundle in use.
+TEST_F(TlsReloadTest, AReloadableClientWithoutCertificateReloadsItsCaBundle) {
+  ServerTlsOptions options = Options();
+  options.client_cert = ClientCertPolicy::kOptional;
+  Serve(options);
+  const std::string other = test::NewTempDir("cpns_tls_reload_other");
+  ASSERT_TRUE(pki::WriteDevelopmentPki({.out_dir = other, .server_name = "cpns.test"}).ok());
+  ASSERT_TRUE(WriteFileAtomically(Path("trust.pem"), *ReadFile(other + "/ca.crt"), 0644).ok());
+  auto client = ReloadableClientTls::Create({.ca_file = Path("trust.pem")});
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ(Call(*Connect((*client)->credentials())).code, grpc::StatusCode::UNAVAILABLE);
+
+  ASSERT_TRUE(WriteFileAtomically(Path("trust.pem"), Read("ca.crt"), 0644).ok());
+  ASSERT_TRUE((*client)->Reload().ok());
+  auto served = [&] {
+    return Call(*Connect((*client)->credentials())).code == grpc::StatusCode::UNIMPLEMENTED;
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!served() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_TRUE(served());
+
+  ASSERT_TRUE(WriteFileAtomically(Path("trust.pem"), "garbage", 0644).ok());
+  EXPECT_THAT((*client)->Reload().message(), HasSubstr("trust.pem"));
+  absl::SleepFor(absl::Milliseconds(2500));  // past two of gRPC's polls
+  EXPECT_TRUE(served());
+}
+
 TEST_F(TlsReloadTest, ARevokedClientIsRefusedFromTheCrlGivenAtStartOrByReload) {
   ASSERT_TRUE(pki::WriteDevelopmentCrl(dir_, "ca", {Path("gw-gw-2.crt")}, Path("crl.pem")).ok());
   ServerTlsOptions options = Options();
