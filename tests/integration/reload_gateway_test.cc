@@ -14,7 +14,24 @@ namespace {
 
 using ::testing::HasSubstr;
 
-using GatewayReloadTest = ReloadTest;
+// gw-A admitting devices by certificate on a tls: listener, with the device
+// CRLs of `crl`.
+class GatewayReloadTest : public ReloadTest {
+ protected:
+  Daemon StartCertificateGateway(const Daemon& server, const std::string& crl) {
+    return StartGateway("gw-A", server.address, "",
+                        {"--admission", "certificate", "--device-ca", Pki("device-ca.crt"),
+                         "--crl-file", crl, "--pn-listen", "tls:127.0.0.1:0", "--pn-cert",
+                         Pki("gw-gw-A.crt"), "--pn-key", Pki("gw-gw-A.key")});
+  }
+  // A key request of device `entity` with its certificate from the PKI.
+  RunResult DeviceRequest(const Daemon& gw, const std::string& entity) {
+    const std::string base = Pki("device-" + entity);
+    return Request(TlsAddress(gw), entity, "alice",
+                   {"--gateway-ca", Pki("ca.crt"), "--cert", base + ".crt", "--key",
+                    base + ".key"});
+  }
+};
 
 // "127.0.0.1:PORT" of the gateway's tls: listener.
 std::string HostPort(const std::string& tls_address) { return tls_address.substr(4); }
@@ -77,27 +94,17 @@ TEST_F(GatewayReloadTest, ARevokedDeviceCertificateIsRefusedFromTheCrlAtStartAnd
   Daemon server = StartServer();
   const std::string crl =
       Crl("devices.pem", pki_dir_, {Pki("device-headset-42.crt")}, "device-ca");
-  Daemon gw = StartGateway("gw-A", server.address, "",
-                           {"--admission", "certificate", "--device-ca", Pki("device-ca.crt"),
-                            "--crl-file", crl, "--pn-listen", "tls:127.0.0.1:0", "--pn-cert",
-                            Pki("gw-gw-A.crt"), "--pn-key", Pki("gw-gw-A.key")});
-  const std::string tls = TlsAddress(gw);
-  auto device = [&](const std::string& entity) {
-    const std::string base = Pki("device-" + entity);
-    return Request(tls, entity, "alice",
-                   {"--gateway-ca", Pki("ca.crt"), "--cert", base + ".crt", "--key",
-                    base + ".key"});
-  };
-  EXPECT_NE(device("headset-42").exit_code, 0);
+  Daemon gw = StartCertificateGateway(server, crl);
+  EXPECT_NE(DeviceRequest(gw, "headset-42").exit_code, 0);
   EXPECT_THAT(gw.process->log(),
               HasSubstr("certificate serial " + Serial(Pki("device-headset-42.crt"))));
-  const RunResult watch = device("watch-7");
+  const RunResult watch = DeviceRequest(gw, "watch-7");
   EXPECT_EQ(watch.exit_code, 0) << watch.err << gw.process->log();
 
   Crl("devices.pem", pki_dir_, {Pki("device-headset-42.crt"), Pki("device-watch-7.crt")},
       "device-ca");
   ASSERT_TRUE(Hup(gw)) << gw.process->log();
-  EXPECT_NE(device("watch-7").exit_code, 0);
+  EXPECT_NE(DeviceRequest(gw, "watch-7").exit_code, 0);
   EXPECT_THAT(gw.process->log(),
               HasSubstr("certificate serial " + Serial(Pki("device-watch-7.crt")) + " is revoked"));
 }
@@ -111,27 +118,17 @@ TEST_F(GatewayReloadTest, CrlsOfAnIntermediateAndOfTheRootApplyAlongTheDevicesCh
                                              {"ring-3", "band-5"})
                   .ok());
   const std::string crl = Crl("devices.pem", pki_dir_, {Pki("device-ring-3.crt")}, "device-int");
-  Daemon gw = StartGateway("gw-A", server.address, "",
-                           {"--admission", "certificate", "--device-ca", Pki("device-ca.crt"),
-                            "--crl-file", crl, "--pn-listen", "tls:127.0.0.1:0", "--pn-cert",
-                            Pki("gw-gw-A.crt"), "--pn-key", Pki("gw-gw-A.key")});
-  const std::string tls = TlsAddress(gw);
-  auto device = [&](const std::string& entity) {
-    const std::string base = Pki("device-" + entity);
-    return Request(tls, entity, "alice",
-                   {"--gateway-ca", Pki("ca.crt"), "--cert", base + ".crt", "--key",
-                    base + ".key"});
-  };
-  EXPECT_NE(device("ring-3").exit_code, 0);
+  Daemon gw = StartCertificateGateway(server, crl);
+  EXPECT_NE(DeviceRequest(gw, "ring-3").exit_code, 0);
   EXPECT_THAT(gw.process->log(),
               HasSubstr("certificate serial " + Serial(Pki("device-ring-3.crt")) + " is revoked"));
-  const RunResult band = device("band-5");
+  const RunResult band = DeviceRequest(gw, "band-5");
   EXPECT_EQ(band.exit_code, 0) << band.err << gw.process->log();
 
   const std::string root = Crl("root.pem", pki_dir_, {Pki("device-int.crt")}, "device-ca");
   ASSERT_TRUE(WriteFileAtomically(crl, ReadFileOrEmpty(crl) + ReadFileOrEmpty(root), 0644).ok());
   ASSERT_TRUE(Hup(gw)) << gw.process->log();
-  EXPECT_NE(device("band-5").exit_code, 0);
+  EXPECT_NE(DeviceRequest(gw, "band-5").exit_code, 0);
   EXPECT_THAT(gw.process->log(),
               HasSubstr("certificate serial " + Serial(Pki("device-int.crt")) +
                         " (a CA of the peer's chain) is revoked"));
