@@ -30,6 +30,20 @@ TEST_P(SeedStoreConformanceTest, AChallengeIsConsumedOnceAcrossHandles) {
   EXPECT_TRUE(b->ConsumeChallenge("challenge-2", expiry).ok());
 }
 
+TEST_P(SeedStoreConformanceTest, ABatchOfChallengesIsConsumedOnceAcrossHandles) {
+  auto a = Open();
+  auto b = Open();
+  const absl::Time expiry = clock_.Now() + absl::Minutes(2);
+  ASSERT_TRUE(a->ConsumeChallenge("used-before", expiry).ok());
+  const std::vector<ChallengeUse> batch = {
+      {"fresh-1", expiry}, {"used-before", expiry}, {"fresh-2", expiry}, {"fresh-1", expiry}};
+  EXPECT_EQ(Ok(b->ConsumeChallenges(batch)), (std::vector<bool>{true, false, true, false}));
+  // Committed: every one of them is now used, seen from the other handle too.
+  EXPECT_EQ(Ok(a->ConsumeChallenges(batch)), (std::vector<bool>{false, false, false, false}));
+  EXPECT_EQ(a->ConsumeChallenge("fresh-2", expiry).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Ok(a->ConsumeChallenges(std::vector<ChallengeUse>{})).empty());
+}
+
 TEST_P(SeedStoreConformanceTest, LookupForAuthSaysWhetherTheKeyOrTheGatewayIsRevoked) {
   auto store = Open();
   const GatewayId gw = Gw("gw-a");
