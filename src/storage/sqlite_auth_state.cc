@@ -4,6 +4,7 @@
 
 #include "storage/sqlite_seed_store.h"
 #include "storage/sqlite_statement.h"
+#include "storage/store_deadline.h"
 
 namespace cpns::storage {
 
@@ -71,20 +72,71 @@ absl::StatusOr<SecretBytes> SqliteSeedStore::GetOrCreateServerSecret(absl::strin
 
 absl::Status SqliteSeedStore::ConsumeChallenge(absl::string_view challenge_id,
                                                absl::Time expires_at) {
-  CallLock lock(*this);
-  if (!lock.ok()) return lock.status();
-  return InWriteTransaction(db_, [&]() -> absl::Status {
-    CPNS_ASSIGN_OR_RETURN(Statement purge, Statement::Prepare(db_,
-        "DELETE FROM used_challenges WHERE expires_at < ?"));
-    purge.Bind(1, absl::ToUnixSeconds(clock_.Now()) - 60);
-    CPNS_RETURN_IF_ERROR(purge.Step().status());
-    CPNS_ASSIGN_OR_RETURN(Statement insert, Statement::Prepare(db_,
-        "INSERT OR IGNORE INTO used_challenges (challenge_id, expires_at) VALUES (?, ?)"));
-    insert.BindBlob(1, challenge_id);
-    insert.Bind(2, absl::ToUnixSeconds(expires_at));
-    CPNS_RETURN_IF_ERROR(insert.Step().status());
-    if (sqlite3_changes(db_) == 0) return absl::AlreadyExistsError("challenge already used");
-    return absl::OkStatus();
+  const ChallengeUse use{std::string(challenge_id), expires_at};
+  CPNS_ASSIGN_OR_RETURN(std::vector<bool> fresh, ConsumeChallenges({&use, 1}));
+  if (!fresh[0]) return absl::AlreadyExistsError("challenge already used");
+  return absl::OkStatus();
+}
+
+void SqliteSeedStore::CloseSqlite::operator()(sqlite3* db) const { sqlite3_close(db); }
+
+absl::StatusOr<sqlite3*> SqliteSeedStore::ChallengeDbLocked() {
+  if (challenge_db_ != nullptr) return challenge_db_.get();
+  const char* path = sqlite3_db_filename(db_, "main");  // constant for the connection's life
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path == nullptr ? "" : path, &db,
+                                 SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_READWRITE, nullptr);
+  std::unique_ptr<sqlite3, CloseSqlite> opened(db);
+  if (rc != SQLITE_OK) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot open SQLite database for used challenges: ",
+        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_handler(db, sqlite::BusyUntilStoreDeadline, nullptr);
+  // The file is in WAL mode already (set by the main connection).
+  CPNS_RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous=FULL"));
+  challenge_db_ = std::move(opened);
+  return db;
+}
+
+// One write transaction, so one sync, for the whole batch. BEGIN IMMEDIATE
+// serializes it with every other process's writers, and the primary key on
+// challenge_id makes a second use fail to insert on any replica.
+absl::StatusOr<std::vector<bool>> SqliteSeedStore::ConsumeChallenges(
+    std::span<const ChallengeUse> uses) {
+  if (uses.empty()) return std::vector<bool>();
+  if (!challenge_mu_.LockUntil(CurrentStoreDeadline())) {
+    return StoreDeadlineError("SQLite (another request of this server records challenges)");
+  }
+  absl::StatusOr<std::vector<bool>> fresh = ConsumeChallengesLocked(uses);
+  challenge_mu_.Unlock();
+  return fresh;
+}
+
+absl::StatusOr<std::vector<bool>> SqliteSeedStore::ConsumeChallengesLocked(
+    std::span<const ChallengeUse> uses) {
+  CPNS_ASSIGN_OR_RETURN(sqlite3* db, ChallengeDbLocked());
+  sqlite3_db_release_memory(db);  // read the file as it is now, as CallLock does
+  return InWriteTransaction(db, [&]() -> absl::StatusOr<std::vector<bool>> {
+    // Forgetting expired ones is not needed for correctness (an expired
+    // challenge fails its own check first); every 64th batch is enough.
+    if (consume_batches_++ % 64 == 0) {
+      CPNS_ASSIGN_OR_RETURN(Statement purge, Statement::Prepare(db,
+          "DELETE FROM used_challenges WHERE expires_at < ?"));
+      purge.Bind(1, absl::ToUnixSeconds(clock_.Now()) - 60);
+      CPNS_RETURN_IF_ERROR(purge.Step().status());
+    }
+    std::vector<bool> fresh;
+    fresh.reserve(uses.size());
+    for (const ChallengeUse& use : uses) {
+      CPNS_ASSIGN_OR_RETURN(Statement insert, Statement::Prepare(db,
+          "INSERT OR IGNORE INTO used_challenges (challenge_id, expires_at) VALUES (?, ?)"));
+      insert.BindBlob(1, use.id);
+      insert.Bind(2, absl::ToUnixSeconds(use.expires_at));
+      CPNS_RETURN_IF_ERROR(insert.Step().status());
+      fresh.push_back(sqlite3_changes(db) != 0);
+    }
+    return fresh;
   });
 }
 

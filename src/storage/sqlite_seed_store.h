@@ -59,6 +59,7 @@ class SqliteSeedStore final : public SeedStore {
   absl::StatusOr<int> SchemaVersion() override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
   absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
+  absl::StatusOr<std::vector<bool>> ConsumeChallenges(std::span<const ChallengeUse> uses) override;
 
  private:
   // Inside a write transaction: makes a new epoch active (the current active
@@ -124,6 +125,20 @@ class SqliteSeedStore final : public SeedStore {
 
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+
+  // Used challenges are written through a connection of their own (opened
+  // at the first one), so that the sync of their commit never holds up the
+  // seed look-ups of other authentications on `db_`: WAL lets them read
+  // meanwhile. Its calls take challenge_mu_ as CallLock takes mu_.
+  struct CloseSqlite {
+    void operator()(sqlite3* db) const;
+  };
+  absl::StatusOr<sqlite3*> ChallengeDbLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(challenge_mu_);
+  absl::StatusOr<std::vector<bool>> ConsumeChallengesLocked(std::span<const ChallengeUse> uses)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(challenge_mu_);
+  Mutex challenge_mu_;
+  std::unique_ptr<sqlite3, CloseSqlite> challenge_db_ ABSL_GUARDED_BY(challenge_mu_);
+  uint64_t consume_batches_ ABSL_GUARDED_BY(challenge_mu_) = 0;  // purge expired ones every so often
   const KeyRing* const keys_;
   const Clock& clock_;
 };
