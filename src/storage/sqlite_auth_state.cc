@@ -4,7 +4,8 @@
 
 #include "storage/sqlite_seed_store.h"
 #include "storage/sqlite_statement.h"
-#include "storage/store_deadline.h"
+#include "storage/sealed_seed.h"
+#include "storage/store_rules.h"
 
 namespace cpns::storage {
 
@@ -78,65 +79,61 @@ absl::Status SqliteSeedStore::ConsumeChallenge(absl::string_view challenge_id,
   return absl::OkStatus();
 }
 
-void SqliteSeedStore::CloseSqlite::operator()(sqlite3* db) const { sqlite3_close(db); }
-
-absl::StatusOr<sqlite3*> SqliteSeedStore::ChallengeDbLocked() {
-  if (challenge_db_ != nullptr) return challenge_db_.get();
-  const char* path = sqlite3_db_filename(db_, "main");  // constant for the connection's life
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path == nullptr ? "" : path, &db,
-                                 SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_READWRITE, nullptr);
-  std::unique_ptr<sqlite3, CloseSqlite> opened(db);
-  if (rc != SQLITE_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot open SQLite database for used challenges: ",
-        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-  }
-  sqlite3_busy_handler(db, sqlite::BusyUntilStoreDeadline, nullptr);
-  // The file is in WAL mode already (set by the main connection).
-  CPNS_RETURN_IF_ERROR(sqlite::Exec(db, "PRAGMA synchronous=FULL"));
-  challenge_db_ = std::move(opened);
-  return db;
+// On the auth read connection: seed look-ups never wait for a commit.
+absl::StatusOr<AuthRecord> SqliteSeedStore::LookupForAuth(const GatewayId& gw_id,
+                                                          uint32_t seed_epoch,
+                                                          absl::string_view key_fingerprint) {
+  static const std::string kLookup = absl::StrCat(
+      "SELECT ", sqlite::kSeedColumns, ", sealed_seed, "
+      "EXISTS (SELECT 1 FROM revoked_gateways g WHERE g.gw_id = s.gw_id), "
+      "EXISTS (SELECT 1 FROM revoked_keys k WHERE k.key_fingerprint = ?) "
+      "FROM first_seeds s WHERE gw_id = ? AND seed_epoch = ?");
+  return auth_reads_->Run([&](sqlite3*, sqlite::StatementCache& statements)
+                              -> absl::StatusOr<AuthRecord> {
+    CPNS_ASSIGN_OR_RETURN(sqlite::Query q, statements.Get(kLookup));
+    q.BindBlob(1, key_fingerprint);
+    q.Bind(2, gw_id.value());
+    q.Bind(3, static_cast<int64_t>(seed_epoch));
+    CPNS_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return UnknownEpochError(gw_id, seed_epoch);
+    CPNS_ASSIGN_OR_RETURN(SeedRecord record, sqlite::ReadSeedRecord(q, 0));
+    CPNS_ASSIGN_OR_RETURN(StoredSeed seed, OpenSealedSeed(keys_, record, q.Blob(6)));
+    return AuthRecord{std::move(seed), q.Int(7) != 0, q.Int(8) != 0};
+  });
 }
 
-// One write transaction, so one sync, for the whole batch. BEGIN IMMEDIATE
-// serializes it with every other process's writers, and the primary key on
-// challenge_id makes a second use fail to insert on any replica.
+// One write transaction, so one sync, for the whole batch, on the
+// challenge connection (seed look-ups read meanwhile). BEGIN IMMEDIATE
+// serializes it with every other writer of the file, of any process, and
+// the primary key on challenge_id makes a second use fail to insert.
 absl::StatusOr<std::vector<bool>> SqliteSeedStore::ConsumeChallenges(
     std::span<const ChallengeUse> uses) {
   if (uses.empty()) return std::vector<bool>();
-  if (!challenge_mu_.LockUntil(CurrentStoreDeadline())) {
-    return StoreDeadlineError("SQLite (another request of this server records challenges)");
-  }
-  absl::StatusOr<std::vector<bool>> fresh = ConsumeChallengesLocked(uses);
-  challenge_mu_.Unlock();
-  return fresh;
-}
-
-absl::StatusOr<std::vector<bool>> SqliteSeedStore::ConsumeChallengesLocked(
-    std::span<const ChallengeUse> uses) {
-  CPNS_ASSIGN_OR_RETURN(sqlite3* db, ChallengeDbLocked());
-  sqlite3_db_release_memory(db);  // read the file as it is now, as CallLock does
-  return InWriteTransaction(db, [&]() -> absl::StatusOr<std::vector<bool>> {
-    // Forgetting expired ones is not needed for correctness (an expired
-    // challenge fails its own check first); every 64th batch is enough.
-    if (consume_batches_++ % 64 == 0) {
-      CPNS_ASSIGN_OR_RETURN(Statement purge, Statement::Prepare(db,
-          "DELETE FROM used_challenges WHERE expires_at < ?"));
-      purge.Bind(1, absl::ToUnixSeconds(clock_.Now()) - 60);
-      CPNS_RETURN_IF_ERROR(purge.Step().status());
-    }
-    std::vector<bool> fresh;
-    fresh.reserve(uses.size());
-    for (const ChallengeUse& use : uses) {
-      CPNS_ASSIGN_OR_RETURN(Statement insert, Statement::Prepare(db,
-          "INSERT OR IGNORE INTO used_challenges (challenge_id, expires_at) VALUES (?, ?)"));
-      insert.BindBlob(1, use.id);
-      insert.Bind(2, absl::ToUnixSeconds(use.expires_at));
-      CPNS_RETURN_IF_ERROR(insert.Step().status());
-      fresh.push_back(sqlite3_changes(db) != 0);
-    }
-    return fresh;
+  // Forgetting expired ones is not needed for correctness (an expired
+  // challenge fails its own check first); every 64th batch is enough.
+  const bool purge = consume_batches_++ % 64 == 0;
+  const int64_t purge_before = absl::ToUnixSeconds(clock_.Now()) - 60;
+  return challenge_writes_->Run([&](sqlite3* db, sqlite::StatementCache& statements) {
+    return InWriteTransaction(db, [&]() -> absl::StatusOr<std::vector<bool>> {
+      if (purge) {
+        CPNS_ASSIGN_OR_RETURN(sqlite::Query q, statements.Get(
+            "DELETE FROM used_challenges WHERE expires_at < ?"));
+        q.Bind(1, purge_before);
+        CPNS_RETURN_IF_ERROR(q.Step().status());
+      }
+      std::vector<bool> fresh;
+      fresh.reserve(uses.size());
+      for (const ChallengeUse& use : uses) {
+        CPNS_ASSIGN_OR_RETURN(sqlite::Query insert, statements.Get(
+            "INSERT OR IGNORE INTO used_challenges (challenge_id, expires_at) VALUES (?, ?)"));
+        const int64_t expires_at = absl::ToUnixSeconds(use.expires_at);
+        insert.BindBlob(1, use.id);
+        insert.Bind(2, expires_at);
+        CPNS_RETURN_IF_ERROR(insert.Step().status());
+        fresh.push_back(sqlite3_changes(db) != 0);
+      }
+      return fresh;
+    });
   });
 }
 

@@ -7,6 +7,7 @@
 #ifndef CPNS_STORAGE_SQLITE_SEED_STORE_H_
 #define CPNS_STORAGE_SQLITE_SEED_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "cpns/core/clock.h"
 #include "storage/kek.h"
 #include "storage/seed_store.h"
+#include "storage/sqlite_auth_connection.h"
 #include "storage/store_rules.h"
 
 struct sqlite3;
@@ -126,21 +128,17 @@ class SqliteSeedStore final : public SeedStore {
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
 
-  // Used challenges are written through a connection of their own (opened
-  // at the first one), so that the sync of their commit never holds up the
-  // seed look-ups of other authentications on `db_`: WAL lets them read
-  // meanwhile. Its calls take challenge_mu_ as CallLock takes mu_.
-  struct CloseSqlite {
-    void operator()(sqlite3* db) const;
-  };
-  absl::StatusOr<sqlite3*> ChallengeDbLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(challenge_mu_);
-  absl::StatusOr<std::vector<bool>> ConsumeChallengesLocked(std::span<const ChallengeUse> uses)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(challenge_mu_);
-  Mutex challenge_mu_;
-  std::unique_ptr<sqlite3, CloseSqlite> challenge_db_ ABSL_GUARDED_BY(challenge_mu_);
-  uint64_t consume_batches_ ABSL_GUARDED_BY(challenge_mu_) = 0;  // purge expired ones every so often
   const KeyRing* const keys_;
   const Clock& clock_;
+
+  // Authentication's look-ups and used challenges go through connections of
+  // their own (sqlite_auth_connection.h): neither waits for a commit on
+  // another one.
+  const std::unique_ptr<sqlite::AuthConnection> auth_reads_ = std::make_unique<
+      sqlite::AuthConnection>(sqlite::DatabaseFile(db_), sqlite::AuthConnection::Mode::kRead);
+  const std::unique_ptr<sqlite::AuthConnection> challenge_writes_ = std::make_unique<
+      sqlite::AuthConnection>(sqlite::DatabaseFile(db_), sqlite::AuthConnection::Mode::kWrite);
+  std::atomic<uint64_t> consume_batches_{0};  // expired challenges are purged every 64th
 };
 
 // Checks a SQLite store's file, opened read-only: PRAGMA integrity_check (or

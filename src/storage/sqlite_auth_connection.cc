@@ -1,0 +1,43 @@
+#include "storage/sqlite_auth_connection.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "storage/sqlite_statement.h"
+
+namespace cpns::storage::sqlite {
+
+AuthConnection::~AuthConnection() {
+  MutexLock lock(&mu_);
+  statements_.reset();  // finalized before the connection closes
+  sqlite3_close(db_);
+}
+
+absl::Status AuthConnection::OpenLocked() {
+  if (db_ != nullptr) return absl::OkStatus();
+  if (path_.empty()) {
+    return absl::FailedPreconditionError("the SQLite store has no file to open again");
+  }
+  const int flags = SQLITE_OPEN_FULLMUTEX |
+                    (mode_ == Mode::kRead ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path_.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::UnavailableError(absl::StrCat("cannot open SQLite database ", path_, ": ", why));
+  }
+  sqlite3_busy_handler(db, BusyUntilStoreDeadline, nullptr);
+  // The file is in WAL mode already (the main connection set it, and it
+  // persists); a commit here is on disk before it returns, as there.
+  if (mode_ == Mode::kWrite) {
+    if (absl::Status s = Exec(db, "PRAGMA synchronous=FULL"); !s.ok()) {
+      sqlite3_close(db);
+      return s;
+    }
+  }
+  db_ = db;
+  statements_.emplace(db);
+  return absl::OkStatus();
+}
+
+}  // namespace cpns::storage::sqlite
