@@ -138,6 +138,15 @@ class AuthState {
   // stored sealed under the primary KEK.
   virtual absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) = 0;
 
+  // The name under which the challenge key is kept (a server secret, above)
+  // for `base`. Challenges are accepted once because ConsumeChallenge
+  // records them; a store whose records are not synced to disk before it
+  // returns (they survive a crash of the program, not of the operating
+  // system) names a key per boot of its host instead, so that no challenge
+  // made before such a crash verifies after it. By default: `base`, and the
+  // records are synced.
+  virtual std::string ChallengeKeyName(absl::string_view base) { return std::string(base); }
+
   // Records that a challenge was used. AlreadyExists if it was used before
   // (a replay), on any replica. Records past `expires_at` may be forgotten.
   virtual absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) = 0;

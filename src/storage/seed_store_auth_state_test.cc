@@ -2,6 +2,8 @@
 // used challenges, the revocation facts of one key.
 #include "storage/seed_store_conformance.h"
 
+#include <fstream>
+
 namespace cpns::storage::conformance {
 namespace {
 
@@ -42,6 +44,22 @@ TEST_P(SeedStoreConformanceTest, ABatchOfChallengesIsConsumedOnceAcrossHandles) 
   EXPECT_EQ(Ok(a->ConsumeChallenges(batch)), (std::vector<bool>{false, false, false, false}));
   EXPECT_EQ(a->ConsumeChallenge("fresh-2", expiry).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_TRUE(Ok(a->ConsumeChallenges(std::vector<ChallengeUse>{})).empty());
+}
+
+// Every replica must make and check challenges under the same key. A SQLite
+// store does not sync used challenges, so its key is one per boot of the
+// host (all its replicas share the host); PostgreSQL syncs them.
+TEST_P(SeedStoreConformanceTest, EveryHandleNamesTheSameChallengeKey) {
+  const std::string name = Open()->ChallengeKeyName("challenge-key");
+  EXPECT_EQ(Open()->ChallengeKeyName("challenge-key"), name);
+  if (GetParam().name == std::string("sqlite") &&
+      std::ifstream("/proc/sys/kernel/random/boot_id").good()) {
+    std::string boot;
+    std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot);
+    EXPECT_EQ(name, "challenge-key@boot:" + boot);
+  } else {
+    EXPECT_EQ(name, "challenge-key");
+  }
 }
 
 TEST_P(SeedStoreConformanceTest, LookupForAuthSaysWhetherTheKeyOrTheGatewayIsRevoked) {

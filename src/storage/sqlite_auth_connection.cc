@@ -1,10 +1,27 @@
 #include "storage/sqlite_auth_connection.h"
 
+#include <algorithm>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "storage/sqlite_statement.h"
 
 namespace cpns::storage::sqlite {
+
+std::string HostBootId() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  if (!std::getline(in, id)) return "";
+  // 36 characters: hex digits and dashes; anything else is not trusted.
+  if (id.size() != 36 || !std::all_of(id.begin(), id.end(), [](char c) {
+        return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == '-';
+      })) {
+    return "";
+  }
+  return id;
+}
 
 AuthConnection::~AuthConnection() {
   MutexLock lock(&mu_);
@@ -28,9 +45,11 @@ absl::Status AuthConnection::OpenLocked() {
   }
   sqlite3_busy_handler(db, BusyUntilStoreDeadline, nullptr);
   // The file is in WAL mode already (the main connection set it, and it
-  // persists); a commit here is on disk before it returns, as there.
-  if (mode_ == Mode::kWrite) {
-    if (absl::Status s = Exec(db, "PRAGMA synchronous=FULL"); !s.ok()) {
+  // persists).
+  if (mode_ != Mode::kRead) {
+    if (absl::Status s = Exec(db, mode_ == Mode::kWrite ? "PRAGMA synchronous=FULL"
+                                                        : "PRAGMA synchronous=NORMAL");
+        !s.ok()) {
       sqlite3_close(db);
       return s;
     }

@@ -29,9 +29,16 @@ inline std::string DatabaseFile(sqlite3* db) {
   return file == nullptr ? "" : file;
 }
 
+// This boot of the host (/proc/sys/kernel/random/boot_id), "" if unknown.
+std::string HostBootId();
+
 class AuthConnection {
  public:
-  enum class Mode { kRead, kWrite };
+  // kWrite: a commit is on disk before it returns (synchronous=FULL).
+  // kWriteUnsynced: a commit is in the file, and seen by every connection,
+  // before it returns, and survives a crash of the program, but not one of
+  // the operating system: the WAL is synced later (synchronous=NORMAL).
+  enum class Mode { kRead, kWrite, kWriteUnsynced };
   // `path`: the store's file (sqlite3_db_filename of its main connection).
   AuthConnection(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {}
   ~AuthConnection();

@@ -79,6 +79,15 @@ absl::Status SqliteSeedStore::ConsumeChallenge(absl::string_view challenge_id,
   return absl::OkStatus();
 }
 
+// A used challenge is committed on an unsynced connection when the boot is
+// known: an operating system crash may lose the last ones, but every
+// challenge made before it was under the previous boot's key, which no
+// server uses after the crash (all of them restart: they share the host).
+std::string SqliteSeedStore::ChallengeKeyName(absl::string_view base) {
+  if (boot_id_.empty()) return std::string(base);
+  return absl::StrCat(base, "@boot:", boot_id_);
+}
+
 // On the auth read connection: seed look-ups never wait for a commit.
 absl::StatusOr<AuthRecord> SqliteSeedStore::LookupForAuth(const GatewayId& gw_id,
                                                           uint32_t seed_epoch,

@@ -60,6 +60,9 @@ class SqliteSeedStore final : public SeedStore {
   absl::StatusOr<int> RewrapToPrimary() override;
   absl::StatusOr<int> SchemaVersion() override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
+  // Per boot of the host when its boot id is known; used challenges are then
+  // not synced (see AuthState::ChallengeKeyName).
+  std::string ChallengeKeyName(absl::string_view base) override;
   absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
   absl::StatusOr<std::vector<bool>> ConsumeChallenges(std::span<const ChallengeUse> uses) override;
 
@@ -136,8 +139,13 @@ class SqliteSeedStore final : public SeedStore {
   // another one.
   const std::unique_ptr<sqlite::AuthConnection> auth_reads_ = std::make_unique<
       sqlite::AuthConnection>(sqlite::DatabaseFile(db_), sqlite::AuthConnection::Mode::kRead);
-  const std::unique_ptr<sqlite::AuthConnection> challenge_writes_ = std::make_unique<
-      sqlite::AuthConnection>(sqlite::DatabaseFile(db_), sqlite::AuthConnection::Mode::kWrite);
+  // The host's boot id; "" when unknown, and used challenges are then synced.
+  // Every process on a WAL file runs on one host (it shares memory).
+  const std::string boot_id_ = sqlite::HostBootId();
+  const std::unique_ptr<sqlite::AuthConnection> challenge_writes_ =
+      std::make_unique<sqlite::AuthConnection>(
+          sqlite::DatabaseFile(db_), boot_id_.empty() ? sqlite::AuthConnection::Mode::kWrite
+                                                      : sqlite::AuthConnection::Mode::kWriteUnsynced);
   std::atomic<uint64_t> consume_batches_{0};  // expired challenges are purged every 64th
 };
 
