@@ -165,8 +165,7 @@ absl::StatusOr<AuthServiceImpl::Proven> AuthServiceImpl::Prove(
 absl::Status AuthServiceImpl::CheckStanding(const Proven& proven) {
   // The proof verifies: from here on only the key's holder learns why it is
   // refused. The challenge is spent whatever the outcome.
-  absl::Status consumed =
-      state_.ConsumeChallenge(proven.challenge.id, proven.challenge.expires_at);
+  absl::Status consumed = spender_.Spend(proven.challenge.id, proven.challenge.expires_at);
   if (absl::IsAlreadyExists(consumed)) {
     return absl::FailedPreconditionError(
         "the challenge was already used (a replayed proof); ask for a new one");

@@ -21,6 +21,7 @@
 #include "observe/metrics.h"
 #include "server/caller.h"
 #include "server/challenge.h"
+#include "server/challenge_spender.h"
 #include "server/refusal_audit.h"
 #include "storage/seed_store.h"
 
@@ -35,8 +36,8 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
   AuthServiceImpl(storage::AuthState& state, storage::AuditLog& audit,
                   const ChallengeCodec& challenges, RefusalAudit& refusals, const Clock& clock,
                   observe::Labeled<observe::Counter>* results = nullptr)
-      : state_(state), audit_(audit), challenges_(challenges), refusals_(refusals),
-        clock_(clock), results_(results), ok_(results ? &results->With("ok") : nullptr) {}
+      : state_(state), spender_(state), audit_(audit), challenges_(challenges),
+        refusals_(refusals), clock_(clock), results_(results), ok_(results ? &results->With("ok") : nullptr) {}
 
   grpc::Status GetChallenge(grpc::ServerContext* context, const cpns::v1::ChallengeRequest* request,
                             cpns::v1::ChallengeResponse* response) override;
@@ -65,6 +66,7 @@ class AuthServiceImpl final : public cpns::v1::AuthService::Service {
                const absl::Status& refusal, bool proven);
 
   storage::AuthState& state_;
+  ChallengeSpender spender_;  // concurrent calls share one commit of used challenges
   storage::AuditLog& audit_;
   const ChallengeCodec& challenges_;
   RefusalAudit& refusals_;

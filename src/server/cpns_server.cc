@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
   std::unique_ptr<CpnsServer> server(new CpnsServer(store, options));
   CPNS_ASSIGN_OR_RETURN(server->tls_, wire::ReloadableServerTls::Create(options.tls));
   CPNS_ASSIGN_OR_RETURN(SecretBytes challenge_key,
-                        server->store_.GetOrCreateServerSecret(kChallengeKeyName));
+                        server->store_.GetOrCreateServerSecret(
+                            server->store_.ChallengeKeyName(kChallengeKeyName)));
   server->challenges_ = std::make_unique<ChallengeCodec>(std::move(challenge_key), clock,
                                                          options.challenge_lifetime);
   server->auth_ = std::make_unique<AuthServiceImpl>(

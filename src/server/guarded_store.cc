@@ -98,5 +98,9 @@ absl::Status GuardedStore::ConsumeChallenge(absl::string_view challenge_id,
                                             absl::Time expires_at) {
   return Guard(kConsumeChallenge, [&] { return store_.ConsumeChallenge(challenge_id, expires_at); });
 }
+absl::StatusOr<std::vector<bool>> GuardedStore::ConsumeChallenges(
+    std::span<const storage::ChallengeUse> uses) {
+  return Guard(kConsumeChallenge, [&] { return store_.ConsumeChallenges(uses); });
+}
 
 }  // namespace cpns::server

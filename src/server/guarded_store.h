@@ -60,7 +60,13 @@ class GuardedStore final : public storage::SeedIssuer,
   absl::StatusOr<storage::AuthRecord> LookupForAuth(const GatewayId& gw_id, uint32_t seed_epoch,
                                                     absl::string_view key_fingerprint) override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
+  std::string ChallengeKeyName(absl::string_view base) override {
+    return store_.ChallengeKeyName(base);
+  }
   absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
+  // Timed as consume_challenge: one store call either way.
+  absl::StatusOr<std::vector<bool>> ConsumeChallenges(
+      std::span<const storage::ChallengeUse> uses) override;
 
  private:
   // Runs `call` on the store unless it was found corrupt; notes a corruption

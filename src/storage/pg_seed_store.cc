@@ -1,5 +1,7 @@
 #include "storage/pg_seed_store.h"
 
+#include <unordered_set>
+
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "storage/pg_statement.h"
@@ -188,18 +190,42 @@ absl::StatusOr<SecretBytes> PgSeedStore::GetOrCreateServerSecret(absl::string_vi
 }
 
 absl::Status PgSeedStore::ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) {
+  const ChallengeUse use{std::string(challenge_id), expires_at};
+  CPNS_ASSIGN_OR_RETURN(std::vector<bool> fresh, ConsumeChallenges({&use, 1}));
+  if (!fresh[0]) return absl::AlreadyExistsError("challenge already used");
+  return absl::OkStatus();
+}
+
+// One INSERT of every row, so one round trip and one commit for the batch;
+// the primary key on challenge_id refuses a second use on any replica, and
+// RETURNING names the rows that went in (a repeat within the batch is
+// skipped as a conflict with the first).
+absl::StatusOr<std::vector<bool>> PgSeedStore::ConsumeChallenges(
+    std::span<const ChallengeUse> uses) {
+  if (uses.empty()) return std::vector<bool>();
   CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
   if (consumed_++ % 64 == 0) {
     CPNS_RETURN_IF_ERROR(c.Exec("DELETE FROM used_challenges WHERE expires_at < $1",
                                 {Int(absl::ToUnixSeconds(clock_.Now()) - 60)})
                              .status());
   }
-  CPNS_ASSIGN_OR_RETURN(pg::Result ins, c.Exec(
-      "INSERT INTO used_challenges (challenge_id, expires_at) VALUES ($1, $2) "
-      "ON CONFLICT DO NOTHING",
-      {Bytes(challenge_id), Int(absl::ToUnixSeconds(expires_at))}));
-  if (ins.affected_rows() == 0) return absl::AlreadyExistsError("challenge already used");
-  return absl::OkStatus();
+  std::string sql = "INSERT INTO used_challenges (challenge_id, expires_at) VALUES ";
+  std::vector<pg::Param> params;
+  for (size_t k = 0; k < uses.size(); ++k) {
+    absl::StrAppend(&sql, k == 0 ? "" : ", ", "($", 2 * k + 1, ", $", 2 * k + 2, ")");
+    params.push_back(Bytes(uses[k].id));
+    params.push_back(Int(absl::ToUnixSeconds(uses[k].expires_at)));
+  }
+  absl::StrAppend(&sql, " ON CONFLICT DO NOTHING RETURNING challenge_id");
+  CPNS_ASSIGN_OR_RETURN(pg::Result ins, c.Exec(sql, params));
+  std::unordered_set<std::string> inserted;
+  for (int row = 0; row < ins.rows(); ++row) {
+    CPNS_ASSIGN_OR_RETURN(std::string id, ins.Bytes(row, 0));
+    inserted.insert(std::move(id));
+  }
+  std::vector<bool> fresh;
+  for (const ChallengeUse& use : uses) fresh.push_back(inserted.erase(use.id) == 1);
+  return fresh;
 }
 
 absl::Status PgSeedStore::RewrapOne(const GatewayId& gw_id, uint32_t epoch) {

@@ -58,6 +58,7 @@ class PgSeedStore final : public SeedStore {
   absl::StatusOr<int> SchemaVersion() override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
   absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
+  absl::StatusOr<std::vector<bool>> ConsumeChallenges(std::span<const ChallengeUse> uses) override;
 
  private:
   absl::StatusOr<std::optional<SecretBytes>> FindServerSecret(pg::Connection& c,

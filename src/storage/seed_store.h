@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,12 @@ class AuditLog {
   virtual absl::StatusOr<int64_t> PruneAudit(absl::Time before, absl::string_view actor) = 0;
 };
 
+// A challenge an authentication spends (AuthState::ConsumeChallenges).
+struct ChallengeUse {
+  std::string id;
+  absl::Time expires_at;
+};
+
 class AuthState {
  public:
   virtual ~AuthState() = default;
@@ -131,9 +138,34 @@ class AuthState {
   // stored sealed under the primary KEK.
   virtual absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) = 0;
 
+  // The name under which the challenge key is kept (a server secret, above)
+  // for `base`. Challenges are accepted once because ConsumeChallenge
+  // records them; a store whose records are not synced to disk before it
+  // returns (they survive a crash of the program, not of the operating
+  // system) names a key per boot of its host instead, so that no challenge
+  // made before such a crash verifies after it. By default: `base`, and the
+  // records are synced.
+  virtual std::string ChallengeKeyName(absl::string_view base) { return std::string(base); }
+
   // Records that a challenge was used. AlreadyExists if it was used before
   // (a replay), on any replica. Records past `expires_at` may be forgotten.
   virtual absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) = 0;
+
+  // Records several challenges as used, as ConsumeChallenge does each, so
+  // that concurrent authentications share one commit. Returns, in order,
+  // whether each was fresh (false: used before, on any replica, or earlier
+  // in `uses`). When it returns, every fresh one is committed; on error
+  // none may be taken as recorded. This default makes one call per use, for
+  // stores without a cheaper way.
+  virtual absl::StatusOr<std::vector<bool>> ConsumeChallenges(std::span<const ChallengeUse> uses) {
+    std::vector<bool> fresh;
+    for (const ChallengeUse& use : uses) {
+      absl::Status s = ConsumeChallenge(use.id, use.expires_at);
+      if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
+      fresh.push_back(s.ok());
+    }
+    return fresh;
+  }
 };
 
 class SchemaAdmin {

@@ -2,6 +2,8 @@
 // used challenges, the revocation facts of one key.
 #include "storage/seed_store_conformance.h"
 
+#include <fstream>
+
 namespace cpns::storage::conformance {
 namespace {
 
@@ -28,6 +30,36 @@ TEST_P(SeedStoreConformanceTest, AChallengeIsConsumedOnceAcrossHandles) {
   EXPECT_EQ(b->ConsumeChallenge("challenge-1", expiry).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(a->ConsumeChallenge("challenge-1", expiry).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_TRUE(b->ConsumeChallenge("challenge-2", expiry).ok());
+}
+
+TEST_P(SeedStoreConformanceTest, ABatchOfChallengesIsConsumedOnceAcrossHandles) {
+  auto a = Open();
+  auto b = Open();
+  const absl::Time expiry = clock_.Now() + absl::Minutes(2);
+  ASSERT_TRUE(a->ConsumeChallenge("used-before", expiry).ok());
+  const std::vector<ChallengeUse> batch = {
+      {"fresh-1", expiry}, {"used-before", expiry}, {"fresh-2", expiry}, {"fresh-1", expiry}};
+  EXPECT_EQ(Ok(b->ConsumeChallenges(batch)), (std::vector<bool>{true, false, true, false}));
+  // Committed: every one of them is now used, seen from the other handle too.
+  EXPECT_EQ(Ok(a->ConsumeChallenges(batch)), (std::vector<bool>{false, false, false, false}));
+  EXPECT_EQ(a->ConsumeChallenge("fresh-2", expiry).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Ok(a->ConsumeChallenges(std::vector<ChallengeUse>{})).empty());
+}
+
+// Every replica must make and check challenges under the same key. A SQLite
+// store does not sync used challenges, so its key is one per boot of the
+// host (all its replicas share the host); PostgreSQL syncs them.
+TEST_P(SeedStoreConformanceTest, EveryHandleNamesTheSameChallengeKey) {
+  const std::string name = Open()->ChallengeKeyName("challenge-key");
+  EXPECT_EQ(Open()->ChallengeKeyName("challenge-key"), name);
+  if (GetParam().name == std::string("sqlite") &&
+      std::ifstream("/proc/sys/kernel/random/boot_id").good()) {
+    std::string boot;
+    std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot);
+    EXPECT_EQ(name, "challenge-key@boot:" + boot);
+  } else {
+    EXPECT_EQ(name, "challenge-key");
+  }
 }
 
 TEST_P(SeedStoreConformanceTest, LookupForAuthSaysWhetherTheKeyOrTheGatewayIsRevoked) {

@@ -164,26 +164,6 @@ absl::StatusOr<StoredSeed> SqliteSeedStore::Get(const GatewayId& gw_id, uint32_t
   return std::move(r.seed);
 }
 
-absl::StatusOr<AuthRecord> SqliteSeedStore::LookupForAuth(const GatewayId& gw_id,
-                                                          uint32_t seed_epoch,
-                                                          absl::string_view key_fingerprint) {
-  CallLock lock(*this);
-  if (!lock.ok()) return lock.status();
-  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, absl::StrCat(
-      "SELECT ", kSeedColumns, ", sealed_seed, "
-      "EXISTS (SELECT 1 FROM revoked_gateways g WHERE g.gw_id = s.gw_id), "
-      "EXISTS (SELECT 1 FROM revoked_keys k WHERE k.key_fingerprint = ?) "
-      "FROM first_seeds s WHERE gw_id = ? AND seed_epoch = ?")));
-  q.BindBlob(1, key_fingerprint);
-  q.Bind(2, gw_id.value());
-  q.Bind(3, static_cast<int64_t>(seed_epoch));
-  CPNS_ASSIGN_OR_RETURN(bool found, q.Step());
-  if (!found) return UnknownEpochError(gw_id, seed_epoch);
-  CPNS_ASSIGN_OR_RETURN(SeedRecord record, sqlite::ReadSeedRecord(q, 0));
-  CPNS_ASSIGN_OR_RETURN(StoredSeed seed, OpenSealedSeed(keys_, record, q.Blob(6)));
-  return AuthRecord{std::move(seed), q.Int(7) != 0, q.Int(8) != 0};
-}
-
 absl::StatusOr<std::vector<SeedRecord>> SqliteSeedStore::List() {
   CallLock lock(*this);
   if (!lock.ok()) return lock.status();

@@ -7,6 +7,7 @@
 #ifndef CPNS_STORAGE_SQLITE_SEED_STORE_H_
 #define CPNS_STORAGE_SQLITE_SEED_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "cpns/core/clock.h"
 #include "storage/kek.h"
 #include "storage/seed_store.h"
+#include "storage/sqlite_auth_connection.h"
 #include "storage/store_rules.h"
 
 struct sqlite3;
@@ -58,7 +60,11 @@ class SqliteSeedStore final : public SeedStore {
   absl::StatusOr<int> RewrapToPrimary() override;
   absl::StatusOr<int> SchemaVersion() override;
   absl::StatusOr<SecretBytes> GetOrCreateServerSecret(absl::string_view name) override;
+  // Per boot of the host when its boot id is known; used challenges are then
+  // not synced (see AuthState::ChallengeKeyName).
+  std::string ChallengeKeyName(absl::string_view base) override;
   absl::Status ConsumeChallenge(absl::string_view challenge_id, absl::Time expires_at) override;
+  absl::StatusOr<std::vector<bool>> ConsumeChallenges(std::span<const ChallengeUse> uses) override;
 
  private:
   // Inside a write transaction: makes a new epoch active (the current active
@@ -124,8 +130,23 @@ class SqliteSeedStore final : public SeedStore {
 
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+
   const KeyRing* const keys_;
   const Clock& clock_;
+
+  // Authentication's look-ups and used challenges go through connections of
+  // their own (sqlite_auth_connection.h): neither waits for a commit on
+  // another one.
+  const std::unique_ptr<sqlite::AuthConnection> auth_reads_ = std::make_unique<
+      sqlite::AuthConnection>(sqlite::DatabaseFile(db_), sqlite::AuthConnection::Mode::kRead);
+  // The host's boot id; "" when unknown, and used challenges are then synced.
+  // Every process on a WAL file runs on one host (it shares memory).
+  const std::string boot_id_ = sqlite::HostBootId();
+  const std::unique_ptr<sqlite::AuthConnection> challenge_writes_ =
+      std::make_unique<sqlite::AuthConnection>(
+          sqlite::DatabaseFile(db_), boot_id_.empty() ? sqlite::AuthConnection::Mode::kWrite
+                                                      : sqlite::AuthConnection::Mode::kWriteUnsynced);
+  std::atomic<uint64_t> consume_batches_{0};  // expired challenges are purged every 64th
 };
 
 // Checks a SQLite store's file, opened read-only: PRAGMA integrity_check (or

@@ -1,0 +1,78 @@
+// AuthConnection: one more connection to a SQLite store's file, for what
+// authentication does on every call (look up a seed, record a used
+// challenge), so that it waits neither for the store's main connection (a
+// seed issue's commit) nor for the other kind of auth call: in WAL mode a
+// read goes on while another connection commits.
+//
+// Opened at first use; its statements are prepared once and reused. One call
+// at a time holds it, taken by the calling thread's store deadline; before
+// each call its page cache is dropped, as the main connection's is, so a
+// file damaged under the server is read as it is. Thread-safe.
+#ifndef CPNS_STORAGE_SQLITE_AUTH_CONNECTION_H_
+#define CPNS_STORAGE_SQLITE_AUTH_CONNECTION_H_
+
+#include <sqlite3.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/mutex.h"
+#include "storage/sqlite_statement_cache.h"
+#include "storage/store_deadline.h"
+
+namespace cpns::storage::sqlite {
+
+// The file of a connection's main database ("" for one in memory).
+inline std::string DatabaseFile(sqlite3* db) {
+  const char* file = sqlite3_db_filename(db, "main");
+  return file == nullptr ? "" : file;
+}
+
+// This boot of the host (/proc/sys/kernel/random/boot_id), "" if unknown.
+std::string HostBootId();
+
+class AuthConnection {
+ public:
+  // kWrite: a commit is on disk before it returns (synchronous=FULL).
+  // kWriteUnsynced: a commit is in the file, and seen by every connection,
+  // before it returns, and survives a crash of the program, but not one of
+  // the operating system: the WAL is synced later (synchronous=NORMAL).
+  enum class Mode { kRead, kWrite, kWriteUnsynced };
+  // `path`: the store's file (sqlite3_db_filename of its main connection).
+  AuthConnection(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {}
+  ~AuthConnection();
+  AuthConnection(const AuthConnection&) = delete;
+  AuthConnection& operator=(const AuthConnection&) = delete;
+
+  // Runs body(db, statements) with the connection held; Unavailable if it
+  // cannot be taken by the store deadline or opened.
+  template <typename Body>
+  auto Run(Body body) -> decltype(body(std::declval<sqlite3*>(), std::declval<StatementCache&>())) {
+    if (!mu_.LockUntil(CurrentStoreDeadline())) {
+      return StoreDeadlineError("SQLite (other authentications hold the database)");
+    }
+    absl::Status opened = OpenLocked();
+    if (!opened.ok()) {
+      mu_.Unlock();
+      return opened;
+    }
+    sqlite3_db_release_memory(db_);
+    auto result = body(db_, *statements_);
+    mu_.Unlock();
+    return result;
+  }
+
+ private:
+  absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  const Mode mode_;
+  Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::optional<StatementCache> statements_ ABSL_GUARDED_BY(mu_);  // set with db_
+};
+
+}  // namespace cpns::storage::sqlite
+
+#endif  // CPNS_STORAGE_SQLITE_AUTH_CONNECTION_H_
