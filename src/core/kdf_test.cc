@@ -31,6 +31,15 @@ TEST(KdfTest, Rfc5448TestCase1) {
             "0093962d0dd84aa5684b045c9edffa04ccfc230ca74fcc96c0a5d61164f5a76c");
 }
 
+TEST(KdfTest, SecondSeedDeriverRefusesParameterLongerThan16BitLength) {
+  const std::string big(65536, 'x');
+  const Assignee a{EntityType::kPne, *EntityId::Parse("e"), *UserId::Parse("u")};
+  EXPECT_EQ(SecondSeedDeriver::Create(Secret("00"))->Derive(*GatewayId::Parse("g"), a, big)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(KdfTest, EncodesLengthsSoParameterBoundariesMatter) {
   const SecretBytes key = Secret("00");
   const std::array<absl::string_view, 2> ab_c = {"ab", "c"};
@@ -63,6 +72,11 @@ TEST(EUKeyVectorsTest, SecondSeedAndEUKeyMatchPublishedVectors) {
         DeriveSecondSeed(first, gw, assignee, Bytes(v["nonce"].get<std::string>()));
     ASSERT_TRUE(second.ok());
     EXPECT_EQ(HexEncode(second->RevealSecret()), v["second_seed"].get<std::string>());
+    // The gateway's prepared path gives the same 2nd seed.
+    absl::StatusOr<SecretBytes> prepared = SecondSeedDeriver::Create(first)->Derive(
+        gw, assignee, Bytes(v["nonce"].get<std::string>()));
+    ASSERT_TRUE(prepared.ok());
+    EXPECT_EQ(HexEncode(prepared->RevealSecret()), v["second_seed"].get<std::string>());
     const AssignmentContext ctx{gw, v["seed_epoch"].get<uint32_t>(), assignee,
                                 v["not_after"].get<int64_t>()};
     absl::StatusOr<SecretBytes> eukey = DeriveEUKey(first, *second, ctx);
