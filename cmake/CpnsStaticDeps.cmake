@@ -84,3 +84,21 @@ if(_cpns_link_static)
   set_target_properties(re2::re2 PROPERTIES INTERFACE_LINK_LIBRARIES
                         "${CPNS_RE2_ARCHIVE};Threads::Threads")
 endif()
+
+# CPNS_STATIC_OPENSSL (default OFF, only with the above): OpenSSL from
+# libssl.a and libcrypto.a too. Loading the shared libcrypto costs about 120
+# copy-on-write page faults for its relocations, some 1 ms of a one-shot
+# program's start-up on a loaded 2-core machine (docs/BENCHMARKS.md); the
+# price is that an OpenSSL security update no longer reaches the programs
+# until cpns is rebuilt. Off unless whoever ships cpns takes on that rebuild.
+option(CPNS_STATIC_OPENSSL "Also link OpenSSL statically (needs CPNS_STATIC_DEPS)" OFF)
+if(CPNS_STATIC_OPENSSL)
+  if(NOT _cpns_link_static)
+    message(FATAL_ERROR "CPNS_STATIC_OPENSSL=ON needs CPNS_STATIC_DEPS on")
+  endif()
+  _cpns_use_static_archive(OpenSSL::SSL)
+  _cpns_use_static_archive(OpenSSL::Crypto)
+  set_property(TARGET OpenSSL::Crypto APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+               ${CMAKE_DL_LIBS} Threads::Threads)
+endif()
+
