@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "cpns/core/hex.h"
@@ -38,6 +41,27 @@ TEST(KdfTest, SecondSeedDeriverRefusesParameterLongerThan16BitLength) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KdfTest, OneSecondSeedDeriverServesManyThreadsAtOnce) {
+  const SecretBytes first = Secret(std::string(64, '5'));
+  const std::shared_ptr<const SecondSeedDeriver> deriver = SecondSeedDeriver::Create(first);
+  const Assignee a{EntityType::kPne, *EntityId::Parse("e"), *UserId::Parse("u")};
+  const GatewayId gw = *GatewayId::Parse("g");
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string nonce = std::to_string(t * 1000 + i);
+        if (!(*deriver->Derive(gw, a, nonce) == *DeriveSecondSeed(first, gw, a, nonce))) {
+          ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 TEST(KdfTest, EncodesLengthsSoParameterBoundariesMatter) {
