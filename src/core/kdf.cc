@@ -35,7 +35,7 @@ std::string BigEndian64(uint64_t v) {
 namespace {
 
 // S = FC || P0 || L0 || ... || Pn || Ln, built on the stack when it fits
-// (cpns's own derivations all do), on the heap otherwise. S may carry secret
+// (identifiers of usual lengths), on the heap otherwise. S may carry secret
 // parameters (the 2nd seed in a proof), so it is wiped when destroyed.
 class KdfInput {
  public:
