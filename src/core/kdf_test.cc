@@ -1,6 +1,8 @@
 #include "cpns/core/kdf.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <fstream>
 #include <string>
@@ -62,6 +64,31 @@ TEST(KdfTest, OneSecondSeedDeriverServesManyThreadsAtOnce) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+// OpenSSL's own one-shot HMAC() over S built by hand, as an independent check
+// of the stack-built and the heap-built (more than 256 bytes) S.
+TEST(KdfTest, MatchesOpenSslHmacOverTheEncodedInputShortAndLong) {
+  const SecretBytes key = Secret(std::string(64, '7'));
+  for (const size_t size : {size_t{10}, size_t{300}, size_t{5000}}) {
+    const std::string p0(size, 'a'), p1 = "b";
+    const std::array<absl::string_view, 2> params = {p0, p1};
+    std::string s(1, '\x33');
+    for (const std::string& p : {p0, p1}) {
+      s += p;
+      s.push_back(static_cast<char>(p.size() >> 8));
+      s.push_back(static_cast<char>(p.size() & 0xFF));
+    }
+    unsigned char expected[32];
+    unsigned int len = 0;
+    const absl::string_view k = key.RevealSecret();
+    ASSERT_NE(HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
+                   reinterpret_cast<const unsigned char*>(s.data()), s.size(), expected, &len),
+              nullptr);
+    EXPECT_EQ(HexEncode(Kdf(key, 0x33, params)->RevealSecret()),
+              HexEncode(absl::string_view(reinterpret_cast<const char*>(expected), len)))
+        << size;
+  }
 }
 
 TEST(KdfTest, EncodesLengthsSoParameterBoundariesMatter) {
