@@ -1,11 +1,11 @@
 // Cost of the key derivations of one assignment (step 6), and their ceiling.
 //
-// The goal's ratio is BM_AssignmentDerivation (what the gateway does per
+// The goal's ratio is BM_FullAssignmentDerivation (what the gateway does per
 // assignment: a nonce, the 2nd seed from the held seed's prepared state, the
-// EUKey) over BM_HmacLimitPair (two HMAC-SHA-256 of the same input sizes with
+// EUKey) over BM_TwoHmacLimit (two HMAC-SHA-256 of the same input sizes with
 // reused, pre-keyed EVP_MAC contexts, as `openssl speed -hmac sha256`
 // measures). Both count one item per assignment. Run them interleaved:
-//   cpns_kdf_bench --benchmark_filter='AssignmentDerivation$|HmacLimitPair'
+//   cpns_kdf_bench --benchmark_filter='FullAssignmentDerivation|TwoHmacLimit'
 //     --benchmark_repetitions=10 --benchmark_enable_random_interleaving=true
 #include <benchmark/benchmark.h>
 #include <openssl/core_names.h>
@@ -67,7 +67,7 @@ void BM_AssignmentDerivationOneShot(benchmark::State& state) {
 BENCHMARK(BM_AssignmentDerivationOneShot);
 
 // Step 6 as the gateway does it (gateway/eukey_service.cc) with its seed held.
-void BM_AssignmentDerivation(benchmark::State& state) {
+void BM_FullAssignmentDerivation(benchmark::State& state) {
   const SecretBytes first(32);
   const std::shared_ptr<const SecondSeedDeriver> deriver = SecondSeedDeriver::Create(first);
   for (auto _ : state) {
@@ -77,7 +77,7 @@ void BM_AssignmentDerivation(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_AssignmentDerivation);
+BENCHMARK(BM_FullAssignmentDerivation);
 
 // The length of S = FC || P0 || L0 || ... for these parameters.
 size_t KdfInputSize(std::initializer_list<size_t> param_sizes) {
@@ -109,7 +109,7 @@ void Mac(EVP_MAC_CTX* ctx, const std::string& message) {
 // The ceiling: the two HMACs of step 6 (inputs of the same sizes as the 2nd
 // seed's and the EUKey's S, keys of 32 and 64 bytes) with reused, pre-keyed
 // contexts and nothing else.
-void BM_HmacLimitPair(benchmark::State& state) {
+void BM_TwoHmacLimit(benchmark::State& state) {
   const std::string entity_type(EntityTypeName(kAssignee.entity_type));
   const std::string second_input(
       KdfInputSize({13, kGw.value().size(), entity_type.size(), kAssignee.entity_id.value().size(),
@@ -129,7 +129,7 @@ void BM_HmacLimitPair(benchmark::State& state) {
   EVP_MAC_CTX_free(first);
   EVP_MAC_free(mac);
 }
-BENCHMARK(BM_HmacLimitPair);
+BENCHMARK(BM_TwoHmacLimit);
 
 }  // namespace
 }  // namespace cpns
