@@ -1,8 +1,13 @@
 #include "cpns/core/kdf.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "cpns/core/hex.h"
@@ -29,6 +34,61 @@ TEST(KdfTest, Rfc5448TestCase1) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(HexEncode(out->RevealSecret()),
             "0093962d0dd84aa5684b045c9edffa04ccfc230ca74fcc96c0a5d61164f5a76c");
+}
+
+TEST(KdfTest, SecondSeedDeriverRefusesParameterLongerThan16BitLength) {
+  const std::string big(65536, 'x');
+  const Assignee a{EntityType::kPne, *EntityId::Parse("e"), *UserId::Parse("u")};
+  EXPECT_EQ(SecondSeedDeriver::Create(Secret("00"))->Derive(*GatewayId::Parse("g"), a, big)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KdfTest, OneSecondSeedDeriverServesManyThreadsAtOnce) {
+  const SecretBytes first = Secret(std::string(64, '5'));
+  const std::shared_ptr<const SecondSeedDeriver> deriver = SecondSeedDeriver::Create(first);
+  const Assignee a{EntityType::kPne, *EntityId::Parse("e"), *UserId::Parse("u")};
+  const GatewayId gw = *GatewayId::Parse("g");
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string nonce = std::to_string(t * 1000 + i);
+        if (!(*deriver->Derive(gw, a, nonce) == *DeriveSecondSeed(first, gw, a, nonce))) {
+          ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+// OpenSSL's own one-shot HMAC() over S built by hand, as an independent check
+// of the stack-built and the heap-built (more than 256 bytes) S.
+TEST(KdfTest, MatchesOpenSslHmacOverTheEncodedInputShortAndLong) {
+  const SecretBytes key = Secret(std::string(64, '7'));
+  for (const size_t size : {size_t{10}, size_t{300}, size_t{5000}}) {
+    const std::string p0(size, 'a'), p1 = "b";
+    const std::array<absl::string_view, 2> params = {p0, p1};
+    std::string s(1, '\x33');
+    for (const std::string& p : {p0, p1}) {
+      s += p;
+      s.push_back(static_cast<char>(p.size() >> 8));
+      s.push_back(static_cast<char>(p.size() & 0xFF));
+    }
+    unsigned char expected[32];
+    unsigned int len = 0;
+    const absl::string_view k = key.RevealSecret();
+    ASSERT_NE(HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
+                   reinterpret_cast<const unsigned char*>(s.data()), s.size(), expected, &len),
+              nullptr);
+    EXPECT_EQ(HexEncode(Kdf(key, 0x33, params)->RevealSecret()),
+              HexEncode(absl::string_view(reinterpret_cast<const char*>(expected), len)))
+        << size;
+  }
 }
 
 TEST(KdfTest, EncodesLengthsSoParameterBoundariesMatter) {
@@ -63,6 +123,11 @@ TEST(EUKeyVectorsTest, SecondSeedAndEUKeyMatchPublishedVectors) {
         DeriveSecondSeed(first, gw, assignee, Bytes(v["nonce"].get<std::string>()));
     ASSERT_TRUE(second.ok());
     EXPECT_EQ(HexEncode(second->RevealSecret()), v["second_seed"].get<std::string>());
+    // The gateway's prepared path gives the same 2nd seed.
+    absl::StatusOr<SecretBytes> prepared = SecondSeedDeriver::Create(first)->Derive(
+        gw, assignee, Bytes(v["nonce"].get<std::string>()));
+    ASSERT_TRUE(prepared.ok());
+    EXPECT_EQ(HexEncode(prepared->RevealSecret()), v["second_seed"].get<std::string>());
     const AssignmentContext ctx{gw, v["seed_epoch"].get<uint32_t>(), assignee,
                                 v["not_after"].get<int64_t>()};
     absl::StatusOr<SecretBytes> eukey = DeriveEUKey(first, *second, ctx);

@@ -67,6 +67,16 @@ std::map<std::string, uint64_t> EUKeyServiceImpl::refusals() const {
   return refusals_;
 }
 
+absl::StatusOr<SecretBytes> EUKeyServiceImpl::SecondSeed(const FirstSeed& seed,
+                                                         const Assignee& assignee,
+                                                         const SecretBytes& nonce) {
+  // The cache's seeds come prepared (keyed state computed once per seed).
+  if (seed.second_seed_deriver != nullptr) {
+    return seed.second_seed_deriver->Derive(seed.gw_id, assignee, nonce.RevealSecret());
+  }
+  return DeriveSecondSeed(seed.first_seed, seed.gw_id, assignee, nonce.RevealSecret());
+}
+
 absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& request,
                                       absl::Time deadline, const PeerInfo& peer,
                                       cpns::v1::EUKeyAssignmentResponse& response,
@@ -77,10 +87,8 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
   CPNS_ASSIGN_OR_RETURN(std::string admitted_by,
                         admission_.Admit(assignee, request.pairing_code(), peer));
   CPNS_ASSIGN_OR_RETURN(FirstSeed seed, cache_.Get(deadline));                       // steps 2-5
-  CPNS_ASSIGN_OR_RETURN(SecretBytes nonce, SecureRandomBytes(kNonceSize));
-  CPNS_ASSIGN_OR_RETURN(SecretBytes second,                                          // step 6
-                        DeriveSecondSeed(seed.first_seed, seed.gw_id, assignee,
-                                         nonce.RevealSecret()));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes nonce, SecureRandomNonce(kNonceSize));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes second, SecondSeed(seed, assignee, nonce));    // step 6
   const int64_t not_after = NotAfter(seed.expires_at);
   const AssignmentContext ctx{seed.gw_id, seed.seed_epoch, assignee, not_after};
   CPNS_ASSIGN_OR_RETURN(SecretBytes eukey, DeriveEUKey(seed.first_seed, second, ctx));

@@ -53,6 +53,9 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
   absl::Time UpstreamDeadline(absl::Time caller_deadline) const;
   // not_after of a key issued now from a seed expiring at `seed_expires_at`.
   int64_t NotAfter(absl::Time seed_expires_at) const;
+  // Step 6's 2nd seed from `seed`, through its prepared state when it has one.
+  static absl::StatusOr<SecretBytes> SecondSeed(const FirstSeed& seed, const Assignee& assignee,
+                                                const SecretBytes& nonce);
   absl::Status Assign(const cpns::v1::EUKeyAssignmentRequest& request, absl::Time deadline,
                       const PeerInfo& peer, cpns::v1::EUKeyAssignmentResponse& response,
                       absl::Time start);  // `start`: when the call came, for the log

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cpns/core/identifiers.h"
+#include "cpns/core/kdf.h"
 #include "cpns/core/secret_bytes.h"
 #include "wire/tls.h"
 #include "wire/tls_reload.h"
@@ -27,6 +28,10 @@ struct FirstSeed {
   // After this the gateway must not use it; InfiniteFuture when the server
   // did not say (servers before v3 send 0).
   absl::Time expires_at = absl::InfiniteFuture();
+  // first_seed prepared for deriving 2nd seeds (its keyed HMAC state). Set by
+  // the SeedCache when it takes a seed in, and dropped with the seed (its
+  // states are cleansed when the last copy goes); null elsewhere.
+  std::shared_ptr<const SecondSeedDeriver> second_seed_deriver;
 };
 
 // The state of one epoch as the CPNS Server reports it (cpns.v1.SeedState).

@@ -86,6 +86,7 @@ absl::Status SeedCache::LoadSaved() {
   // A file written before a gateway key was configured: seal it now, so the
   // plain copy does not stay on disk.
   if (key != nullptr) CPNS_RETURN_IF_ERROR(SaveSeedFile(seed_file_, *saved, key));
+  saved->second_seed_deriver = SecondSeedDeriver::Create(saved->first_seed);
   MutexLock lock(&mu_);
   seed_ = std::move(*saved);
   ShowSeed();
@@ -220,6 +221,7 @@ void SeedCache::Replace(FirstSeed fetched) {
              {"previous_epoch", seed_.has_value() ? absl::StrCat(seed_->seed_epoch) : "none"},
              {"expires_at", FormatSeedTime(fetched.expires_at)},
              {"result", "ok"}});
+  fetched.second_seed_deriver = SecondSeedDeriver::Create(fetched.first_seed);
   seed_ = std::move(fetched);
   revoked_ = false;
   ShowSeed();

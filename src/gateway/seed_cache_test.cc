@@ -51,6 +51,25 @@ std::string TempFile() {
 
 absl::Time Later() { return absl::Now() + absl::Minutes(5); }
 
+TEST(SeedCacheTest, FetchedAndLoadedSeedsComePreparedForTheirSecondSeeds) {
+  CountingSource source;
+  FakeClock clock(Start());
+  const std::string file = TempFile();
+  SeedCache cache(Gw(), source, file, clock);
+  const FirstSeed fetched = *cache.Get(Later());
+  SeedCache restarted(Gw(), source, file, clock);
+  ASSERT_TRUE(restarted.LoadSaved().ok());
+  const FirstSeed loaded = *restarted.Get(Later());
+  EXPECT_EQ(source.calls.load(), 1);  // the second came from the file
+  const Assignee a{EntityType::kPne, *EntityId::Parse("e"), *UserId::Parse("u")};
+  const std::string nonce(kNonceSize, 'n');
+  for (const FirstSeed* seed : {&fetched, &loaded}) {
+    ASSERT_NE(seed->second_seed_deriver, nullptr);
+    EXPECT_TRUE(*seed->second_seed_deriver->Derive(Gw(), a, nonce) ==
+                *DeriveSecondSeed(seed->first_seed, Gw(), a, nonce));
+  }
+}
+
 TEST(SeedCacheTest, ConcurrentMissesMakeOneUpstreamCall) {
   constexpr int kCallers = 1000;
   CountingSource source;

@@ -1,12 +1,13 @@
 // The CPNS key derivations (normative text: docs/PROTOCOL.md, section KDF).
 //
-// Pure functions; thread-safe. Inputs are already validated types, so the only
-// failure left is a parameter longer than 65535 bytes, which cannot be encoded
+// Pure functions and an immutable SecondSeedDeriver; thread-safe. Inputs are
+// already validated types, so the only failure left is a parameter longer than 65535 bytes, which cannot be encoded
 // in the 16-bit length field and is refused with InvalidArgument.
 #ifndef CPNS_CORE_KDF_H_
 #define CPNS_CORE_KDF_H_
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -48,6 +49,28 @@ struct AssignmentContext {
 //                entity_id, user_id, nonce)
 absl::StatusOr<SecretBytes> DeriveSecondSeed(const SecretBytes& first_seed, const GatewayId& gw_id,
                                              const Assignee& assignee, absl::string_view nonce);
+
+// A 1st seed prepared for deriving many 2nd seeds: the HMAC key state of the
+// seed is computed once at Create, so each Derive costs only the HMAC of its
+// input (same result as DeriveSecondSeed with that seed). Immutable; Derive
+// is thread-safe. Holds key material (the seed's keyed SHA-256 states),
+// cleansed (OPENSSL_cleanse) when the last shared_ptr to it goes: a holder
+// keeps it beside the seed and drops it with the seed. Never printed.
+class HmacSha256Key;
+class SecondSeedDeriver {
+ public:
+  static std::shared_ptr<const SecondSeedDeriver> Create(const SecretBytes& first_seed);
+  ~SecondSeedDeriver();
+  SecondSeedDeriver(const SecondSeedDeriver&) = delete;
+  SecondSeedDeriver& operator=(const SecondSeedDeriver&) = delete;
+
+  absl::StatusOr<SecretBytes> Derive(const GatewayId& gw_id, const Assignee& assignee,
+                                     absl::string_view nonce) const;
+
+ private:
+  explicit SecondSeedDeriver(std::unique_ptr<const HmacSha256Key> key);
+  std::unique_ptr<const HmacSha256Key> key_;
+};
 
 // EUKey = KDF(first_seed || second_seed, 0x71, "CPNS-EUKey", gw_id,
 //             be32(seed_epoch), entity_type, entity_id, user_id, be64(not_after))
