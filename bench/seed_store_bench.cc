@@ -1,24 +1,38 @@
-// The server's store with production durability, on both backends:
-// 1st seeds issued for new gateways, and look-ups of known ones; next to the
-// backend's raw commit rate for one-row transactions with the same settings,
-// so the ratio is visible.
+// The server's store with production durability, on both backends, each
+// figure next to its ceiling in the same binary (items_per_second):
 //
-//   SQLite:     WAL, synchronous=FULL, a file under $CPNS_BENCH_DIR (default /tmp)
+//   IssueFirstSeedNewGateway/threads:8   vs  RawOneRowCommit/threads:8
+//     new gateways' 1st seeds (look-up, seal, insert, audit, commit) against
+//     8 threads each committing its own one-row transaction, same settings
+//   LookUpKnownGateway/1000000           vs  LookUpKnownGateway/1000
+//     a known gateway's seed (read + unseal) in a fleet of 1 M and of 1 k,
+//     with RawIndexedSelect/N (the same row by a bare prepared SELECT) as the
+//     table's ceiling; rss_mib is the process's resident memory afterwards
+//
+//   SQLite:     WAL, synchronous=FULL, a file under $CPNS_BENCH_DIR (default /tmp);
+//               the fleets are built once per schema version and kept next to
+//               this binary (cpns_bench_fleet_<N>_v<schema>.db)
 //   PostgreSQL: set CPNS_BENCH_PG_URL=postgresql://...; synchronous_commit=on
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "cpns/core/clock.h"
 #include "storage/kek.h"
+#include "storage/migrations.h"
 #include "storage/open_store.h"
 #include "storage/pg_pool.h"
+#include "storage/sealed_seed.h"
 
 namespace cpns::storage {
 namespace {
@@ -40,12 +54,19 @@ std::string PgUrl() {
   return base.substr(0, base.rfind('/') + 1) + name;
 }
 
+// A fixed KEK (not a secret: benchmark data only), so that a fleet file
+// built by one run opens in the next.
+const KeyRing& BenchKeys() {
+  static const KeyRing* keys = new KeyRing(*KeyRing::Create(
+      {*Kek::FromHex("bench", std::string(64, 'b'))}));
+  return *keys;
+}
+
 struct Rig {
   RealClock clock;
-  KeyRing keys = *KeyRing::Create({*Kek::Generate()});
   std::unique_ptr<SeedStore> store;
   explicit Rig(const std::string& url)
-      : store(std::move(*OpenSeedStore(url, {.keys = &keys, .migrate = true}, clock))) {}
+      : store(std::move(*OpenSeedStore(url, {.keys = &BenchKeys(), .migrate = true}, clock))) {}
 };
 
 // Each thread issues seeds for its own new gateways on one shared store (one
@@ -61,68 +82,186 @@ void IssueNew(benchmark::State& state, Rig* rig) {
   state.SetItemsProcessed(state.iterations());
 }
 
-constexpr int kKnownGateways = 1000;
+std::string KnownId(int64_t i) { return absl::StrCat("known-", i); }
 
-void LookUpKnown(benchmark::State& state, Rig* rig) {
-  int64_t n = 0;
+// The k-th gateway to look up among n: a permutation, so look-ups spread over
+// the whole table as a fleet's requests do.
+int64_t Spread(int64_t k, int64_t n) { return (k * 2654435761LL) % n; }
+
+double ResidentMib() {
+  long pages = 0, resident = 0;
+  std::ifstream("/proc/self/statm") >> pages >> resident;
+  return static_cast<double>(resident) * sysconf(_SC_PAGESIZE) / (1 << 20);
+}
+
+void ReportMemory(benchmark::State& state) {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  state.counters["rss_mib"] = ResidentMib();
+  state.counters["max_rss_mib"] = static_cast<double>(usage.ru_maxrss) / 1024;
+  state.counters["sqlite_heap_kib"] = static_cast<double>(sqlite3_memory_used()) / 1024;
+}
+
+void LookUpKnown(benchmark::State& state, Rig* rig, int64_t fleet) {
+  int64_t k = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(rig->store->GetOrCreateActive(
-        *GatewayId::Parse(absl::StrCat("known-", n++ % kKnownGateways))));
+    auto seed = rig->store->GetOrCreateActive(*GatewayId::Parse(KnownId(Spread(k++, fleet))));
+    if (!seed.ok()) state.SkipWithError(std::string(seed.status().message()).c_str());
   }
+  state.SetItemsProcessed(state.iterations());
+  ReportMemory(state);
+}
+
+// The ceiling of a look-up: the same row by a prepared statement on a bare
+// connection, nothing opened or parsed.
+void RawIndexedSelect(benchmark::State& state, std::string path, int64_t fleet) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT gw_id, seed_epoch, created_at, state, kek_id, expires_at, "
+                     "sealed_seed FROM first_seeds WHERE gw_id = ? AND state = 'active'",
+                     -1, &q, nullptr);
+  int64_t k = 0;
+  for (auto _ : state) {
+    const std::string id = KnownId(Spread(k++, fleet));
+    sqlite3_bind_text(q, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_ROW) state.SkipWithError("known gateway not found");
+    benchmark::DoNotOptimize(sqlite3_column_blob(q, 6));
+    sqlite3_reset(q);
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
   state.SetItemsProcessed(state.iterations());
 }
 
-Rig* WithKnownGateways(Rig* rig) {
-  for (int i = 0; i < kKnownGateways; ++i) {
-    (void)rig->store->GetOrCreateActive(*GatewayId::Parse(absl::StrCat("known-", i)));
-  }
-  return rig;
+// Where fleet files are kept: next to this binary (the build tree).
+std::string FleetDir() {
+  if (const char* dir = std::getenv("CPNS_BENCH_FLEET_DIR")) return dir;
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
 }
 
-void RawSqliteCommit(benchmark::State& state) {
+// Inserts `fleet` known gateways (epoch 1, active, sealed as the store seals)
+// into the store file at `path`, in one transaction of raw INSERTs.
+void Populate(const std::string& path, int64_t fleet) {
   sqlite3* db = nullptr;
-  sqlite3_open(SqliteUrl().c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                   "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)", nullptr, nullptr, nullptr);
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO first_seeds (gw_id, seed_epoch, sealed_seed, kek_id, "
+                     "created_at, expires_at) VALUES (?, 1, ?, ?, ?, ?)", -1, &ins, nullptr);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  for (int64_t i = 0; i < fleet; ++i) {
+    const GatewayId id = *GatewayId::Parse(KnownId(i));
+    const NewSeed fresh = *MakeSealedSeed(&BenchKeys(), id, 1);
+    sqlite3_bind_text(ins, 1, id.value().data(), -1, SQLITE_STATIC);
+    sqlite3_bind_blob(ins, 2, fresh.sealed.data(), static_cast<int>(fresh.sealed.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, fresh.kek_id.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 4, now);
+    sqlite3_bind_int64(ins, 5, now + 10LL * 365 * 86400);
+    if (sqlite3_step(ins) != SQLITE_DONE) std::abort();
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) std::abort();
+  sqlite3_close(db);
+}
+
+// A SQLite store of `fleet` known gateways, built on first use and kept.
+std::string FleetFile(int64_t fleet) {
+  const std::string path = absl::StrCat(FleetDir(), "/cpns_bench_fleet_", fleet, "_v",
+                                        kLatestSchemaVersion, ".db");
+  if (std::filesystem::exists(path)) return path;
+  const std::string tmp = path + ".building";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(tmp + suffix);
+  { Rig schema(tmp); }  // the schema, by the store's own migrations
+  Populate(tmp, fleet);
+  std::filesystem::rename(tmp, path);
+  return path;
+}
+
+void RawSqliteCommit(benchmark::State& state, std::string path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_busy_timeout(db, 10'000);
+  sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
   for (auto _ : state) {
-    sqlite3_exec(db, "INSERT INTO t (v) VALUES (randomblob(60))", nullptr, nullptr, nullptr);
+    if (sqlite3_exec(db, "INSERT INTO t (v) VALUES (randomblob(60))", nullptr, nullptr,
+                     nullptr) != SQLITE_OK) {
+      state.SkipWithError(sqlite3_errmsg(db));
+    }
   }
   sqlite3_close(db);
   state.SetItemsProcessed(state.iterations());
 }
 
-void RawPgCommit(benchmark::State& state) {
-  pg::Pool pool({.conninfo = PgUrl(), .max_connections = 1});
-  auto c = pool.Acquire();
-  (void)c->Exec("CREATE TABLE t (k BIGSERIAL PRIMARY KEY, v BYTEA)");
-  for (auto _ : state) (void)c->Exec("INSERT INTO t (v) VALUES (gen_random_uuid()::text::bytea)");
+std::string RawSqliteFile() {
+  const std::string path = SqliteUrl();
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)",
+               nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return path;
+}
+
+// Each thread commits its own one-row transactions on its own connection.
+void RawPgCommit(benchmark::State& state, pg::Pool* pool) {
+  auto c = pool->Acquire();
+  if (!c.ok()) state.SkipWithError(std::string(c.status().message()).c_str());
+  for (auto _ : state) {
+    if (!c.ok()) break;
+    (void)c->Exec("INSERT INTO t (v) VALUES (gen_random_uuid()::text::bytea)");
+  }
   state.SetItemsProcessed(state.iterations());
 }
 
+pg::Pool* RawPgPool() {
+  auto* pool = new pg::Pool({.conninfo = PgUrl(), .max_connections = 8});
+  (void)pool->Acquire()->Exec("CREATE TABLE t (k BIGSERIAL PRIMARY KEY, v BYTEA)");
+  return pool;
+}
+
 // The rigs live for the whole run (benchmark threads share them).
-void RegisterBackend(const std::string& name, std::string (*url)()) {
-  Rig* issue = new Rig(url());
-  Rig* known = WithKnownGateways(new Rig(url()));
-  benchmark::RegisterBenchmark((name + "/IssueFirstSeedNewGateway").c_str(), IssueNew, issue)
-      ->Threads(1)->Threads(8)->UseRealTime();
-  benchmark::RegisterBenchmark((name + "/LookUpKnownGateway").c_str(), LookUpKnown, known)
+void RegisterIssue(const std::string& name, const std::string& url) {
+  benchmark::RegisterBenchmark((name + "/IssueFirstSeedNewGateway").c_str(), IssueNew,
+                               new Rig(url))
       ->Threads(1)->Threads(8)->UseRealTime();
 }
 
+void RegisterSqliteLookUps() {
+  for (int64_t fleet : {1'000, 1'000'000}) {
+    const std::string path = FleetFile(fleet);
+    benchmark::RegisterBenchmark(absl::StrCat("sqlite/LookUpKnownGateway/", fleet).c_str(),
+                                 LookUpKnown, new Rig(path), fleet)->UseRealTime();
+    benchmark::RegisterBenchmark(absl::StrCat("sqlite/RawIndexedSelect/", fleet).c_str(),
+                                 RawIndexedSelect, path, fleet)->UseRealTime();
+  }
+}
+
 void Register() {
-  RegisterBackend("sqlite", SqliteUrl);
-  benchmark::RegisterBenchmark("sqlite/RawOneRowCommit", RawSqliteCommit)->UseRealTime();
+  RegisterIssue("sqlite", SqliteUrl());
+  benchmark::RegisterBenchmark("sqlite/RawOneRowCommit", RawSqliteCommit, RawSqliteFile())
+      ->Threads(1)->Threads(8)->UseRealTime();
+  RegisterSqliteLookUps();
   if (std::getenv("CPNS_BENCH_PG_URL") == nullptr) return;
-  RegisterBackend("postgres", PgUrl);
-  benchmark::RegisterBenchmark("postgres/RawOneRowCommit", RawPgCommit)->UseRealTime();
+  RegisterIssue("postgres", PgUrl());
+  Rig* known = new Rig(PgUrl());
+  for (int i = 0; i < 1000; ++i) (void)known->store->GetOrCreateActive(*GatewayId::Parse(KnownId(i)));
+  benchmark::RegisterBenchmark("postgres/LookUpKnownGateway/1000", LookUpKnown, known, 1000)
+      ->Threads(1)->Threads(8)->UseRealTime();
+  benchmark::RegisterBenchmark("postgres/RawOneRowCommit", RawPgCommit, RawPgPool())
+      ->Threads(1)->Threads(8)->UseRealTime();
 }
 
 }  // namespace
 }  // namespace cpns::storage
 
 int main(int argc, char** argv) {
-  cpns::storage::Register();
   benchmark::Initialize(&argc, argv);
+  cpns::storage::Register();
   benchmark::RunSpecifiedBenchmarks();
   return 0;
 }

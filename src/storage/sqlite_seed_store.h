@@ -14,8 +14,11 @@
 #include "absl/status/statusor.h"
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
+#include "absl/functional/function_ref.h"
+#include "storage/commit_group.h"
 #include "storage/kek.h"
 #include "storage/seed_store.h"
+#include "storage/sqlite_statement_cache.h"
 #include "storage/store_rules.h"
 
 struct sqlite3;
@@ -85,7 +88,27 @@ class SqliteSeedStore final : public SeedStore {
   absl::Status CheckSealedSeedsLocked(SealCheck& check) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckServerSecretsLocked(SealCheck& check) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SqliteSeedStore(sqlite3* db, const KeyRing* keys, const Clock& clock)
-      : db_(db), keys_(keys), clock_(clock) {}
+      : db_(db), statements_(db), keys_(keys), clock_(clock) {}
+
+  // One request for a new seed, waiting in issues_ for a group commit.
+  struct IssueRequest {
+    const GatewayId& gw_id;
+    const IssueOptions& options;
+  };
+  // The group commit's leader: with the connection held, takes the pending
+  // requests and runs them all in one write transaction.
+  absl::StatusOr<std::vector<absl::StatusOr<StoredSeed>>> IssueBatch(
+      absl::FunctionRef<std::vector<const IssueRequest*>()> take);
+  // Inside the batch's transaction: one request, undone alone if it fails.
+  absl::StatusOr<StoredSeed> IssueInSavepointLocked(const IssueRequest& r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ExecCachedLocked(absl::string_view sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // IssueLocked's steps: marks the active epoch rotated (true if there was
+  // one); the next epoch number.
+  absl::StatusOr<bool> RotateActiveLocked(const GatewayId& gw_id, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint32_t> NextEpochLocked(const GatewayId& gw_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Forgets the pages the connection cached, so that the call about to be
   // made reads the file as it is now: a file corrupted under a running
@@ -124,6 +147,8 @@ class SqliteSeedStore final : public SeedStore {
 
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  sqlite::StatementCache statements_ ABSL_GUARDED_BY(mu_);
+  CommitGroup<IssueRequest, StoredSeed> issues_;
   const KeyRing* const keys_;
   const Clock& clock_;
 };

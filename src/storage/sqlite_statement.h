@@ -54,8 +54,10 @@ inline int BusyUntilStoreDeadline(void*, int retries) {
 inline constexpr char kSeedColumns[] = "gw_id, seed_epoch, created_at, state, kek_id, expires_at";
 
 // A SeedRecord from the columns "gw_id, seed_epoch, created_at, state,
-// kek_id, expires_at" starting at column `first`.
-inline absl::StatusOr<SeedRecord> ReadSeedRecord(Statement& q, int first) {
+// kek_id, expires_at" starting at column `first`, of a Statement or a cached
+// Query (sqlite_statement_cache.h).
+template <typename Row>
+absl::StatusOr<SeedRecord> ReadSeedRecord(Row& q, int first) {
   CPNS_ASSIGN_OR_RETURN(GatewayId gw_id, StoredGatewayId(q.Text(first)));
   CPNS_ASSIGN_OR_RETURN(SeedState state, ParseSeedState(q.Text(first + 3)));
   return SeedRecord{std::move(gw_id),
