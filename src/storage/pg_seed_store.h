@@ -17,7 +17,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "cpns/core/clock.h"
+#include "storage/commit_group.h"
 #include "storage/kek.h"
 #include "storage/pg_pool.h"
 #include "storage/seed_store.h"
@@ -71,6 +73,35 @@ class PgSeedStore final : public SeedStore {
 
   absl::Status Migrate();
   absl::StatusOr<StoredSeed> GetOrCreateOnce(const GatewayId& gw_id, const IssueOptions& options);
+  // The one-gateway path: under the gateway's lock, the active seed or a new
+  // epoch.
+  absl::StatusOr<StoredSeed> IssueUnderLock(const GatewayId& gw_id, const IssueOptions& options);
+
+  // A request for a new gateway's first seed, waiting in issues_.
+  struct IssueRequest {
+    const GatewayId& gw_id;
+    const IssueOptions& options;
+  };
+  // Per request: the seed, an error, or nullopt when the batch did not settle
+  // it (the request then takes IssueUnderLock).
+  using BatchResults = std::vector<absl::StatusOr<std::optional<StoredSeed>>>;
+  // A new gateway's epoch-1 seed and audit row, ready for the batch script.
+  struct FirstSeedRow {
+    size_t index;  // the request's place in the batch
+    StoredSeed seed;
+    std::string sealed;
+    std::string kek_id;
+    AuditEvent audit;
+  };
+  // The group commit's leader: takes the pending requests and settles all it
+  // can in one script (pg_issue.cc).
+  absl::StatusOr<BatchResults> IssueFirstBatch(
+      absl::FunctionRef<std::vector<const IssueRequest*>()> take);
+  absl::StatusOr<std::optional<FirstSeedRow>> FirstRow(const IssueRequest& request, size_t index,
+                                                       absl::Time now,
+                                                       const std::vector<FirstSeedRow>& earlier);
+  absl::StatusOr<pg::Result> RunFirstSeedScript(pg::Connection& c,
+                                                const std::vector<FirstSeedRow>& rows);
   absl::StatusOr<std::optional<StoredSeed>> FindActive(pg::Connection& c, const GatewayId& gw_id);
   absl::Status RewrapOne(const GatewayId& gw_id, uint32_t epoch);
 
@@ -92,6 +123,7 @@ class PgSeedStore final : public SeedStore {
                                absl::string_view reason, absl::string_view actor);
 
   pg::Pool pool_;
+  CommitGroup<IssueRequest, std::optional<StoredSeed>> issues_;
   std::atomic<uint64_t> consumed_{0};  // purge old challenges every so often
   const KeyRing* const keys_;
   const Clock& clock_;
