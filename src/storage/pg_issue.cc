@@ -1,11 +1,12 @@
-// PgSeedStore: issuing 1st seeds. A known gateway's seed is one read. New
-// gateways' first seeds are issued by group commit (commit_group.h): the
-// requests pending on this replica go to the database as one script, one
-// round trip, in one transaction (BEGIN; the gateways' locks; one INSERT of
-// every seed and audit row; COMMIT), so N concurrent requests cost one
-// commit. A request the script does not settle (the gateway has older
-// epochs, or the batch failed) takes the one-gateway path, which holds
-// that gateway's lock while it looks again and decides.
+// PgSeedStore: issuing 1st seeds. A known gateway's seed is one read. A new
+// gateway's first seed is one more round trip: one script, one transaction
+// (BEGIN; the gateway's lock; one statement inserting the seed and its
+// seed.issue audit row unless the gateway is revoked or known; COMMIT). The
+// script takes several requests at once (IssueFirstSeeds), though each
+// request now sends its own: PostgreSQL flushes concurrent commits together.
+// A request the script does not settle (the gateway has older epochs, or
+// the script failed) takes the one-gateway path, which holds that gateway's
+// lock while it looks again and decides.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
@@ -13,7 +14,6 @@
 #include "storage/pg_seed_store.h"
 #include "storage/pg_statement.h"
 #include "storage/sealed_seed.h"
-#include "storage/store_deadline.h"
 
 namespace cpns::storage {
 
@@ -31,7 +31,7 @@ absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateOnce(const GatewayId& gw_id,
                                                         const IssueOptions& options) {
   std::optional<StoredSeed> active;
   {
-    // Returned before waiting for a batch: the batch's leader needs one.
+    // Given back before the next step, which takes its own.
     CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
     // The common case (a known gateway) is one read outside any transaction.
     // A revoked gateway has no active seed, so it always takes a slow path.
@@ -41,10 +41,12 @@ absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateOnce(const GatewayId& gw_id,
     return std::move(*active);
   }
   if (!active.has_value()) {
+    // Not grouped on this side: PostgreSQL already flushes concurrent commits
+    // together, and one batch in flight at a time measured slower than each
+    // request committing on its own connection.
     const IssueRequest request{gw_id, options};
-    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> first,
-                          issues_.Submit(request, CurrentStoreDeadline(),
-                                         [this](const auto& take) { return IssueFirstBatch(take); }));
+    CPNS_ASSIGN_OR_RETURN(BatchResults settled, IssueFirstSeeds({&request}));
+    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> first, std::move(settled[0]));
     if (first.has_value()) return std::move(*first);
   }
   return IssueUnderLock(gw_id, options);
@@ -69,10 +71,9 @@ absl::StatusOr<StoredSeed> PgSeedStore::IssueUnderLock(const GatewayId& gw_id,
   });
 }
 
-absl::StatusOr<PgSeedStore::BatchResults> PgSeedStore::IssueFirstBatch(
-    absl::FunctionRef<std::vector<const IssueRequest*>()> take) {
+absl::StatusOr<PgSeedStore::BatchResults> PgSeedStore::IssueFirstSeeds(
+    const std::vector<const IssueRequest*>& batch) {
   CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-  const std::vector<const IssueRequest*> batch = take();
   const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now()));
   BatchResults results(batch.size(), std::optional<StoredSeed>());  // default: the slow path
   std::vector<FirstSeedRow> rows;

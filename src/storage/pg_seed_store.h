@@ -17,9 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "absl/functional/function_ref.h"
 #include "cpns/core/clock.h"
-#include "storage/commit_group.h"
 #include "storage/kek.h"
 #include "storage/pg_pool.h"
 #include "storage/seed_store.h"
@@ -77,7 +75,7 @@ class PgSeedStore final : public SeedStore {
   // epoch.
   absl::StatusOr<StoredSeed> IssueUnderLock(const GatewayId& gw_id, const IssueOptions& options);
 
-  // A request for a new gateway's first seed, waiting in issues_.
+  // A request for a new gateway's first seed.
   struct IssueRequest {
     const GatewayId& gw_id;
     const IssueOptions& options;
@@ -93,10 +91,8 @@ class PgSeedStore final : public SeedStore {
     std::string kek_id;
     AuditEvent audit;
   };
-  // The group commit's leader: takes the pending requests and settles all it
-  // can in one script (pg_issue.cc).
-  absl::StatusOr<BatchResults> IssueFirstBatch(
-      absl::FunctionRef<std::vector<const IssueRequest*>()> take);
+  // Settles all it can of `batch` in one script, one round trip (pg_issue.cc).
+  absl::StatusOr<BatchResults> IssueFirstSeeds(const std::vector<const IssueRequest*>& batch);
   absl::StatusOr<std::optional<FirstSeedRow>> FirstRow(const IssueRequest& request, size_t index,
                                                        absl::Time now,
                                                        const std::vector<FirstSeedRow>& earlier);
@@ -123,7 +119,6 @@ class PgSeedStore final : public SeedStore {
                                absl::string_view reason, absl::string_view actor);
 
   pg::Pool pool_;
-  CommitGroup<IssueRequest, std::optional<StoredSeed>> issues_;
   std::atomic<uint64_t> consumed_{0};  // purge old challenges every so often
   const KeyRing* const keys_;
   const Clock& clock_;
