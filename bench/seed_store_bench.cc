@@ -7,7 +7,8 @@
 //   LookUpKnownGateway/1000000           vs  LookUpKnownGateway/1000
 //     a known gateway's seed (read + unseal) in a fleet of 1 M and of 1 k,
 //     with RawIndexedSelect/N (the same row by a bare prepared SELECT) as the
-//     table's ceiling; rss_mib is the process's resident memory afterwards
+//     table's ceiling; rss_anon_mib and rss_file_mib are the process's
+//     resident memory afterwards (its own; mapped files)
 //
 //   SQLite:     WAL, synchronous=FULL, a file under $CPNS_BENCH_DIR (default /tmp);
 //               the fleets are built once per schema version and kept next to
@@ -88,16 +89,27 @@ std::string KnownId(int64_t i) { return absl::StrCat("known-", i); }
 // the whole table as a fleet's requests do.
 int64_t Spread(int64_t k, int64_t n) { return (k * 2654435761LL) % n; }
 
-double ResidentMib() {
-  long pages = 0, resident = 0;
-  std::ifstream("/proc/self/statm") >> pages >> resident;
-  return static_cast<double>(resident) * sysconf(_SC_PAGESIZE) / (1 << 20);
+// A "Name:  123 kB" line of /proc/self/status, in MiB.
+double StatusMib(const std::string& name) {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  double kib = 0;
+  while (status >> key) {
+    if (key == name + ":") {
+      status >> kib;
+      return kib / 1024;
+    }
+  }
+  return -1;
 }
 
 void ReportMemory(benchmark::State& state) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  state.counters["rss_mib"] = ResidentMib();
+  // The process's own memory (heap, stacks) apart from mapped files (the
+  // database's pages, shared with the OS's cache, and the libraries).
+  state.counters["rss_anon_mib"] = StatusMib("RssAnon");
+  state.counters["rss_file_mib"] = StatusMib("RssFile");
   state.counters["max_rss_mib"] = static_cast<double>(usage.ru_maxrss) / 1024;
   state.counters["sqlite_heap_kib"] = static_cast<double>(sqlite3_memory_used()) / 1024;
 }
@@ -113,10 +125,12 @@ void LookUpKnown(benchmark::State& state, Rig* rig, int64_t fleet) {
 }
 
 // The ceiling of a look-up: the same row by a prepared statement on a bare
-// connection, nothing opened or parsed.
+// connection (reading the file through a mapping, as the store does),
+// nothing opened or parsed.
 void RawIndexedSelect(benchmark::State& state, std::string path, int64_t fleet) {
   sqlite3* db = nullptr;
   sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_exec(db, "PRAGMA mmap_size=1073741824", nullptr, nullptr, nullptr);  // as the store
   sqlite3_stmt* q = nullptr;
   sqlite3_prepare_v2(db,
                      "SELECT gw_id, seed_epoch, created_at, state, kek_id, expires_at, "
