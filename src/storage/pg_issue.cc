@@ -1,14 +1,15 @@
 // PgSeedStore: issuing 1st seeds. A known gateway's seed is one read. A new
 // gateway's first seed is one more round trip: one script, one transaction
-// (BEGIN; the gateway's lock; one statement inserting the seed and its
-// seed.issue audit row unless the gateway is revoked or known; COMMIT). The
-// script takes several requests at once (IssueFirstSeeds), though each
-// request now sends its own: PostgreSQL flushes concurrent commits together.
-// A request the script does not settle (the gateway has older epochs, or
-// the script failed) takes the one-gateway path, which holds that gateway's
-// lock while it looks again and decides.
+// (BEGIN; the gateway's lock; a statement prepared once per connection that
+// inserts the seed and its seed.issue audit row unless the gateway is
+// revoked or has any epoch; COMMIT). Requests are not grouped on this side:
+// PostgreSQL already flushes concurrent commits together, and one batch in
+// flight at a time measured slower than each request committing on its own
+// connection. A request the script does not settle (the gateway has older
+// epochs, or the script failed) takes the one-gateway path, which holds that
+// gateway's lock while it looks again and decides.
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "core/status_macros.h"
 #include "cpns/core/hex.h"
 #include "storage/pg_seed_store.h"
@@ -41,12 +42,7 @@ absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateOnce(const GatewayId& gw_id,
     return std::move(*active);
   }
   if (!active.has_value()) {
-    // Not grouped on this side: PostgreSQL already flushes concurrent commits
-    // together, and one batch in flight at a time measured slower than each
-    // request committing on its own connection.
-    const IssueRequest request{gw_id, options};
-    CPNS_ASSIGN_OR_RETURN(BatchResults settled, IssueFirstSeeds({&request}));
-    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> first, std::move(settled[0]));
+    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> first, IssueFirstSeed(gw_id, options));
     if (first.has_value()) return std::move(*first);
   }
   return IssueUnderLock(gw_id, options);
@@ -71,92 +67,80 @@ absl::StatusOr<StoredSeed> PgSeedStore::IssueUnderLock(const GatewayId& gw_id,
   });
 }
 
-absl::StatusOr<PgSeedStore::BatchResults> PgSeedStore::IssueFirstSeeds(
-    const std::vector<const IssueRequest*>& batch) {
-  CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-  const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now()));
-  BatchResults results(batch.size(), std::optional<StoredSeed>());  // default: the slow path
-  std::vector<FirstSeedRow> rows;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    absl::StatusOr<std::optional<FirstSeedRow>> row = FirstRow(*batch[i], i, now, rows);
-    if (!row.ok()) results[i] = row.status();
-    if (row.ok() && row->has_value()) rows.push_back(std::move(**row));
+namespace {
+
+// Prepared once per connection (SQL-level, so a script can EXECUTE it): the
+// epoch-1 seed of $1 and its audit row, inserted unless the gateway is
+// revoked or has any seed; says which.
+constexpr char kPrepareFirstSeed[] =
+    "PREPARE cpns_first_seed (text, bytea, text, bigint, bigint, text, text, text) AS "
+    "WITH checked AS (SELECT "
+    "EXISTS (SELECT 1 FROM revoked_gateways WHERE gw_id = $1) AS revoked, "
+    "EXISTS (SELECT 1 FROM first_seeds WHERE gw_id = $1) AS known), "
+    "seed AS (INSERT INTO first_seeds (gw_id, seed_epoch, sealed_seed, kek_id, created_at, "
+    "expires_at) SELECT $1, 1, $2, $3, $4, $5 FROM checked WHERE NOT revoked AND NOT known), "
+    "audit AS (INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail, event_count) "
+    "SELECT $4, $6, $7, $1, 1, $8, 1 FROM checked WHERE NOT revoked AND NOT known) "
+    "SELECT revoked, known FROM checked";
+
+// SQLSTATE 26000: this connection has not prepared the statement yet.
+bool NotPreparedYet(const absl::Status& s) {
+  return absl::StartsWith(s.message(), "PostgreSQL 26000");
+}
+
+// Runs `script`; if the connection had not prepared cpns_first_seed yet (a
+// new connection), prepares it and runs the script again.
+absl::StatusOr<pg::Result> ExecPreparing(pg::Connection& c, const std::string& script) {
+  {
+    absl::StatusOr<pg::Result> first = c.Exec(script);
+    if (!NotPreparedYet(first.status())) return first;
   }
-  if (rows.empty()) return results;
-  absl::StatusOr<pg::Result> settled = RunFirstSeedScript(c, rows);
+  c.Exec("ROLLBACK").IgnoreError();  // the script stopped inside its transaction
+  CPNS_RETURN_IF_ERROR(c.Exec(kPrepareFirstSeed).status());
+  return c.Exec(script);
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<StoredSeed>> PgSeedStore::IssueFirstSeed(
+    const GatewayId& gw_id, const IssueOptions& options) {
+  const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now()));
+  CPNS_ASSIGN_OR_RETURN(NewSeed fresh, MakeSealedSeed(keys_, gw_id, 1));
+  StoredSeed seed{gw_id, 1, std::move(fresh.seed), now,
+                  now + absl::Seconds(absl::ToInt64Seconds(options.lifetime)), SeedState::kActive};
+  const AuditEvent audit = IssueAuditEvent(seed, false, options.actor, IssueReason(nullptr, now));
+  CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
+  CPNS_ASSIGN_OR_RETURN(std::string script, FirstSeedScript(c, seed, fresh, audit));
+  absl::StatusOr<pg::Result> settled = ExecPreparing(c, script);
   if (!settled.ok()) {
     // Nothing was committed unless the COMMIT itself was lost; either way the
-    // slow path looks again under each gateway's lock.
+    // slow path looks again under the gateway's lock.
     c.Exec("ROLLBACK").IgnoreError();
-    return results;
+    return std::nullopt;
   }
-  for (int r = 0; r < settled->rows(); ++r) {
-    FirstSeedRow& row = rows[static_cast<size_t>(settled->Int(r, 0))];
-    if (pg::Bool(*settled, r, 1)) {
-      results[row.index] = GatewayRevokedError(row.seed.gw_id);
-    } else if (!pg::Bool(*settled, r, 2)) {
-      results[row.index] = std::optional<StoredSeed>(std::move(row.seed));
-    }
-  }
-  return results;
+  if (pg::Bool(*settled, 0, 0)) return GatewayRevokedError(gw_id);
+  if (pg::Bool(*settled, 0, 1)) return std::nullopt;  // older epochs: the slow path
+  return std::optional<StoredSeed>(std::move(seed));
 }
 
-// The epoch-1 row and audit event of one request, or nullopt (the slow
-// path) for a gateway already in `earlier` rows of this batch.
-absl::StatusOr<std::optional<PgSeedStore::FirstSeedRow>> PgSeedStore::FirstRow(
-    const IssueRequest& request, size_t index, absl::Time now,
-    const std::vector<FirstSeedRow>& earlier) {
-  for (const FirstSeedRow& row : earlier) {
-    if (row.seed.gw_id == request.gw_id) return std::nullopt;
-  }
-  CPNS_ASSIGN_OR_RETURN(NewSeed fresh, MakeSealedSeed(keys_, request.gw_id, 1));
-  StoredSeed seed{request.gw_id, 1, std::move(fresh.seed), now,
-                  now + absl::Seconds(absl::ToInt64Seconds(request.options.lifetime)),
-                  SeedState::kActive};
-  AuditEvent audit =
-      IssueAuditEvent(seed, false, request.options.actor, IssueReason(nullptr, now));
-  return FirstSeedRow{index, std::move(seed), std::move(fresh.sealed), std::move(fresh.kek_id),
-                      std::move(audit)};
-}
-
-// One round trip: the gateways' locks (in one order on every replica, so two
-// batches cannot deadlock), then, in a snapshot taken after the locks, one
-// statement that inserts the seeds and audit rows of the gateways that are
-// neither revoked nor known, and says which were which.
-absl::StatusOr<pg::Result> PgSeedStore::RunFirstSeedScript(pg::Connection& c,
-                                                           const std::vector<FirstSeedRow>& rows) {
-  std::vector<std::string> ids, values;
-  for (size_t n = 0; n < rows.size(); ++n) {
-    const FirstSeedRow& row = rows[n];
-    CPNS_ASSIGN_OR_RETURN(std::string id, c.Literal(row.seed.gw_id.value()));
-    CPNS_ASSIGN_OR_RETURN(std::string sealed, c.Literal("\\x" + HexEncode(row.sealed)));
-    CPNS_ASSIGN_OR_RETURN(std::string kek, c.Literal(row.kek_id));
-    CPNS_ASSIGN_OR_RETURN(std::string actor, c.Literal(row.audit.actor));
-    CPNS_ASSIGN_OR_RETURN(std::string action, c.Literal(row.audit.action));
-    CPNS_ASSIGN_OR_RETURN(std::string detail, c.Literal(row.audit.detail));
-    values.push_back(absl::StrCat("(", n, ", ", id, ", ", sealed, "::bytea, ", kek, ", ",
-                                  absl::ToUnixSeconds(row.seed.created_at), ", ",
-                                  absl::ToUnixSeconds(row.seed.expires_at), ", ", actor, ", ",
-                                  action, ", ", detail, ")"));
-    ids.push_back(std::move(id));
-  }
-  return c.Exec(absl::StrCat(
+// One round trip: the gateway's lock, then, in a snapshot taken after it,
+// the prepared insert; then the commit.
+absl::StatusOr<std::string> PgSeedStore::FirstSeedScript(pg::Connection& c, const StoredSeed& seed,
+                                                         const NewSeed& fresh,
+                                                         const AuditEvent& audit) {
+  CPNS_ASSIGN_OR_RETURN(std::string id, c.Literal(seed.gw_id.value()));
+  CPNS_ASSIGN_OR_RETURN(std::string sealed, c.Literal("\\x" + HexEncode(fresh.sealed)));
+  CPNS_ASSIGN_OR_RETURN(std::string kek, c.Literal(fresh.kek_id));
+  CPNS_ASSIGN_OR_RETURN(std::string actor, c.Literal(audit.actor));
+  CPNS_ASSIGN_OR_RETURN(std::string action, c.Literal(audit.action));
+  CPNS_ASSIGN_OR_RETURN(std::string detail, c.Literal(audit.detail));
+  return absl::StrCat(
       "BEGIN ISOLATION LEVEL READ COMMITTED;"
-      "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(g, 727) AS h "
-      "FROM unnest(ARRAY[", absl::StrJoin(ids, ","), "]::text[]) AS g ORDER BY 1) AS locks;"
-      "WITH batch (n, gw_id, sealed_seed, kek_id, created_at, expires_at, actor, action, detail) "
-      "AS (VALUES ", absl::StrJoin(values, ","), "), "
-      "checked AS (SELECT b.*, "
-      "EXISTS (SELECT 1 FROM revoked_gateways r WHERE r.gw_id = b.gw_id) AS revoked, "
-      "EXISTS (SELECT 1 FROM first_seeds s WHERE s.gw_id = b.gw_id) AS known FROM batch b), "
-      "seeds AS (INSERT INTO first_seeds (gw_id, seed_epoch, sealed_seed, kek_id, created_at, "
-      "expires_at) SELECT gw_id, 1, sealed_seed, kek_id, created_at, expires_at FROM checked "
-      "WHERE NOT revoked AND NOT known), "
-      "audit AS (INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail, event_count) "
-      "SELECT created_at, actor, action, gw_id, 1, detail, 1 FROM checked "
-      "WHERE NOT revoked AND NOT known) "
-      "SELECT n, revoked, known FROM checked;"
-      "COMMIT"));
+      "SELECT pg_advisory_xact_lock(hashtextextended(", id, ", 727));"
+      "EXECUTE cpns_first_seed(", id, ", ", sealed, "::bytea, ", kek, ", ",
+      absl::ToUnixSeconds(seed.created_at), ", ", absl::ToUnixSeconds(seed.expires_at), ", ",
+      actor, ", ", action, ", ", detail, ");"
+      "COMMIT");
 }
 
 }  // namespace cpns::storage

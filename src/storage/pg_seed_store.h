@@ -20,6 +20,7 @@
 #include "cpns/core/clock.h"
 #include "storage/kek.h"
 #include "storage/pg_pool.h"
+#include "storage/sealed_seed.h"
 #include "storage/seed_store.h"
 
 namespace cpns::storage {
@@ -75,29 +76,14 @@ class PgSeedStore final : public SeedStore {
   // epoch.
   absl::StatusOr<StoredSeed> IssueUnderLock(const GatewayId& gw_id, const IssueOptions& options);
 
-  // A request for a new gateway's first seed.
-  struct IssueRequest {
-    const GatewayId& gw_id;
-    const IssueOptions& options;
-  };
-  // Per request: the seed, an error, or nullopt when the batch did not settle
-  // it (the request then takes IssueUnderLock).
-  using BatchResults = std::vector<absl::StatusOr<std::optional<StoredSeed>>>;
-  // A new gateway's epoch-1 seed and audit row, ready for the batch script.
-  struct FirstSeedRow {
-    size_t index;  // the request's place in the batch
-    StoredSeed seed;
-    std::string sealed;
-    std::string kek_id;
-    AuditEvent audit;
-  };
-  // Settles all it can of `batch` in one script, one round trip (pg_issue.cc).
-  absl::StatusOr<BatchResults> IssueFirstSeeds(const std::vector<const IssueRequest*>& batch);
-  absl::StatusOr<std::optional<FirstSeedRow>> FirstRow(const IssueRequest& request, size_t index,
-                                                       absl::Time now,
-                                                       const std::vector<FirstSeedRow>& earlier);
-  absl::StatusOr<pg::Result> RunFirstSeedScript(pg::Connection& c,
-                                                const std::vector<FirstSeedRow>& rows);
+  // A new gateway's first seed in one round trip (pg_issue.cc): the seed; an
+  // error (PermissionDenied if revoked); or nullopt when the gateway already
+  // has epochs or the script failed (then IssueUnderLock decides).
+  absl::StatusOr<std::optional<StoredSeed>> IssueFirstSeed(const GatewayId& gw_id,
+                                                           const IssueOptions& options);
+  absl::StatusOr<std::string> FirstSeedScript(pg::Connection& c, const StoredSeed& seed,
+                                              const NewSeed& fresh,
+                                              const AuditEvent& audit);
   absl::StatusOr<std::optional<StoredSeed>> FindActive(pg::Connection& c, const GatewayId& gw_id);
   absl::Status RewrapOne(const GatewayId& gw_id, uint32_t epoch);
 
