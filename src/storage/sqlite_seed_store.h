@@ -2,8 +2,10 @@
 //
 // WAL journal, synchronous=FULL: a commit is on disk before it returns.
 // Seeds are sealed under the key ring's KEKs. Thread-safe (one connection
-// behind a mutex). Several processes may open the same file: writers
-// serialize on BEGIN IMMEDIATE.
+// behind a mutex, its statements prepared once). Several processes may open
+// the same file: writers serialize on BEGIN IMMEDIATE. Concurrent requests
+// for new seeds share one write transaction and one sync (group commit,
+// sqlite_issue.cc). The file is read through a memory mapping.
 #ifndef CPNS_STORAGE_SQLITE_SEED_STORE_H_
 #define CPNS_STORAGE_SQLITE_SEED_STORE_H_
 
