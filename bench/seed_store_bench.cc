@@ -37,9 +37,13 @@
 #include "storage/open_store.h"
 #include "storage/pg_pool.h"
 #include "storage/sealed_seed.h"
+#include "store_fleet.h"
 
 namespace cpns::storage {
 namespace {
+
+using bench::BenchKeys;
+using bench::KnownId;
 
 std::string SqliteUrl() {
   const char* base = std::getenv("CPNS_BENCH_DIR");
@@ -56,14 +60,6 @@ std::string PgUrl() {
   auto c = pool.Acquire();
   if (c.ok()) (void)c->Exec(absl::StrCat("CREATE DATABASE ", name));
   return base.substr(0, base.rfind('/') + 1) + name;
-}
-
-// A fixed KEK (not a secret: benchmark data only), so that a fleet file
-// built by one run opens in the next.
-const KeyRing& BenchKeys() {
-  static const KeyRing* keys = new KeyRing(*KeyRing::Create(
-      {*Kek::FromHex("bench", std::string(64, 'b'))}));
-  return *keys;
 }
 
 struct Rig {
@@ -85,8 +81,6 @@ void IssueNew(benchmark::State& state, Rig* rig) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-
-std::string KnownId(int64_t i) { return absl::StrCat("known-", i); }
 
 // The k-th gateway to look up among n: a permutation, so look-ups spread over
 // the whole table as a fleet's requests do.
@@ -150,66 +144,6 @@ void RawIndexedSelect(benchmark::State& state, const std::string& path, int64_t 
   sqlite3_finalize(q);
   sqlite3_close(db);
   state.SetItemsProcessed(state.iterations());
-}
-
-// Where fleet files are kept: next to this binary (the build tree).
-std::string FleetDir() {
-  if (const char* dir = std::getenv("CPNS_BENCH_FLEET_DIR")) return dir;
-  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
-}
-
-// Inserts `fleet` known gateways (epoch 1, active, sealed as the store seals)
-// into the store file at `path`, in one transaction of raw INSERTs.
-void Populate(const std::string& path, int64_t fleet) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
-  sqlite3_stmt* ins = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO first_seeds (gw_id, seed_epoch, sealed_seed, kek_id, "
-                     "created_at, expires_at) VALUES (?, 1, ?, ?, ?, ?)", -1, &ins, nullptr);
-  const int64_t now = absl::ToUnixSeconds(absl::Now());
-  for (int64_t i = 0; i < fleet; ++i) {
-    const GatewayId id = *GatewayId::Parse(KnownId(i));
-    const NewSeed fresh = *MakeSealedSeed(&BenchKeys(), id, 1);
-    sqlite3_bind_text(ins, 1, id.value().data(), -1, SQLITE_STATIC);
-    sqlite3_bind_blob(ins, 2, fresh.sealed.data(), static_cast<int>(fresh.sealed.size()),
-                      SQLITE_STATIC);
-    sqlite3_bind_text(ins, 3, fresh.kek_id.c_str(), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 4, now);
-    sqlite3_bind_int64(ins, 5, now + 10LL * 365 * 86400);
-    if (sqlite3_step(ins) != SQLITE_DONE) std::abort();
-    sqlite3_reset(ins);
-  }
-  sqlite3_finalize(ins);
-  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) std::abort();
-  sqlite3_close(db);
-}
-
-// Reads the whole file once, so that look-ups measure the store, not the
-// disk: a server's file stays in the OS's cache, a file last used in an
-// earlier run may not.
-void Warm(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> chunk(1 << 20);
-  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
-  }
-}
-
-// A SQLite store of `fleet` known gateways, built on first use and kept.
-std::string FleetFile(int64_t fleet) {
-  const std::string path = absl::StrCat(FleetDir(), "/cpns_bench_fleet_", fleet, "_v",
-                                        kLatestSchemaVersion, ".db");
-  if (std::filesystem::exists(path)) {
-    Warm(path);
-    return path;
-  }
-  const std::string tmp = path + ".building";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(tmp + suffix);
-  { Rig schema(tmp); }  // the schema, by the store's own migrations
-  Populate(tmp, fleet);
-  std::filesystem::rename(tmp, path);
-  return path;
 }
 
 void RawSqliteCommit(benchmark::State& state, const std::string& path) {
@@ -287,7 +221,9 @@ void RegisterSqliteLookUps() {
   for (const auto& [label, fleet] : {std::pair<const char*, int64_t>{"1K", 1'000},
                                      std::pair<const char*, int64_t>{"1M", 1'000'000}}) {
     const int64_t n = fleet;
-    auto* path = new LazyPath([n] { return new std::string(FleetFile(n)); });
+    auto* path = new LazyPath([n] {
+      return new std::string(bench::FleetFile(n, [](const std::string& file) { Rig schema(file); }));
+    });
     auto* rig = new LazyRig([path] { return new Rig(*path->get()); });
     benchmark::RegisterBenchmark(
         absl::StrCat("sqlite/LookUpKnownGateway", label).c_str(),
