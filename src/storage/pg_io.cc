@@ -147,6 +147,7 @@ absl::StatusOr<Result> ExecBefore(pg_conn* conn, const std::string& query,
   CPNS_RETURN_IF_ERROR(Send(conn, query, params));
   CPNS_RETURN_IF_ERROR(Flush(conn, deadline));
   ResultPtr last(nullptr, &PQclear);
+  ResultPtr rows(nullptr, &PQclear);
   absl::Status error;
   for (;;) {
     CPNS_RETURN_IF_ERROR(AwaitResult(conn, deadline));
@@ -156,9 +157,10 @@ absl::StatusOr<Result> ExecBefore(pg_conn* conn, const std::string& query,
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && error.ok()) {
       error = ResultError(conn, r.get());
     }
-    last = std::move(r);
+    (status == PGRES_TUPLES_OK ? rows : last) = std::move(r);
   }
   if (!error.ok()) return error;
+  if (rows != nullptr) return Result(rows.release());
   if (last == nullptr) return absl::InternalError("PostgreSQL: the query returned no result");
   return Result(last.release());
 }

@@ -31,8 +31,9 @@ absl::StatusOr<pg_conn*> ConnectBefore(const std::string& conninfo,
                                        const ConnectDefaults& defaults, absl::Time deadline);
 
 // Runs `query` (without parameters it may hold several statements) and
-// waits for all its results by `deadline`: the last result, or the first
-// error (Unavailable, Aborted or Internal as for Connection::Exec).
+// waits for all its results by `deadline`: the last result that has rows
+// (a script's SELECT, not the COMMIT after it), else the last result; or the
+// first error (Unavailable, Aborted or Internal as for Connection::Exec).
 absl::StatusOr<Result> ExecBefore(pg_conn* conn, const std::string& query,
                                   const std::vector<Param>& params, absl::Time deadline);
 

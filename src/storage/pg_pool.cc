@@ -71,6 +71,20 @@ absl::StatusOr<Result> Connection::Exec(absl::string_view sql,
   return r;
 }
 
+absl::StatusOr<std::string> Connection::Literal(absl::string_view value) {
+  if (conn_ == nullptr) {
+    return absl::UnavailableError("PostgreSQL connection was closed after an earlier failure");
+  }
+  char* quoted = PQescapeLiteral(conn_, value.data(), value.size());
+  if (quoted == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot quote a value for PostgreSQL: ", PQerrorMessage(conn_)));
+  }
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
 Pool::~Pool() {
   MutexLock lock(&mu_);
   for (pg_conn* c : idle_) PQfinish(c);

@@ -67,6 +67,10 @@ class Connection {
   // closed and every later Exec is Unavailable.
   absl::StatusOr<Result> Exec(absl::string_view sql, const std::vector<Param>& params = {});
 
+  // `value` as a quoted SQL string literal, escaped for this connection (for
+  // scripts of several statements, which cannot take parameters).
+  absl::StatusOr<std::string> Literal(absl::string_view value);
+
  private:
   Pool* pool_;
   pg_conn* conn_;

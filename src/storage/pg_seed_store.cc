@@ -51,39 +51,6 @@ absl::StatusOr<std::optional<StoredSeed>> PgSeedStore::FindActive(pg::Connection
   return OpenSealedSeed(keys_, record, sealed);
 }
 
-absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateActive(const GatewayId& gw_id,
-                                                          const IssueOptions& options) {
-  CPNS_RETURN_IF_ERROR(CheckLifetime(options.lifetime));
-  // Safe to repeat: if the first attempt committed a new epoch, the second
-  // finds it active (and a renewal of the old epoch is then not granted).
-  return RetryOnceIfUnavailable([&] { return GetOrCreateOnce(gw_id, options); });
-}
-
-absl::StatusOr<StoredSeed> PgSeedStore::GetOrCreateOnce(const GatewayId& gw_id,
-                                                        const IssueOptions& options) {
-  CPNS_ASSIGN_OR_RETURN(pg::Connection c, pool_.Acquire());
-  // The common case (a known gateway) is one read outside any transaction. A
-  // revoked gateway has no active seed, so it always takes the slow path.
-  CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActive(c, gw_id));
-  if (active.has_value() && !NeedsNewSeed(*active, options.renew_epoch, clock_.Now())) {
-    return std::move(*active);
-  }
-  // Under the gateway's lock, look again: another replica may have issued a
-  // seed or revoked the gateway meanwhile.
-  return pg::InTransaction(c, [&]() -> absl::StatusOr<StoredSeed> {
-    CPNS_RETURN_IF_ERROR(pg::LockGateway(c, gw_id));
-    CPNS_ASSIGN_OR_RETURN(bool revoked, pg::GatewayRevoked(c, gw_id));
-    if (revoked) return GatewayRevokedError(gw_id);
-    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> current, FindActive(c, gw_id));
-    const absl::Time now = clock_.Now();
-    if (current.has_value() && !NeedsNewSeed(*current, options.renew_epoch, now)) {
-      return std::move(*current);
-    }
-    return Issue(c, gw_id, options.lifetime, options.actor,
-                 IssueReason(current ? &*current : nullptr, now));
-  });
-}
-
 absl::StatusOr<StoredSeed> PgSeedStore::Issue(pg::Connection& c, const GatewayId& gw_id,
                                               absl::Duration lifetime, absl::string_view actor,
                                               absl::string_view why) {

@@ -20,6 +20,7 @@
 #include "cpns/core/clock.h"
 #include "storage/kek.h"
 #include "storage/pg_pool.h"
+#include "storage/sealed_seed.h"
 #include "storage/seed_store.h"
 
 namespace cpns::storage {
@@ -72,6 +73,18 @@ class PgSeedStore final : public SeedStore {
 
   absl::Status Migrate();
   absl::StatusOr<StoredSeed> GetOrCreateOnce(const GatewayId& gw_id, const IssueOptions& options);
+  // The one-gateway path: under the gateway's lock, the active seed or a new
+  // epoch.
+  absl::StatusOr<StoredSeed> IssueUnderLock(const GatewayId& gw_id, const IssueOptions& options);
+
+  // A new gateway's first seed in one round trip (pg_issue.cc): the seed; an
+  // error (PermissionDenied if revoked); or nullopt when the gateway already
+  // has epochs or the script failed (then IssueUnderLock decides).
+  absl::StatusOr<std::optional<StoredSeed>> IssueFirstSeed(const GatewayId& gw_id,
+                                                           const IssueOptions& options);
+  absl::StatusOr<std::string> FirstSeedScript(pg::Connection& c, const StoredSeed& seed,
+                                              const NewSeed& fresh,
+                                              const AuditEvent& audit);
   absl::StatusOr<std::optional<StoredSeed>> FindActive(pg::Connection& c, const GatewayId& gw_id);
   absl::Status RewrapOne(const GatewayId& gw_id, uint32_t epoch);
 

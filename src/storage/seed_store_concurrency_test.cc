@@ -28,6 +28,47 @@ TEST_P(SeedStoreConformanceTest, ConcurrentRequestsOnSeveralHandlesMakeOneSeed) 
   EXPECT_EQ(handles[0]->List()->size(), 1u);
 }
 
+// New gateways' seeds are issued in group commits: a batch mixes gateways
+// asked for by several threads, a revoked one and one with an older epoch;
+// each gets what it would alone, and every fresh gateway exactly one epoch
+// with one seed.issue row.
+TEST_P(SeedStoreConformanceTest, ConcurrentNewGatewaysInOneBatchEachGetWhatTheyWouldAlone) {
+  constexpr int kHandles = 2;  // replicas
+  constexpr int kThreads = 18;
+  std::vector<std::unique_ptr<SeedStore>> handles;
+  for (int i = 0; i < kHandles; ++i) handles.push_back(Open());
+  ASSERT_TRUE(handles[0]->RevokeGateway(Gw("gw-revoked"), "stolen", "admin:test").ok());
+  ASSERT_EQ(Ok(handles[0]->GetOrCreateActive(Gw("gw-old"))).seed_epoch, 1u);
+  ASSERT_TRUE(handles[0]->RevokeEpoch(Gw("gw-old"), 1, "leaked", "admin:test").ok());
+  const std::vector<std::string> names = {"gw-n0", "gw-n1", "gw-n2", "gw-n3", "gw-revoked",
+                                          "gw-old"};
+  std::vector<absl::StatusOr<StoredSeed>> got(kThreads, absl::UnknownError("not run"));
+  RunTogether(kThreads, [&](int i) {
+    got[i] = handles[i % kHandles]->GetOrCreateActive(Gw(names[i % names.size()]));
+  });
+  for (int i = 0; i < kThreads; ++i) {
+    const std::string& name = names[i % names.size()];
+    if (name == "gw-revoked") {
+      EXPECT_TRUE(absl::IsPermissionDenied(got[i].status())) << got[i].status();
+      continue;
+    }
+    ASSERT_TRUE(got[i].ok()) << name << ": " << got[i].status();
+    EXPECT_EQ(got[i]->seed_epoch, name == "gw-old" ? 2u : 1u) << name;
+    const StoredSeed& first = *got[i % names.size()];
+    EXPECT_EQ(got[i]->first_seed.RevealSecret(), first.first_seed.RevealSecret()) << name;
+    EXPECT_EQ(Ok(handles[1]->Get(Gw(name), got[i]->seed_epoch)).first_seed.RevealSecret(),
+              got[i]->first_seed.RevealSecret())
+        << name << " was returned before it was stored";
+  }
+  for (int n = 0; n < 4; ++n) {
+    const std::string name = names[n];
+    EXPECT_EQ(Ok(handles[0]->ListGateways(Gw(name)))[0].seeds.size(), 1u) << name;
+    EXPECT_EQ(Ok(handles[0]->ListAudit({.gw_id = name, .action = kAuditSeedIssue})).size(), 1u)
+        << name;
+  }
+  EXPECT_TRUE(Ok(handles[0]->ListGateways(Gw("gw-revoked")))[0].seeds.empty());
+}
+
 TEST_P(SeedStoreConformanceTest, ConcurrentRenewalsOfOneEpochMakeExactlyOneNewEpoch) {
   constexpr int kHandles = 3;  // replicas
   constexpr int kThreads = 12;

@@ -13,7 +13,7 @@ using sqlite::InWriteTransaction;
 using sqlite::Statement;
 
 absl::StatusOr<bool> SqliteSeedStore::GatewayRevokedLocked(const GatewayId& gw_id) {
-  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
+  CPNS_ASSIGN_OR_RETURN(sqlite::Query q, statements_.Get(
       "SELECT 1 FROM revoked_gateways WHERE gw_id = ?"));
   q.Bind(1, gw_id.value());
   return q.Step();
@@ -171,7 +171,7 @@ absl::Status SqliteSeedStore::AppendAudit(const AuditEvent& event) {
 }
 
 absl::Status SqliteSeedStore::AppendAuditLocked(const AuditEvent& event) {
-  CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
+  CPNS_ASSIGN_OR_RETURN(sqlite::Query add, statements_.Get(
       "INSERT INTO audit_log (at, actor, action, gw_id, seed_epoch, detail, event_count) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   add.Bind(1, absl::ToUnixSeconds(clock_.Now()));

@@ -40,6 +40,15 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
     CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
     CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=FULL"));
   }
+  // Reads go through a shared read-only mapping of the file (up to 1 GiB,
+  // about 6 M gateways; the rest by read()): a look-up then costs the same at
+  // a million gateways as at a thousand, where copying each B-tree page out of
+  // the OS's cache with pread() (again on every call, see DropPageCache) grew
+  // with the tree's depth. The mapped pages are the OS's page cache of the
+  // file, which reads fill anyway: they count in the resident size as shared
+  // file pages, not as the server's own memory. A damaged page is still seen
+  // at once: the mapping shows the file as it is.
+  CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA mmap_size=1073741824"));
   MutexLock lock(&store->mu_);
   if (options.migrate) CPNS_RETURN_IF_ERROR(store->Migrate());  // refuses a newer one, naming it
   CPNS_ASSIGN_OR_RETURN(const int version, store->SchemaVersionLocked());
@@ -47,7 +56,11 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
   return store;
 }
 
-SqliteSeedStore::~SqliteSeedStore() { sqlite3_close(db_); }
+SqliteSeedStore::~SqliteSeedStore() {
+  MutexLock lock(&mu_);
+  statements_.Clear();  // a connection with live statements would not close
+  sqlite3_close(db_);
+}
 
 void SqliteSeedStore::DropPageCache() { sqlite3_db_release_memory(db_); }
 
@@ -77,87 +90,6 @@ absl::StatusOr<int> SqliteSeedStore::SchemaVersion() {
 absl::StatusOr<int> SqliteSeedStore::SchemaVersionLocked() { return SqliteStoreVersion(db_, clock_); }
 
 absl::Status SqliteSeedStore::Migrate() { return MigrateSqliteStore(db_, clock_); }
-
-absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& gw_id,
-                                                              const IssueOptions& options) {
-  CPNS_RETURN_IF_ERROR(CheckLifetime(options.lifetime));
-  CallLock lock(*this);
-  if (!lock.ok()) return lock.status();
-  // The common case (a known gateway) is a read that takes no write lock. A
-  // revoked gateway has no active seed, so it always takes the slow path.
-  CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveLocked(gw_id));
-  if (active.has_value() && !NeedsNewSeed(*active, options.renew_epoch, clock_.Now())) {
-    return std::move(*active);
-  }
-  // BEGIN IMMEDIATE takes the write lock before looking again, so two
-  // processes cannot both see "no active seed" and both insert one.
-  return InWriteTransaction(db_, [&] { return GetOrCreateLocked(gw_id, options); });
-}
-
-absl::StatusOr<std::optional<StoredSeed>> SqliteSeedStore::FindActiveLocked(
-    const GatewayId& gw_id) {
-  CPNS_ASSIGN_OR_RETURN(Statement find, Statement::Prepare(db_, absl::StrCat(
-      "SELECT ", kSeedColumns, ", sealed_seed FROM first_seeds WHERE gw_id = ? AND state = 'active'")));
-  find.Bind(1, gw_id.value());
-  CPNS_ASSIGN_OR_RETURN(bool found, find.Step());
-  if (!found) return std::nullopt;
-  CPNS_ASSIGN_OR_RETURN(SeedRecord record, sqlite::ReadSeedRecord(find, 0));
-  return OpenSealedSeed(keys_, record, find.Blob(6));
-}
-
-absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateLocked(const GatewayId& gw_id,
-                                                              const IssueOptions& options) {
-  CPNS_ASSIGN_OR_RETURN(bool revoked, GatewayRevokedLocked(gw_id));
-  if (revoked) return GatewayRevokedError(gw_id);
-  CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveLocked(gw_id));
-  const absl::Time now = clock_.Now();
-  if (active.has_value() && !NeedsNewSeed(*active, options.renew_epoch, now)) {
-    return std::move(*active);
-  }
-  return IssueLocked(gw_id, options.lifetime, options.actor,
-                     IssueReason(active ? &*active : nullptr, now));
-}
-
-absl::StatusOr<StoredSeed> SqliteSeedStore::IssueLocked(const GatewayId& gw_id,
-                                                        absl::Duration lifetime,
-                                                        absl::string_view actor,
-                                                        absl::string_view why) {
-  const int64_t now = absl::ToUnixSeconds(clock_.Now());
-  CPNS_ASSIGN_OR_RETURN(Statement previous, Statement::Prepare(db_,
-      "UPDATE first_seeds SET state = 'rotated', state_changed_at = ? "
-      "WHERE gw_id = ? AND state = 'active'"));
-  previous.Bind(1, now);
-  previous.Bind(2, gw_id.value());
-  CPNS_RETURN_IF_ERROR(previous.Step().status());
-  const bool rotated = sqlite3_changes(db_) > 0;
-  CPNS_ASSIGN_OR_RETURN(Statement next, Statement::Prepare(db_,
-      "SELECT coalesce(max(seed_epoch), 0) + 1 FROM first_seeds WHERE gw_id = ?"));
-  next.Bind(1, gw_id.value());
-  CPNS_ASSIGN_OR_RETURN(bool has_row, next.Step());
-  const int64_t epoch = has_row ? next.Int(0) : 1;
-  if (epoch > UINT32_MAX) return absl::ResourceExhaustedError("seed_epoch would exceed 2^32-1");
-  CPNS_ASSIGN_OR_RETURN(NewSeed fresh,
-                        MakeSealedSeed(keys_, gw_id, static_cast<uint32_t>(epoch)));
-  const int64_t expires = now + absl::ToInt64Seconds(lifetime);
-  CPNS_ASSIGN_OR_RETURN(Statement insert, Statement::Prepare(db_,
-      "INSERT INTO first_seeds (gw_id, seed_epoch, sealed_seed, kek_id, created_at, expires_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)"));
-  insert.Bind(1, gw_id.value());
-  insert.Bind(2, epoch);
-  insert.BindBlob(3, fresh.sealed);
-  insert.Bind(4, fresh.kek_id);
-  insert.Bind(5, now);
-  insert.Bind(6, expires);
-  CPNS_RETURN_IF_ERROR(insert.Step().status());
-  StoredSeed seed{gw_id,
-                  static_cast<uint32_t>(epoch),
-                  std::move(fresh.seed),
-                  absl::FromUnixSeconds(now),
-                  absl::FromUnixSeconds(expires),
-                  SeedState::kActive};
-  CPNS_RETURN_IF_ERROR(AppendAuditLocked(IssueAuditEvent(seed, rotated, actor, why)));
-  return seed;
-}
 
 absl::StatusOr<StoredSeed> SqliteSeedStore::Get(const GatewayId& gw_id, uint32_t seed_epoch) {
   CPNS_ASSIGN_OR_RETURN(AuthRecord r, LookupForAuth(gw_id, seed_epoch, ""));

@@ -2,8 +2,10 @@
 //
 // WAL journal, synchronous=FULL: a commit is on disk before it returns.
 // Seeds are sealed under the key ring's KEKs. Thread-safe (one connection
-// behind a mutex). Several processes may open the same file: writers
-// serialize on BEGIN IMMEDIATE.
+// behind a mutex, its statements prepared once). Several processes may open
+// the same file: writers serialize on BEGIN IMMEDIATE. Concurrent requests
+// for new seeds share one write transaction and one sync (group commit,
+// sqlite_issue.cc). The file is read through a memory mapping.
 #ifndef CPNS_STORAGE_SQLITE_SEED_STORE_H_
 #define CPNS_STORAGE_SQLITE_SEED_STORE_H_
 
@@ -12,12 +14,15 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
+#include "storage/commit_group.h"
 #include "storage/kek.h"
 #include "storage/seed_store.h"
 #include "storage/sqlite_auth_connection.h"
+#include "storage/sqlite_statement_cache.h"
 #include "storage/store_rules.h"
 
 struct sqlite3;
@@ -91,7 +96,27 @@ class SqliteSeedStore final : public SeedStore {
   absl::Status CheckSealedSeedsLocked(SealCheck& check) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckServerSecretsLocked(SealCheck& check) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SqliteSeedStore(sqlite3* db, const KeyRing* keys, const Clock& clock)
-      : db_(db), keys_(keys), clock_(clock) {}
+      : db_(db), statements_(db), keys_(keys), clock_(clock) {}
+
+  // One request for a new seed, waiting in issues_ for a group commit.
+  struct IssueRequest {
+    const GatewayId& gw_id;
+    const IssueOptions& options;
+  };
+  // The group commit's leader: with the connection held, takes the pending
+  // requests and runs them all in one write transaction.
+  absl::StatusOr<std::vector<absl::StatusOr<StoredSeed>>> IssueBatch(
+      absl::FunctionRef<std::vector<const IssueRequest*>()> take);
+  // Inside the batch's transaction: one request, undone alone if it fails.
+  absl::StatusOr<StoredSeed> IssueInSavepointLocked(const IssueRequest& r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ExecCachedLocked(absl::string_view sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // IssueLocked's steps: marks the active epoch rotated (true if there was
+  // one); the next epoch number.
+  absl::StatusOr<bool> RotateActiveLocked(const GatewayId& gw_id, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint32_t> NextEpochLocked(const GatewayId& gw_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Forgets the pages the connection cached, so that the call about to be
   // made reads the file as it is now: a file corrupted under a running
@@ -130,7 +155,8 @@ class SqliteSeedStore final : public SeedStore {
 
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
-
+  sqlite::StatementCache statements_ ABSL_GUARDED_BY(mu_);
+  CommitGroup<IssueRequest, StoredSeed> issues_;
   const KeyRing* const keys_;
   const Clock& clock_;
 
