@@ -7,7 +7,6 @@
 #include "cpns/core/kdf.h"
 #include "cpns/core/random.h"
 #include "wire/messages.h"
-#include "wire/unix_peer_relay.h"
 #include "wire/status.h"
 #include "wire/tls.h"
 
@@ -35,7 +34,7 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
   const absl::Time start = absl::Now();  // for duration_ms in the log
-  PeerInfo peer{.address = wire::PeerName(context->peer())};
+  PeerInfo peer{.address = peers_.Name(context->peer())};
   if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
     peer.certified_entity = wire::PeerEntityId(*auth);
   }

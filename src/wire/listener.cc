@@ -16,12 +16,14 @@
 #include <limits>
 #include <thread>
 
+#include <grpcpp/server_posix.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/logging.h"
 #include "wire/connection_table.h"
 #include "wire/listen_socket.h"
-#include "wire/unix_peer_relay.h"
+#include "wire/unix_peers.h"
 
 namespace cpns::wire {
 namespace {
@@ -41,11 +43,11 @@ std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", std:
 
 class Listener::Impl {
  public:
-  Impl(Bound bound, std::unique_ptr<UnixPeerRelay> relay,
+  Impl(Bound bound, UnixPeers* unix_peers,
        std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
        const ConnectionLimits& limits, FatalHandler on_fatal, std::string name)
       : bound_(std::move(bound)),
-        relay_(std::move(relay)),
+        unix_peers_(unix_peers),
         acceptor_(std::move(acceptor)),
         limits_(limits),
         on_fatal_(std::move(on_fatal)),
@@ -60,7 +62,8 @@ class Listener::Impl {
   int port() const { return bound_.port; }
   int64_t descriptor_waits() const { return descriptor_waits_.load(); }
 
-  void Start() {
+  void Start(grpc::Server& server) {
+    server_ = &server;
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -87,8 +90,8 @@ class Listener::Impl {
   bool AcceptFailed(int error);
   // Whether a new connection from `peer` fits the bounds; closes it if not.
   bool WithinBounds(int fd, const std::string& peer);
-  // Tracks the connection and hands it to gRPC (through the relay on a Unix
-  // socket).
+  // Tracks the connection and hands it to gRPC (a Unix socket's named after
+  // its user in unix_peers_).
   void Admit(int fd, const std::string& peer);
   bool CheckUnixSocketFile();
   void Fatal(absl::Status status);
@@ -99,8 +102,9 @@ class Listener::Impl {
   void NoteRefusal(const std::string& why);
 
   Bound bound_;
-  std::unique_ptr<UnixPeerRelay> relay_;  // Unix sockets only
-  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  UnixPeers* const unix_peers_;  // Unix sockets only
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;  // TCP only
+  grpc::Server* server_ = nullptr;  // set by Start()
   const ConnectionLimits limits_;
   FatalHandler on_fatal_;
   const std::string name_;
@@ -206,7 +210,7 @@ bool Listener::Impl::WithinBounds(int fd, const std::string& peer) {
 }
 
 void Listener::Impl::Admit(int fd, const std::string& peer) {
-  if (relay_ == nullptr) {
+  if (unix_peers_ == nullptr) {
     if (Track(fd, peer)) GiveToGrpc(fd);
     return;
   }
@@ -216,15 +220,10 @@ void Listener::Impl::Admit(int fd, const std::string& peer) {
     ::close(fd);
     return;
   }
-  // Counted by the client's own socket, which the relay holds until the
-  // connection is over, whatever gRPC does with its end.
   if (!Track(fd, peer)) return;
-  absl::StatusOr<int> relayed = relay_->Adopt(fd, cred.uid);
-  if (relayed.ok()) {
-    GiveToGrpc(*relayed);
-  } else {
-    NoteRefusal(std::string(relayed.status().message()));
-  }
+  // Named before gRPC sees it: its first call may come at once.
+  unix_peers_->Add(fd, cred.uid);
+  grpc::AddInsecureChannelFromFd(server_, fd);  // gRPC owns fd from here on
 }
 
 bool Listener::Impl::Track(int fd, const std::string& peer) {
@@ -301,14 +300,7 @@ void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits&
 }
 
 int DescriptorsPerConnection(const std::vector<std::string>& listen) {
-  int total = 0;
-  for (const std::string& text : listen) {
-    absl::StatusOr<Endpoint> endpoint = ParseEndpoint("--listen", text);
-    total += endpoint.ok() && endpoint->kind == Endpoint::Kind::kUnix
-                 ? kDescriptorsPerRelayedConnection
-                 : 1;
-  }
-  return total;
+  return static_cast<int>(listen.size());  // one each: the connection's own socket
 }
 
 absl::StatusOr<ConnectionLimits> FitToDescriptorLimit(const ConnectionLimits& limits,
@@ -328,31 +320,34 @@ absl::StatusOr<ConnectionLimits> FitToDescriptorLimit(const ConnectionLimits& li
 
 absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(
     const Endpoint& endpoint, std::shared_ptr<grpc::ServerCredentials> creds,
-    grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal) {
+    grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal,
+    UnixPeers* unix_peers) {
   absl::StatusOr<Bound> bound = endpoint.kind == Endpoint::Kind::kUnix ? BindUnix(endpoint.address)
                                                                       : BindTcp(endpoint.address);
   if (!bound.ok()) return bound.status();
-  std::unique_ptr<UnixPeerRelay> relay;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor;
   if (endpoint.kind == Endpoint::Kind::kUnix) {
-    absl::StatusOr<std::unique_ptr<UnixPeerRelay>> created = UnixPeerRelay::Create(endpoint.address);
-    if (!created.ok()) return created.status();
-    relay = *std::move(created);
+    if (unix_peers == nullptr) {
+      return absl::InvalidArgumentError("a unix: listener needs the UnixPeers to name its users");
+    }
+  } else {
+    unix_peers = nullptr;
+    acceptor = builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, std::move(creds));
   }
-  auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
-      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, std::move(creds));
   std::string name = endpoint.kind == Endpoint::Kind::kUnix
                          ? absl::StrCat("unix:", endpoint.address)
                          : absl::StrCat(endpoint.address.substr(0, endpoint.address.rfind(':')), ":",
                                         bound->port);
   return std::unique_ptr<Listener>(new Listener(std::make_unique<Impl>(
-      *std::move(bound), std::move(relay), std::move(acceptor), limits, std::move(on_fatal), std::move(name))));
+      *std::move(bound), unix_peers, std::move(acceptor), limits, std::move(on_fatal), std::move(name))));
 }
 
 Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Listener::~Listener() = default;
 int Listener::port() const { return impl_->port(); }
 int64_t Listener::DescriptorWaits() const { return impl_->descriptor_waits(); }
-void Listener::Start() { impl_->Start(); }
+void Listener::Start(grpc::Server& server) { impl_->Start(server); }
 void Listener::Stop() { impl_->Stop(); }
 
 }  // namespace cpns::wire
