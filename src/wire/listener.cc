@@ -15,6 +15,7 @@
 #include <cstring>
 #include <limits>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/server_posix.h>
 
@@ -23,6 +24,7 @@
 #include "core/logging.h"
 #include "wire/connection_table.h"
 #include "wire/listen_socket.h"
+#include "wire/preface_gate.h"
 #include "wire/unix_peers.h"
 
 namespace cpns::wire {
@@ -72,6 +74,7 @@ class Listener::Impl {
     const uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof(one));
     if (thread_.joinable()) thread_.join();
+    gate_.CloseAll();
     ::close(bound_.fd);
     if (!bound_.unix_path.empty()) {
       struct stat st;
@@ -99,6 +102,8 @@ class Listener::Impl {
   // (and `fd` closed) when it cannot be looked at.
   bool Track(int fd, const std::string& peer);
   void GiveToGrpc(int fd);
+  // A Unix connection whose preface has come.
+  void GiveToGrpc(const PrefaceGate::Connection& c);
   void NoteRefusal(const std::string& why);
 
   Bound bound_;
@@ -115,6 +120,7 @@ class Listener::Impl {
 
   // Owned by the accept thread.
   ConnectionTable table_;
+  PrefaceGate gate_;  // Unix connections until their HTTP/2 preface comes
   absl::Duration backoff_ = absl::ZeroDuration();
   int starved_ = 0;  // accept4 failures for want of descriptors, not yet logged
   absl::Time last_log_ = absl::InfinitePast();
@@ -129,14 +135,17 @@ void Listener::Impl::Run() {
       if (!CheckUnixSocketFile()) return;
       next_check = absl::Now() + absl::Milliseconds(kTickMillis);
     }
-    if (!WaitReadable(kTickMillis)) return;
+    if (!WaitReadable(gate_.TimeoutMs(absl::Now(), kTickMillis))) return;
+    for (const PrefaceGate::Connection& c : gate_.TakeReady(absl::Now())) GiveToGrpc(c);
     if (!AcceptOne()) return;
   }
 }
 
 bool Listener::Impl::WaitReadable(int timeout_ms) {
-  pollfd fds[2] = {{.fd = bound_.fd, .events = POLLIN}, {.fd = wake_fd_, .events = POLLIN}};
-  const int n = ::poll(fds, 2, timeout_ms);
+  std::vector<pollfd> fds = {{.fd = bound_.fd, .events = POLLIN},
+                             {.fd = wake_fd_, .events = POLLIN}};
+  gate_.AppendPollFds(fds);
+  const int n = ::poll(fds.data(), fds.size(), timeout_ms);
   if (stopped_.load()) return false;
   if (n < 0 && errno != EINTR) {
     Fatal(absl::InternalError(Errno("poll on the listening socket")));
@@ -221,9 +230,13 @@ void Listener::Impl::Admit(int fd, const std::string& peer) {
     return;
   }
   if (!Track(fd, peer)) return;
+  gate_.Add(fd, cred.uid, absl::Now() + HandshakeTimeout(limits_.idle_timeout));
+}
+
+void Listener::Impl::GiveToGrpc(const PrefaceGate::Connection& c) {
   // Named before gRPC sees it: its first call may come at once.
-  unix_peers_->Add(fd, cred.uid);
-  grpc::AddInsecureChannelFromFd(server_, fd);  // gRPC owns fd from here on
+  unix_peers_->Add(c.fd, c.uid);
+  grpc::AddInsecureChannelFromFd(server_, c.fd);  // gRPC owns fd from here on
 }
 
 bool Listener::Impl::Track(int fd, const std::string& peer) {
