@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
@@ -101,7 +103,9 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
                                                 .not_after = not_after,
                                                 .admitted_by = admitted_by,
                                                 .peer = peer.address}));
-  // The decision, never the key.
+  // The decision, never the key. Its fields are built only when the line is
+  // written (the default, info; a busy gateway may run at warn).
+  if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return absl::OkStatus();
   log::Info("EUKey assigned", {{"entity_type", EntityTypeName(assignee.entity_type)},
                                {"entity_id", assignee.entity_id.value()},
                                {"user_id", assignee.user_id.value()},
