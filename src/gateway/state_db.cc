@@ -103,6 +103,8 @@ absl::StatusOr<std::unique_ptr<GatewayStateDb>> GatewayStateDb::Open(const std::
   CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
   CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
   CPNS_RETURN_IF_ERROR(store->Migrate());
+  CPNS_ASSIGN_OR_RETURN(store->checkpointer_, WalCheckpointer::Open(path));
+  store->checkpointer_->Watch(db);
   return store;
 }
 

@@ -21,6 +21,7 @@
 #include "cpns/core/identifiers.h"
 #include "cpns/core/secret_bytes.h"
 #include "gateway/group_commit.h"
+#include "gateway/wal_checkpointer.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -98,6 +99,8 @@ class GatewayStateDb {
   sqlite3_stmt* insert_assignment_ ABSL_GUARDED_BY(mu_) = nullptr;
   const Clock& clock_;
   GroupCommit<AssignmentRecord> records_;
+  // Destroyed after the destructor has closed db_, whose commits call it.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace cpns::gateway

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/fake_clock.h"
 #include "support/temp_dir.h"
 
@@ -104,6 +105,35 @@ TEST(StateDbRecordsTest, ConcurrentRecordsAreEachKeptOnce) {
   }
   EXPECT_EQ(all->size(), size_t{kThreads * kEach});
   EXPECT_EQ(fingerprints.size(), size_t{kThreads * kEach});
+}
+
+// The daemon's commits never checkpoint themselves; its own thread does, so
+// the records still reach the database file (and the log stops growing).
+TEST(StateDbRecordsTest, TheLogIsCheckpointedIntoTheFileInTheBackground) {
+  const std::string dir = NewDir();
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  absl::StatusOr<std::unique_ptr<GatewayStateDb>> db = GatewayStateDb::Open(dir, clock);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto file_bytes = [&] {
+    struct stat st;
+    return stat((dir + "/gateway.db").c_str(), &st) == 0 ? st.st_size : off_t{0};
+  };
+  const off_t before = file_bytes();
+  // Each record adds a page or two to the log: well past a checkpoint's 1000.
+  for (int i = 0; i < 1500; ++i) {
+    ASSERT_TRUE((*db)->RecordAssignment({.at = clock.Now(), .assignee = Headset(), .seed_epoch = 1,
+                                         .second_seed_fingerprint = std::string(32, 'f'),
+                                         .not_after = 1, .admitted_by = "open", .peer = "uid:0"})
+                    .ok());
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  // 1500 records hold more than 100 kB: without a checkpoint the file would
+  // not have grown at all.
+  while (file_bytes() < before + 100'000 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(file_bytes(), before + 100'000) << "the log was never checkpointed";
+  EXPECT_EQ(*(*db)->CountAssignments(), 1500);
 }
 
 }  // namespace
