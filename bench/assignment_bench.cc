@@ -116,7 +116,9 @@ void RunTimed(benchmark::State& state, Call call) {
 void BM_AssignEUKeyOverUnixSocket(benchmark::State& state) {
   static Rig* rig = new Rig();  // shared by the threads; lives until exit
   const Assignee a{EntityType::kPne, *EntityId::Parse("headset"), *UserId::Parse("alice")};
-  RunTimed(state, [&] { return rig->client->Request(a, absl::Seconds(10), SecretBytes()).status(); });
+  RunTimed(state, [&] {
+    return rig->client->Request(a, absl::Seconds(10), SecretBytes()).status();
+  });
 }
 BENCHMARK(BM_AssignEUKeyOverUnixSocket)->Threads(1)->Threads(4)->UseRealTime();
 

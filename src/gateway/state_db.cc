@@ -221,7 +221,8 @@ absl::Status GatewayStateDb::RecordAssignment(const AssignmentRecord& r) {
   return records_.Submit(r);
 }
 
-absl::Status GatewayStateDb::InsertAssignments(const std::vector<const AssignmentRecord*>& records) {
+absl::Status GatewayStateDb::InsertAssignments(
+    const std::vector<const AssignmentRecord*>& records) {
   MutexLock lock(&mu_);
   if (records.size() == 1) return InsertAssignment(*records[0]);  // its own transaction
   return InWriteTransaction(db_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
@@ -260,7 +261,8 @@ absl::Status GatewayStateDb::InsertAssignment(const AssignmentRecord& r) {
   if (rc == SQLITE_OK) rc = text(9, r.peer);
   absl::Status status;
   if (rc != SQLITE_OK) {
-    status = absl::InternalError(absl::StrCat("SQLite bind of an assignment: ", sqlite3_errstr(rc)));
+    status = absl::InternalError(
+        absl::StrCat("SQLite bind of an assignment: ", sqlite3_errstr(rc)));
   } else if (sqlite3_step(add) != SQLITE_DONE) {
     status = sqlite::Error(db_, "step");
   }
