@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/types/optional.h"
 #include "core/status_macros.h"
-#include "wire/unix_peer_relay.h"
+#include "wire/unix_peers.h"
 
 namespace cpns::gateway {
 namespace {

@@ -5,7 +5,6 @@
 #include "absl/time/clock.h"
 #include "core/logging.h"
 #include "wire/status.h"
-#include "wire/unix_peer_relay.h"
 
 namespace cpns::gateway {
 
@@ -17,7 +16,7 @@ void AuthRelay::SetDeadline(const grpc::ServerContext& caller, grpc::ClientConte
 
 grpc::Status AuthRelay::Admit(const grpc::ServerContext& caller, const char* method) {
   // The peer as the EUKey service names it, so both share one budget.
-  const PeerInfo peer{.address = wire::PeerName(caller.peer())};
+  const PeerInfo peer{.address = peers_.Name(caller.peer())};
   const absl::Status admitted = admission_.AdmitRelayed(peer);
   if (admitted.ok()) return grpc::Status::OK;
   log::Warn("relayed request refused", {{"rpc", method},

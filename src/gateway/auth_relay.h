@@ -15,17 +15,20 @@
 #include "absl/time/time.h"
 #include "cpns/v1/cpns.grpc.pb.h"
 #include "gateway/admission.h"
+#include "wire/unix_peers.h"
 
 namespace cpns::gateway {
 
 class AuthRelay final : public cpns::v1::AuthService::Service {
  public:
-  // `admission` must outlive the relay.
+  // `admission` and `peers` (the users of Unix socket connections) must
+  // outlive the relay.
   AuthRelay(std::shared_ptr<grpc::Channel> server, absl::Duration upstream_timeout,
-            Admission& admission)
+            Admission& admission, const wire::UnixPeers& peers)
       : stub_(cpns::v1::AuthService::NewStub(std::move(server))),
         upstream_timeout_(upstream_timeout),
-        admission_(admission) {}
+        admission_(admission),
+        peers_(peers) {}
 
   grpc::Status GetChallenge(grpc::ServerContext* context, const cpns::v1::ChallengeRequest* request,
                             cpns::v1::ChallengeResponse* response) override;
@@ -41,6 +44,7 @@ class AuthRelay final : public cpns::v1::AuthService::Service {
   std::unique_ptr<cpns::v1::AuthService::Stub> stub_;
   const absl::Duration upstream_timeout_;
   Admission& admission_;
+  const wire::UnixPeers& peers_;
 };
 
 }  // namespace cpns::gateway

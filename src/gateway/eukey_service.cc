@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
 #include "cpns/core/random.h"
 #include "wire/messages.h"
-#include "wire/unix_peer_relay.h"
 #include "wire/status.h"
 #include "wire/tls.h"
 
@@ -35,7 +36,7 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
                                            const cpns::v1::EUKeyAssignmentRequest* request,
                                            cpns::v1::EUKeyAssignmentResponse* response) {
   const absl::Time start = absl::Now();  // for duration_ms in the log
-  PeerInfo peer{.address = wire::PeerName(context->peer())};
+  PeerInfo peer{.address = peers_.Name(context->peer())};
   if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
     peer.certified_entity = wire::PeerEntityId(*auth);
   }
@@ -110,7 +111,9 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
                                                 .not_after = not_after,
                                                 .admitted_by = admitted_by,
                                                 .peer = peer.address}));
-  // The decision, never the key.
+  // The decision, never the key. Its fields are built only when the line is
+  // written (the default, info; a busy gateway may run at warn).
+  if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return absl::OkStatus();
   log::Info("EUKey assigned", {{"entity_type", EntityTypeName(assignee.entity_type)},
                                {"entity_id", assignee.entity_id.value()},
                                {"user_id", assignee.user_id.value()},

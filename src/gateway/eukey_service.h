@@ -20,6 +20,7 @@
 #include "gateway/admission.h"
 #include "gateway/seed_cache.h"
 #include "gateway/state_db.h"
+#include "wire/unix_peers.h"
 
 namespace cpns::gateway {
 
@@ -31,13 +32,15 @@ struct AssignmentPolicy {
 class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
  public:
   // All must outlive the service. Every request passes `admission` first;
-  // every assignment is recorded in `state` before it is answered.
+  // every assignment is recorded in `state` before it is answered. `peers`
+  // names the users of Unix socket connections.
   // Each request counts on `results` (cpns_eukey_assignments_total{result}:
   // "ok" or the RefusalReason, as `cpns-gw status` shows) when not null.
   EUKeyServiceImpl(SeedCache& cache, Admission& admission, GatewayStateDb& state,
-                   const Clock& clock, AssignmentPolicy policy,
+                   const wire::UnixPeers& peers, const Clock& clock, AssignmentPolicy policy,
                    observe::Labeled<observe::Counter>* results = nullptr)
-      : cache_(cache), admission_(admission), state_(state), clock_(clock), policy_(policy),
+      : cache_(cache), admission_(admission), state_(state), peers_(peers), clock_(clock),
+        policy_(policy),
         results_(results), ok_(results != nullptr ? &results->With("ok") : nullptr) {}
 
   grpc::Status AssignEUKey(grpc::ServerContext* context,
@@ -64,6 +67,7 @@ class EUKeyServiceImpl final : public cpns::v1::EUKeyService::Service {
   SeedCache& cache_;
   Admission& admission_;
   GatewayStateDb& state_;
+  const wire::UnixPeers& peers_;
   const Clock& clock_;
   const AssignmentPolicy policy_;
   observe::Labeled<observe::Counter>* const results_;  // may be null

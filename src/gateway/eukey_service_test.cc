@@ -26,7 +26,8 @@ int64_t NotAfter(absl::Duration seed_lifetime, bool server_sends_expiry = true) 
   auto state = GatewayStateDb::Open(cpns::test::NewTempDir("eukey_service"), clock);
   EXPECT_TRUE(state.ok()) << state.status();
   Admission open({.mode = AdmissionMode::kOpen}, **state, clock);
-  EUKeyServiceImpl service(cache, open, **state, clock, {.key_lifetime = kKeyLifetime});
+  const wire::UnixPeers peers;
+  EUKeyServiceImpl service(cache, open, **state, peers, clock, {.key_lifetime = kKeyLifetime});
   grpc::ServerContext context;
   cpns::v1::EUKeyAssignmentRequest request;
   request.set_entity_type(cpns::v1::ENTITY_TYPE_PNE);

@@ -122,9 +122,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   CPNS_ASSIGN_OR_RETURN(gw->state_, GatewayStateDb::Open(options.state_dir, clock));
   gw->admission_ = std::make_unique<Admission>(options.admission, *gw->state_, clock);
   gw->auth_relay_ = std::make_unique<AuthRelay>(gw->server_channel_,
-                                                options.policy.upstream_timeout, *gw->admission_);
+                                                options.policy.upstream_timeout, *gw->admission_,
+                                                gw->unix_peers_);
   gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
-                                                    clock, options.policy,
+                                                    gw->unix_peers_, clock, options.policy,
                                                     &gw->metrics_->assignments);
   if (options.uplink) {
     CPNS_ASSIGN_OR_RETURN(std::unique_ptr<UplinkKeySource> source,
@@ -190,7 +191,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
     }
     CPNS_ASSIGN_OR_RETURN(std::unique_ptr<wire::Listener> listener,
                           wire::Listener::Bind(endpoint, creds, builder, options.connections,
-                                               options.on_fatal));
+                                               options.on_fatal, &unix_peers_));
     if (endpoint.kind == wire::Endpoint::Kind::kTls) tls_ports_.push_back(listener->port());
     listeners_.push_back(std::move(listener));
   }
@@ -207,7 +208,7 @@ absl::Status Gateway::Listen(const GatewayOptions& options) {
     health_ = readiness_->Bind(*server_, {cpns::v1::EUKeyService::service_full_name(),
                                           cpns::v1::AuthService::service_full_name()});
   }
-  for (auto& listener : listeners_) listener->Start();
+  for (auto& listener : listeners_) listener->Start(*server_);
   return absl::OkStatus();
 }
 
@@ -315,7 +316,7 @@ void Gateway::Shutdown(absl::Duration grace) {
   for (auto& listener : listeners_) listener->Stop();
   health_.reset();  // gRPC's shutdown says NOT_SERVING from here on
   wire::StopServer(server_, grace);
-  listeners_.clear();  // after the drain: Unix socket calls in flight finish
+  listeners_.clear();
   if (was_running) {  // the final counts
     if (absl::Status s = WriteStatusIfChanged(); !s.ok()) {
       spdlog::warn("gateway status: {}", s.message());

@@ -130,6 +130,8 @@ class Gateway {
   Gateway() = default;
   absl::Status Listen(const GatewayOptions& options);
 
+  // The users of the unix: listeners' connections; outlives every call.
+  wire::UnixPeers unix_peers_;
   std::unique_ptr<wire::ReloadableClientTls> server_tls_;  // outlives server_channel_
   std::shared_ptr<grpc::Channel> server_channel_;
   std::unique_ptr<wire::ReloadableServerTls> pn_tls_;  // null without tls: listeners

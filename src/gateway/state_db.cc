@@ -103,10 +103,20 @@ absl::StatusOr<std::unique_ptr<GatewayStateDb>> GatewayStateDb::Open(const std::
   CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
   CPNS_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
   CPNS_RETURN_IF_ERROR(store->Migrate());
+  CPNS_ASSIGN_OR_RETURN(store->checkpointer_, WalCheckpointer::Open(path));
+  store->checkpointer_->Watch(db);
   return store;
 }
 
-GatewayStateDb::~GatewayStateDb() { sqlite3_close(db_); }
+GatewayStateDb::GatewayStateDb(sqlite3* db, const Clock& clock)
+    : db_(db), clock_(clock), records_([this](const std::vector<const AssignmentRecord*>& batch) {
+        return InsertAssignments(batch);
+      }) {}
+
+GatewayStateDb::~GatewayStateDb() {
+  sqlite3_finalize(insert_assignment_);
+  sqlite3_close(db_);
+}
 
 absl::Status GatewayStateDb::Migrate() {
   sqlite::SqliteSchemaBackend backend(db_, sqlite::Versioning::kUserVersion, clock_);
@@ -208,20 +218,57 @@ absl::StatusOr<int> GatewayStateDb::CancelPairingCodes(const Assignee& assignee)
 }
 
 absl::Status GatewayStateDb::RecordAssignment(const AssignmentRecord& r) {
+  return records_.Submit(r);
+}
+
+absl::Status GatewayStateDb::InsertAssignments(
+    const std::vector<const AssignmentRecord*>& records) {
   MutexLock lock(&mu_);
-  CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
-      "INSERT INTO assignments (at, entity_type, entity_id, user_id, seed_epoch, fingerprint, "
-      "not_after, admitted_by, peer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  add.Bind(1, absl::ToUnixSeconds(r.at));
-  add.Bind(2, EntityTypeName(r.assignee.entity_type));
-  add.Bind(3, r.assignee.entity_id.value());
-  add.Bind(4, r.assignee.user_id.value());
-  add.Bind(5, static_cast<int64_t>(r.seed_epoch));
-  add.BindBlob(6, r.second_seed_fingerprint);
-  add.Bind(7, r.not_after);
-  add.Bind(8, r.admitted_by);
-  add.Bind(9, r.peer);
-  return add.Step().status();
+  if (records.size() == 1) return InsertAssignment(*records[0]);  // its own transaction
+  return InWriteTransaction(db_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    for (const AssignmentRecord* r : records) CPNS_RETURN_IF_ERROR(InsertAssignment(*r));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status GatewayStateDb::InsertAssignment(const AssignmentRecord& r) {
+  if (insert_assignment_ == nullptr) {
+    constexpr char kInsert[] =
+        "INSERT INTO assignments (at, entity_type, entity_id, user_id, seed_epoch, fingerprint, "
+        "not_after, admitted_by, peer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    if (sqlite3_prepare_v3(db_, kInsert, sizeof(kInsert), SQLITE_PREPARE_PERSISTENT,
+                           &insert_assignment_, nullptr) != SQLITE_OK) {
+      return sqlite::Error(db_, "prepare");
+    }
+  }
+  sqlite3_stmt* add = insert_assignment_;
+  // Text and blobs are bound SQLITE_STATIC: `r` outlives the step, and the
+  // bindings are cleared before this returns.
+  const auto text = [&](int i, absl::string_view v) {
+    return sqlite3_bind_text(add, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  };
+  int rc = sqlite3_bind_int64(add, 1, absl::ToUnixSeconds(r.at));
+  if (rc == SQLITE_OK) rc = text(2, EntityTypeName(r.assignee.entity_type));
+  if (rc == SQLITE_OK) rc = text(3, r.assignee.entity_id.value());
+  if (rc == SQLITE_OK) rc = text(4, r.assignee.user_id.value());
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(add, 5, r.seed_epoch);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_bind_blob(add, 6, r.second_seed_fingerprint.data(),
+                           static_cast<int>(r.second_seed_fingerprint.size()), SQLITE_STATIC);
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(add, 7, r.not_after);
+  if (rc == SQLITE_OK) rc = text(8, r.admitted_by);
+  if (rc == SQLITE_OK) rc = text(9, r.peer);
+  absl::Status status;
+  if (rc != SQLITE_OK) {
+    status = absl::InternalError(
+        absl::StrCat("SQLite bind of an assignment: ", sqlite3_errstr(rc)));
+  } else if (sqlite3_step(add) != SQLITE_DONE) {
+    status = sqlite::Error(db_, "step");
+  }
+  sqlite3_reset(add);
+  sqlite3_clear_bindings(add);
+  return status;
 }
 
 absl::StatusOr<std::vector<AssignmentRecord>> GatewayStateDb::ListAssignments(int64_t after_id,

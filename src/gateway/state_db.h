@@ -20,8 +20,11 @@
 #include "cpns/core/clock.h"
 #include "cpns/core/identifiers.h"
 #include "cpns/core/secret_bytes.h"
+#include "gateway/group_commit.h"
+#include "gateway/wal_checkpointer.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace cpns::gateway {
 
@@ -70,6 +73,9 @@ class GatewayStateDb {
   // Withdraws every pending code made for `assignee`; returns how many.
   absl::StatusOr<int> CancelPairingCodes(const Assignee& assignee);
 
+  // Returns once `record` is committed. Concurrent records share one
+  // transaction (GroupCommit): each caller still returns only after the
+  // commit that holds its record.
   absl::Status RecordAssignment(const AssignmentRecord& record);
   // Records with id > after_id, oldest first, at most `limit`.
   absl::StatusOr<std::vector<AssignmentRecord>> ListAssignments(int64_t after_id, int limit);
@@ -81,12 +87,20 @@ class GatewayStateDb {
   absl::StatusOr<std::string> ReadStatus();
 
  private:
-  GatewayStateDb(sqlite3* db, const Clock& clock) : db_(db), clock_(clock) {}
+  GatewayStateDb(sqlite3* db, const Clock& clock);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts `records` in one transaction.
+  absl::Status InsertAssignments(const std::vector<const AssignmentRecord*>& records);
+  absl::Status InsertAssignment(const AssignmentRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  // The assignment insert, prepared once (every assignment runs it).
+  sqlite3_stmt* insert_assignment_ ABSL_GUARDED_BY(mu_) = nullptr;
   const Clock& clock_;
+  GroupCommit<AssignmentRecord> records_;
+  // Destroyed after the destructor has closed db_, whose commits call it.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace cpns::gateway

@@ -7,7 +7,7 @@
 #include "cpns/core/kdf.h"
 #include "storage/store_deadline.h"
 #include "wire/messages.h"
-#include "wire/unix_peer_relay.h"
+#include "wire/unix_peers.h"
 #include "wire/status.h"
 
 namespace cpns::server {

@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
         *server->server_, {cpns::v1::FirstSeedService::service_full_name(),
                            cpns::v1::AuthService::service_full_name()});
   }
-  server->listener_->Start();
+  server->listener_->Start(*server->server_);
   server->refusals_.Start();
   return server;
 }

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "wire/listener.h"
-#include "wire/unix_peer_relay.h"
+#include "wire/unix_peers.h"
 
 namespace cpns::wire {
 namespace {
@@ -63,7 +63,7 @@ TEST(ConnectionTableTest, ADescriptorNumberReusedForAnotherSocketIsAnotherConnec
 
 TEST(FitToDescriptorLimitTest, LowersTheBoundToWhatTheLimitHolds) {
   const ConnectionLimits wanted{.max_connections = 512, .max_connections_per_peer = 64};
-  EXPECT_EQ(DescriptorsPerConnection({"unix:/run/gw.sock", "tls:127.0.0.1:0"}), 4);
+  EXPECT_EQ(DescriptorsPerConnection({"unix:/run/gw.sock", "tls:127.0.0.1:0"}), 2);
   EXPECT_EQ(DescriptorsPerConnection({"127.0.0.1:7443"}), 1);
   absl::StatusOr<ConnectionLimits> fitted = FitToDescriptorLimit(wanted, 2, 256);
   ASSERT_TRUE(fitted.ok());
@@ -89,14 +89,8 @@ TEST(PeerKeyTest, IsTheAddressWithoutItsPortOrTheUser) {
   EXPECT_EQ(PeerKey("ipv6:[2001:db8:1:2::7]:51000"), "ipv6:[2001:db8:1:2::]/64");
   EXPECT_EQ(PeerKey("unix:/run/cpns.sock"), "unix:/run/cpns.sock");
   EXPECT_EQ(PeerKey(std::string(300, 'x')).size(), 64u);
-  EXPECT_EQ(PeerKey("unix:/run/cpns/gw.sock.relay/cpns.uid.1000.17"), "uid:1000");
-  EXPECT_EQ(PeerKey("unix:/run/cpns/gw.sock.relay/cpns.uid.0.3"), "uid:0");
-  // Not a name the relay makes: left as it is, never taken for a user.
-  EXPECT_EQ(PeerKey("unix:/x/cpns.uid.x.1"), "unix:/x/cpns.uid.x.1");
-  EXPECT_EQ(PeerKey("unix-abstract:cpns.uid.0.1"), "unix-abstract:cpns.uid.0.1");
+  EXPECT_EQ(PeerKey("uid:1000"), "uid:1000");
   EXPECT_EQ(PeerKey("unix:"), "unix:");
-  EXPECT_EQ(PeerName("unix:/run/cpns/gw.sock.relay/cpns.uid.1000.17"), "uid:1000");
-  EXPECT_EQ(PeerName("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7:51234");
 }
 
 }  // namespace

@@ -15,13 +15,17 @@
 #include <cstring>
 #include <limits>
 #include <thread>
+#include <vector>
+
+#include <grpcpp/server_posix.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/logging.h"
 #include "wire/connection_table.h"
 #include "wire/listen_socket.h"
-#include "wire/unix_peer_relay.h"
+#include "wire/preface_gate.h"
+#include "wire/unix_peers.h"
 
 namespace cpns::wire {
 namespace {
@@ -41,11 +45,11 @@ std::string Errno(absl::string_view what) { return absl::StrCat(what, ": ", std:
 
 class Listener::Impl {
  public:
-  Impl(Bound bound, std::unique_ptr<UnixPeerRelay> relay,
+  Impl(Bound bound, UnixPeers* unix_peers,
        std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
        const ConnectionLimits& limits, FatalHandler on_fatal, std::string name)
       : bound_(std::move(bound)),
-        relay_(std::move(relay)),
+        unix_peers_(unix_peers),
         acceptor_(std::move(acceptor)),
         limits_(limits),
         on_fatal_(std::move(on_fatal)),
@@ -60,7 +64,8 @@ class Listener::Impl {
   int port() const { return bound_.port; }
   int64_t descriptor_waits() const { return descriptor_waits_.load(); }
 
-  void Start() {
+  void Start(grpc::Server& server) {
+    server_ = &server;
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -69,6 +74,7 @@ class Listener::Impl {
     const uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof(one));
     if (thread_.joinable()) thread_.join();
+    gate_.CloseAll();
     ::close(bound_.fd);
     if (!bound_.unix_path.empty()) {
       struct stat st;
@@ -87,8 +93,8 @@ class Listener::Impl {
   bool AcceptFailed(int error);
   // Whether a new connection from `peer` fits the bounds; closes it if not.
   bool WithinBounds(int fd, const std::string& peer);
-  // Tracks the connection and hands it to gRPC (through the relay on a Unix
-  // socket).
+  // Tracks the connection and hands it to gRPC (a Unix socket's named after
+  // its user in unix_peers_).
   void Admit(int fd, const std::string& peer);
   bool CheckUnixSocketFile();
   void Fatal(absl::Status status);
@@ -96,11 +102,14 @@ class Listener::Impl {
   // (and `fd` closed) when it cannot be looked at.
   bool Track(int fd, const std::string& peer);
   void GiveToGrpc(int fd);
+  // A Unix connection whose preface has come.
+  void GiveToGrpc(const PrefaceGate::Connection& c);
   void NoteRefusal(const std::string& why);
 
   Bound bound_;
-  std::unique_ptr<UnixPeerRelay> relay_;  // Unix sockets only
-  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  UnixPeers* const unix_peers_;  // Unix sockets only
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;  // TCP only
+  grpc::Server* server_ = nullptr;  // set by Start()
   const ConnectionLimits limits_;
   FatalHandler on_fatal_;
   const std::string name_;
@@ -111,6 +120,7 @@ class Listener::Impl {
 
   // Owned by the accept thread.
   ConnectionTable table_;
+  PrefaceGate gate_;  // Unix connections until their HTTP/2 preface comes
   absl::Duration backoff_ = absl::ZeroDuration();
   int starved_ = 0;  // accept4 failures for want of descriptors, not yet logged
   absl::Time last_log_ = absl::InfinitePast();
@@ -125,14 +135,17 @@ void Listener::Impl::Run() {
       if (!CheckUnixSocketFile()) return;
       next_check = absl::Now() + absl::Milliseconds(kTickMillis);
     }
-    if (!WaitReadable(kTickMillis)) return;
+    if (!WaitReadable(gate_.TimeoutMs(absl::Now(), kTickMillis))) return;
+    for (const PrefaceGate::Connection& c : gate_.TakeReady(absl::Now())) GiveToGrpc(c);
     if (!AcceptOne()) return;
   }
 }
 
 bool Listener::Impl::WaitReadable(int timeout_ms) {
-  pollfd fds[2] = {{.fd = bound_.fd, .events = POLLIN}, {.fd = wake_fd_, .events = POLLIN}};
-  const int n = ::poll(fds, 2, timeout_ms);
+  std::vector<pollfd> fds = {{.fd = bound_.fd, .events = POLLIN},
+                             {.fd = wake_fd_, .events = POLLIN}};
+  gate_.AppendPollFds(fds);
+  const int n = ::poll(fds.data(), fds.size(), timeout_ms);
   if (stopped_.load()) return false;
   if (n < 0 && errno != EINTR) {
     Fatal(absl::InternalError(Errno("poll on the listening socket")));
@@ -206,7 +219,7 @@ bool Listener::Impl::WithinBounds(int fd, const std::string& peer) {
 }
 
 void Listener::Impl::Admit(int fd, const std::string& peer) {
-  if (relay_ == nullptr) {
+  if (unix_peers_ == nullptr) {
     if (Track(fd, peer)) GiveToGrpc(fd);
     return;
   }
@@ -216,15 +229,14 @@ void Listener::Impl::Admit(int fd, const std::string& peer) {
     ::close(fd);
     return;
   }
-  // Counted by the client's own socket, which the relay holds until the
-  // connection is over, whatever gRPC does with its end.
   if (!Track(fd, peer)) return;
-  absl::StatusOr<int> relayed = relay_->Adopt(fd, cred.uid);
-  if (relayed.ok()) {
-    GiveToGrpc(*relayed);
-  } else {
-    NoteRefusal(std::string(relayed.status().message()));
-  }
+  gate_.Add(fd, cred.uid, absl::Now() + HandshakeTimeout(limits_.idle_timeout));
+}
+
+void Listener::Impl::GiveToGrpc(const PrefaceGate::Connection& c) {
+  // Named before gRPC sees it: its first call may come at once.
+  unix_peers_->Add(c.fd, c.uid);
+  grpc::AddInsecureChannelFromFd(server_, c.fd);  // gRPC owns fd from here on
 }
 
 bool Listener::Impl::Track(int fd, const std::string& peer) {
@@ -301,14 +313,7 @@ void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits&
 }
 
 int DescriptorsPerConnection(const std::vector<std::string>& listen) {
-  int total = 0;
-  for (const std::string& text : listen) {
-    absl::StatusOr<Endpoint> endpoint = ParseEndpoint("--listen", text);
-    total += endpoint.ok() && endpoint->kind == Endpoint::Kind::kUnix
-                 ? kDescriptorsPerRelayedConnection
-                 : 1;
-  }
-  return total;
+  return static_cast<int>(listen.size());  // one each: the connection's own socket
 }
 
 absl::StatusOr<ConnectionLimits> FitToDescriptorLimit(const ConnectionLimits& limits,
@@ -328,31 +333,34 @@ absl::StatusOr<ConnectionLimits> FitToDescriptorLimit(const ConnectionLimits& li
 
 absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(
     const Endpoint& endpoint, std::shared_ptr<grpc::ServerCredentials> creds,
-    grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal) {
+    grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal,
+    UnixPeers* unix_peers) {
   absl::StatusOr<Bound> bound = endpoint.kind == Endpoint::Kind::kUnix ? BindUnix(endpoint.address)
                                                                       : BindTcp(endpoint.address);
   if (!bound.ok()) return bound.status();
-  std::unique_ptr<UnixPeerRelay> relay;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor;
   if (endpoint.kind == Endpoint::Kind::kUnix) {
-    absl::StatusOr<std::unique_ptr<UnixPeerRelay>> created = UnixPeerRelay::Create(endpoint.address);
-    if (!created.ok()) return created.status();
-    relay = *std::move(created);
+    if (unix_peers == nullptr) {
+      return absl::InvalidArgumentError("a unix: listener needs the UnixPeers to name its users");
+    }
+  } else {
+    unix_peers = nullptr;
+    acceptor = builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, std::move(creds));
   }
-  auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
-      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, std::move(creds));
   std::string name = endpoint.kind == Endpoint::Kind::kUnix
                          ? absl::StrCat("unix:", endpoint.address)
                          : absl::StrCat(endpoint.address.substr(0, endpoint.address.rfind(':')), ":",
                                         bound->port);
   return std::unique_ptr<Listener>(new Listener(std::make_unique<Impl>(
-      *std::move(bound), std::move(relay), std::move(acceptor), limits, std::move(on_fatal), std::move(name))));
+      *std::move(bound), unix_peers, std::move(acceptor), limits, std::move(on_fatal), std::move(name))));
 }
 
 Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Listener::~Listener() = default;
 int Listener::port() const { return impl_->port(); }
 int64_t Listener::DescriptorWaits() const { return impl_->descriptor_waits(); }
-void Listener::Start() { impl_->Start(); }
+void Listener::Start(grpc::Server& server) { impl_->Start(server); }
 void Listener::Stop() { impl_->Stop(); }
 
 }  // namespace cpns::wire

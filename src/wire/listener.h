@@ -10,8 +10,8 @@
 //
 // A peer is the source address without the port (TCP; all of 127/8 is one
 // peer, and an IPv6 /64 is one) or the connecting user's uid, from
-// SO_PEERCRED (Unix sockets; such a connection counts until the relay has
-// closed it, see unix_peer_relay.h).
+// SO_PEERCRED (Unix sockets, whose calls then name that user: see
+// unix_peers.h).
 //
 // Thread-safe. One accept thread per listener.
 #ifndef CPNS_WIRE_LISTENER_H_
@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "wire/endpoint.h"
+#include "wire/unix_peers.h"
 
 namespace cpns::wire {
 
@@ -63,8 +64,7 @@ absl::Duration HandshakeTimeout(absl::Duration idle_timeout);
 void ApplyConnectionLimits(grpc::ServerBuilder& builder, const ConnectionLimits& limits);
 
 // The descriptors one connection to each of `listen` ("unix:PATH",
-// "tls:HOST:PORT", "HOST:PORT") holds, added up: 1 for TCP, 3 for a Unix
-// socket (see unix_peer_relay.h).
+// "tls:HOST:PORT", "HOST:PORT") holds, added up: 1 each.
 int DescriptorsPerConnection(const std::vector<std::string>& listen);
 
 // `limits` with max_connections lowered so that every listener at its cap
@@ -80,29 +80,33 @@ class Listener {
   using FatalHandler = std::function<void(const absl::Status&)>;
 
   // Binds and listens on `endpoint` (a Unix socket gets mode 0660 before it
-  // listens; a stale socket file is replaced) and registers an acceptor for
-  // it with `builder`. Call before builder.BuildAndStart(), then Start().
+  // listens; a stale socket file is replaced); a TCP endpoint registers an
+  // acceptor with `creds` on `builder`. Call before builder.BuildAndStart(),
+  // then Start(). A Unix socket is served without TLS (`creds` unused), each
+  // connection named after its user in `unix_peers` (required for a Unix
+  // endpoint, unused otherwise; must outlive the server's calls).
   // Unavailable when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Listener>> Bind(
       const Endpoint& endpoint, std::shared_ptr<grpc::ServerCredentials> creds,
-      grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal);
-  ~Listener();  // Stop()s, and closes what the relay still carries
+      grpc::ServerBuilder& builder, const ConnectionLimits& limits, FatalHandler on_fatal,
+      UnixPeers* unix_peers = nullptr);
+  ~Listener();  // Stop()s
 
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
   // The bound TCP port (0 for a Unix socket).
   int port() const;
-  // Starts accepting; call after the gRPC server is started.
-  void Start();
+  // Starts accepting for `server` (built from the builder given to Bind(),
+  // and started); it must outlive the Listener.
+  void Start(grpc::Server& server);
   // How many times accepting has had to wait for want of descriptors or
   // memory (accept4 failing with EMFILE, ENFILE, ENOBUFS or ENOMEM) since
   // Start(): an observable count, for tests and stats.
   int64_t DescriptorWaits() const;
   // Stops accepting and closes the listening socket (a Unix socket file is
-  // removed); connections already handed to gRPC are the server's to close,
-  // and a Unix socket's relay copies their bytes until the Listener is
-  // destroyed: destroy it after the server has drained. Idempotent.
+  // removed); connections already handed to gRPC are the server's to close.
+  // Idempotent.
   void Stop();
 
   class Impl;

@@ -74,7 +74,7 @@ TEST(ListenerTest, OutOfDescriptorsItWaitsAndServesAgainOnceConnectionsClose) {
   builder.RegisterService(&unimplemented);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
-  (*listener)->Start();
+  (*listener)->Start(*server);
   const int port = (*listener)->port();
   ASSERT_TRUE(ServerAnswers(port));
 

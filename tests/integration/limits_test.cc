@@ -202,6 +202,19 @@ TEST_F(LimitsTest, IdleConnectionsAreClosed) {
   close(fd);
 }
 
+// On a Unix socket too: a client that connects and never speaks HTTP/2 is
+// closed at the handshake deadline, while one that does is served.
+TEST_F(LimitsTest, GatewayClosesASilentUnixConnection) {
+  Daemon server = StartServer();
+  Daemon gw = StartGateway("gw-A", server.address, "", {"--idle-timeout", "2s"});
+  const int fd = Connect(gw.address);
+  ASSERT_GE(fd, 0);
+  EXPECT_FALSE(ClosedByPeer(fd, 500));
+  EXPECT_EQ(Request(gw.address, "headset-42", "alice").exit_code, 0);
+  EXPECT_TRUE(ClosedByPeer(fd, 10000));
+  close(fd);
+}
+
 TEST_F(LimitsTest, GatewayExitsNonZeroWhenItsSocketFileIsRemoved) {
   Daemon server = StartServer();
   Daemon gw = StartGateway("gw-A", server.address);

@@ -25,8 +25,8 @@ from installed_library_test import expect, install, run
 # Symbols of libraries the client must never need (demangled names).
 FORBIDDEN = re.compile(r"\b(spdlog::|fmt::|sqlite3_\w+|PQ[a-z]\w*|mg_\w+|prometheus::)")
 # Objects of cpns_wire_server: the daemons' side of the wire.
-SERVER_OBJECTS = ("listener", "listen_socket", "connection_table", "unix_peer_relay", "health",
-                  "tls_reload", "crl", "mem_file")
+SERVER_OBJECTS = ("listener", "listen_socket", "connection_table", "unix_peers", "preface_gate",
+                  "health", "tls_reload", "crl", "mem_file")
 CMAKE_PROJECT = """cmake_minimum_required(VERSION 3.25)
 project(whole_archive LANGUAGES CXX)
 find_package(cpns REQUIRED)

@@ -1,0 +1,52 @@
+#include "wire/unix_peers.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace cpns::wire {
+
+std::string PeerKey(absl::string_view peer) {
+  if (!absl::StartsWith(peer, "ipv4:") && !absl::StartsWith(peer, "ipv6:")) {
+    return std::string(peer.substr(0, 64));
+  }
+  const size_t colon = peer.rfind(':');
+  if (colon <= 4) return std::string(peer.substr(0, 64));
+  absl::string_view host = peer.substr(0, colon);
+  if (!absl::StartsWith(host, "ipv6:[") || !absl::EndsWith(host, "]")) return std::string(host);
+  // One IPv6 host can hold a whole /64: one peer.
+  const std::string address(host.substr(6, host.size() - 7));
+  in6_addr a{};
+  if (inet_pton(AF_INET6, address.c_str(), &a) != 1) return std::string(host.substr(0, 64));
+  std::memset(a.s6_addr + 8, 0, 8);
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, &a, text, sizeof(text));
+  return absl::StrCat("ipv6:[", text, "]/64");
+}
+
+void UnixPeers::Add(int fd, uid_t uid) {
+  if (fd < 0) return;
+  MutexLock lock(&mu_);
+  const size_t at = static_cast<size_t>(fd);
+  if (uid_by_fd_.size() <= at) uid_by_fd_.resize(at + 1, kNone);
+  uid_by_fd_[at] = uid;
+}
+
+std::string UnixPeers::Name(absl::string_view peer) const {
+  int fd = -1;
+  if (!absl::StartsWith(peer, "fd:") || !absl::SimpleAtoi(peer.substr(3), &fd) || fd < 0) {
+    return std::string(peer);
+  }
+  uint64_t uid = kNone;
+  {
+    MutexLock lock(&mu_);
+    if (static_cast<size_t>(fd) < uid_by_fd_.size()) uid = uid_by_fd_[static_cast<size_t>(fd)];
+  }
+  return uid == kNone ? std::string(peer) : absl::StrCat("uid:", uid);
+}
+
+}  // namespace cpns::wire
