@@ -109,9 +109,7 @@ absl::StatusOr<std::unique_ptr<GatewayStateDb>> GatewayStateDb::Open(const std::
 }
 
 GatewayStateDb::GatewayStateDb(sqlite3* db, const Clock& clock)
-    : db_(db), clock_(clock), records_([this](const std::vector<const AssignmentRecord*>& batch) {
-        return InsertAssignments(batch);
-      }) {}
+    : db_(db), clock_(clock) {}
 
 GatewayStateDb::~GatewayStateDb() {
   sqlite3_finalize(insert_assignment_);
@@ -218,7 +216,26 @@ absl::StatusOr<int> GatewayStateDb::CancelPairingCodes(const Assignee& assignee)
 }
 
 absl::Status GatewayStateDb::RecordAssignment(const AssignmentRecord& r) {
-  return records_.Submit(r);
+  // No deadline of its own: a batch's commit is bounded by the busy timeout.
+  return records_
+      .Submit(r, absl::InfiniteFuture(),
+              [this](const auto& take) { return CommitRecords(take()); })
+      .status();
+}
+
+absl::StatusOr<GroupCommit<AssignmentRecord, bool>::Results> GatewayStateDb::CommitRecords(
+    const std::vector<const AssignmentRecord*>& records) {
+  GroupCommit<AssignmentRecord, bool>::Results results;
+  const absl::Status together = InsertAssignments(records);
+  if (together.ok() || records.size() == 1) {
+    results.assign(records.size(), together.ok() ? absl::StatusOr<bool>(true) : together);
+    return results;
+  }
+  for (const AssignmentRecord* r : records) {
+    const absl::Status alone = InsertAssignments({r});
+    results.push_back(alone.ok() ? absl::StatusOr<bool>(true) : alone);
+  }
+  return results;
 }
 
 absl::Status GatewayStateDb::InsertAssignments(

@@ -16,11 +16,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/group_commit.h"
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
 #include "cpns/core/identifiers.h"
 #include "cpns/core/secret_bytes.h"
-#include "gateway/group_commit.h"
 #include "gateway/wal_checkpointer.h"
 
 struct sqlite3;
@@ -89,6 +89,10 @@ class GatewayStateDb {
  private:
   GatewayStateDb(sqlite3* db, const Clock& clock);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Commits a batch of records in one transaction; if that fails, each one
+  // alone, so that one bad record does not fail the others.
+  absl::StatusOr<GroupCommit<AssignmentRecord, bool>::Results> CommitRecords(
+      const std::vector<const AssignmentRecord*>& records);
   // Inserts `records` in one transaction.
   absl::Status InsertAssignments(const std::vector<const AssignmentRecord*>& records);
   absl::Status InsertAssignment(const AssignmentRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -98,7 +102,7 @@ class GatewayStateDb {
   // The assignment insert, prepared once (every assignment runs it).
   sqlite3_stmt* insert_assignment_ ABSL_GUARDED_BY(mu_) = nullptr;
   const Clock& clock_;
-  GroupCommit<AssignmentRecord> records_;
+  GroupCommit<AssignmentRecord, bool> records_;
   // Destroyed after the destructor has closed db_, whose commits call it.
   std::unique_ptr<WalCheckpointer> checkpointer_;
 };

@@ -1,26 +1,25 @@
 // ChallengeSpender: records challenges as used (check 5 of an
 // authentication) so that concurrent authentications share one store commit.
 //
-// Group commit, leader and followers: a call queues its challenge; if no
-// batch is in flight it leads one, taking every queued challenge (its own
-// included) to the store in one AuthState::ConsumeChallenges call, and wakes
-// the others when it has committed; otherwise it waits for the batch that
+// A GroupCommit (core/group_commit.h): a call queues its challenge; if no
+// batch is in flight it leads one, taking the queued challenges (its own
+// included, at most kMaxBatch) to the store in one
+// AuthState::ConsumeChallenges call; otherwise it waits for the batch that
 // takes its challenge. Each call returns only once its challenge's fate is
 // committed, so replay protection is the store's, as for one call alone.
 // With no concurrency a batch is one challenge: nothing waits for company.
 //
 // Thread-safe. A batch runs under its leader's store deadline; a follower
-// waits no longer than its own, then gets Unavailable (its challenge may
-// still be spent by the batch in flight: a retry starts from GetChallenge).
+// whose own deadline passes before a batch took its challenge leaves the
+// queue and gets Unavailable (StoreDeadlineError); one already taken waits
+// for that batch's result.
 #ifndef CPNS_SERVER_CHALLENGE_SPENDER_H_
 #define CPNS_SERVER_CHALLENGE_SPENDER_H_
 
-#include <deque>
-#include <memory>
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/mutex.h"
+#include "core/group_commit.h"
 #include "storage/seed_store.h"
 
 namespace cpns::server {
@@ -31,34 +30,18 @@ class ChallengeSpender {
   static constexpr size_t kMaxBatch = 64;
 
   // `state` must outlive the spender.
-  explicit ChallengeSpender(storage::AuthState& state) : state_(state) {}
+  explicit ChallengeSpender(storage::AuthState& state);
 
   // OK when the challenge was fresh and is now recorded as used;
   // AlreadyExists when it was used before; the store's error otherwise.
   absl::Status Spend(absl::string_view challenge_id, absl::Time expires_at);
 
-  // How many challenges wait for the batch in flight to end (for tests).
-  size_t Waiting() ABSL_LOCKS_EXCLUDED(mu_);
+  // How many challenges wait for a batch to take them (for tests).
+  size_t Waiting() { return spent_.pending(); }
 
  private:
-  struct Pending {
-    storage::ChallengeUse use;
-    bool taken = false;  // in a batch in flight
-    bool done = false;
-    absl::Status result;
-  };
-  using PendingPtr = std::shared_ptr<Pending>;
-
-  // Takes up to kMaxBatch queued challenges to the store (mu_ released
-  // meanwhile) and publishes each one's result.
-  void LeadOneBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A follower whose deadline passed: forgets its challenge if still queued.
-  absl::Status GiveUp(const PendingPtr& mine) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
   storage::AuthState& state_;
-  Mutex mu_;
-  std::deque<PendingPtr> queue_ ABSL_GUARDED_BY(mu_);
-  bool leading_ ABSL_GUARDED_BY(mu_) = false;
+  GroupCommit<storage::ChallengeUse, bool> spent_;  // true: it was fresh
 };
 
 }  // namespace cpns::server

@@ -1,5 +1,5 @@
 // SqliteSeedStore: issuing 1st seeds. A known gateway's seed is one cached
-// read; new seeds are issued by group commit (commit_group.h): concurrent
+// read; new seeds are issued by group commit (core/group_commit.h): concurrent
 // requests share one BEGIN IMMEDIATE ... COMMIT and so one sync of the WAL,
 // each in its own savepoint, so that one request's failure undoes only its
 // own changes. Every caller returns after the commit that holds its seed.

@@ -16,10 +16,11 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "core/group_commit.h"
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
-#include "storage/commit_group.h"
 #include "storage/kek.h"
+#include "storage/store_deadline.h"
 #include "storage/seed_store.h"
 #include "storage/sqlite_auth_connection.h"
 #include "storage/sqlite_statement_cache.h"
@@ -156,7 +157,9 @@ class SqliteSeedStore final : public SeedStore {
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   sqlite::StatementCache statements_ ABSL_GUARDED_BY(mu_);
-  CommitGroup<IssueRequest, StoredSeed> issues_;
+  GroupCommit<IssueRequest, StoredSeed> issues_{{.deadline_error = [] {
+    return StoreDeadlineError("the store (waiting for a group commit)");
+  }}};
   const KeyRing* const keys_;
   const Clock& clock_;
 

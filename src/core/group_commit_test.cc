@@ -1,5 +1,5 @@
-// CommitGroup: who runs a batch, what it holds, and who gets which result.
-#include "storage/commit_group.h"
+// GroupCommit: who runs a batch, what it holds, and who gets which result.
+#include "core/group_commit.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,11 +8,11 @@
 #include <string>
 #include <thread>
 
-namespace cpns::storage {
+namespace cpns {
 namespace {
 
 using ::testing::ElementsAre;
-using Group = CommitGroup<std::string, std::string>;
+using Group = GroupCommit<std::string, std::string>;
 
 // A batch that answers each item with "done:<item>".
 absl::StatusOr<Group::Results> Echo(std::vector<const std::string*> items) {
@@ -21,7 +21,7 @@ absl::StatusOr<Group::Results> Echo(std::vector<const std::string*> items) {
   return out;
 }
 
-TEST(CommitGroupTest, ALoneCallerLeadsAndGetsItsOwnResult) {
+TEST(GroupCommitTest, ALoneCallerLeadsAndGetsItsOwnResult) {
   Group group;
   std::vector<std::string> seen;
   absl::StatusOr<std::string> r =
@@ -34,7 +34,7 @@ TEST(CommitGroupTest, ALoneCallerLeadsAndGetsItsOwnResult) {
   EXPECT_THAT(seen, ElementsAre("a"));
 }
 
-TEST(CommitGroupTest, ALeaderThatFailsBeforeTakingFailsAloneAndTheGroupGoesOn) {
+TEST(GroupCommitTest, ALeaderThatFailsBeforeTakingFailsAloneAndTheGroupGoesOn) {
   Group group;
   absl::StatusOr<std::string> failed = group.Submit(
       "a", absl::InfiniteFuture(),
@@ -45,7 +45,7 @@ TEST(CommitGroupTest, ALeaderThatFailsBeforeTakingFailsAloneAndTheGroupGoesOn) {
   EXPECT_EQ(next.value_or("error"), "done:b");  // "a" was not left pending
 }
 
-TEST(CommitGroupTest, AWaiterWhoseDeadlinePassesBeforeAnyBatchTookItIsWithdrawn) {
+TEST(GroupCommitTest, AWaiterWhoseDeadlinePassesBeforeAnyBatchTookItIsWithdrawn) {
   Group group;
   std::atomic<bool> leading{false}, release{false};
   std::vector<std::string> leader_batch;
@@ -67,11 +67,11 @@ TEST(CommitGroupTest, AWaiterWhoseDeadlinePassesBeforeAnyBatchTookItIsWithdrawn)
       [](const auto& take) { return Echo(take()); });
   release = true;
   leader.join();
-  EXPECT_TRUE(IsStoreDeadlineMiss(late.status())) << late.status();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(late.status())) << late.status();
   EXPECT_THAT(leader_batch, ElementsAre("leader"));  // the withdrawn item was not run
 }
 
-TEST(CommitGroupTest, CallersDuringABatchEachGetTheirOwnResultAndEachItemRunsOnce) {
+TEST(GroupCommitTest, CallersDuringABatchEachGetTheirOwnResultAndEachItemRunsOnce) {
   Group group;
   std::atomic<bool> leading{false};
   std::atomic<int> submitted{0};
@@ -101,5 +101,43 @@ TEST(CommitGroupTest, CallersDuringABatchEachGetTheirOwnResultAndEachItemRunsOnc
   EXPECT_EQ(total, 3u);  // each item ran exactly once
 }
 
+TEST(GroupCommitTest, ABatchTakesAtMostItsCapAndTheRestLeadTheNext) {
+  Group group({.max_batch = 2});
+  std::atomic<bool> leading{false}, release{false};
+  Mutex mu;
+  std::vector<std::vector<std::string>> batches;
+  auto run = [&](const auto& take) {
+    leading = true;
+    while (!release) std::this_thread::yield();
+    auto items = take();
+    {
+      MutexLock lock(&mu);
+      batches.emplace_back();
+      for (const std::string* i : items) batches.back().push_back(*i);
+    }
+    return Echo(items);
+  };
+  std::vector<absl::StatusOr<std::string>> got(5, absl::UnknownError("not run"));
+  std::thread leader([&] { got[0] = group.Submit("0", absl::InfiniteFuture(), run); });
+  while (!leading) std::this_thread::yield();
+  std::vector<std::thread> followers;
+  for (int k = 1; k < 5; ++k) {
+    followers.emplace_back([&, k] {
+      got[k] = group.Submit(std::to_string(k), absl::InfiniteFuture(), run);
+    });
+  }
+  // All four queue behind the held batch before it takes anything.
+  while (group.pending() < 5) std::this_thread::yield();
+  release = true;
+  leader.join();
+  for (std::thread& t : followers) t.join();
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(got[k].value_or("error"), "done:" + std::to_string(k));
+  ASSERT_EQ(batches.size(), 3u);  // 5 items, at most 2 per batch
+  EXPECT_EQ(batches[0].size(), 2u);
+  EXPECT_EQ(batches[0][0], "0");  // the leader's own item is always in its batch
+  EXPECT_EQ(batches[1].size(), 2u);
+  EXPECT_EQ(batches[2].size(), 1u);
+}
+
 }  // namespace
-}  // namespace cpns::storage
+}  // namespace cpns
