@@ -85,20 +85,7 @@ if(_cpns_link_static)
                         "${CPNS_RE2_ARCHIVE};Threads::Threads")
 endif()
 
-# CPNS_STATIC_OPENSSL (default OFF, only with the above): OpenSSL from
-# libssl.a and libcrypto.a too. Loading the shared libcrypto costs about 120
-# copy-on-write page faults for its relocations, some 1 ms of a one-shot
-# program's start-up on a loaded 2-core machine (docs/BENCHMARKS.md); the
-# price is that an OpenSSL security update no longer reaches the programs
-# until cpns is rebuilt. Off unless whoever ships cpns takes on that rebuild.
-option(CPNS_STATIC_OPENSSL "Also link OpenSSL statically (needs CPNS_STATIC_DEPS)" OFF)
-if(CPNS_STATIC_OPENSSL)
-  if(NOT _cpns_link_static)
-    message(FATAL_ERROR "CPNS_STATIC_OPENSSL=ON needs CPNS_STATIC_DEPS on")
-  endif()
-  _cpns_use_static_archive(OpenSSL::SSL)
-  _cpns_use_static_archive(OpenSSL::Crypto)
-  set_property(TARGET OpenSSL::Crypto APPEND PROPERTY INTERFACE_LINK_LIBRARIES
-               ${CMAKE_DL_LIBS} Threads::Threads)
-endif()
-
+# OpenSSL stays shared, with no option to link it statically: an OpenSSL
+# security update must reach the programs without a rebuild, and libpq and
+# civetweb (cpns-server) load the shared libssl3 anyway, so a static copy
+# would put two OpenSSLs into one process.

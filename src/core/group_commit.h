@@ -19,7 +19,11 @@
 //   });
 //
 // If `run` returns an error without calling take(), only the leader's own
-// item fails with it and another waiter leads. A caller whose deadline
+// item fails with it and another waiter leads. After take(),
+// take.latest_deadline() is the latest deadline among the taken items: a
+// leader works for them all, so it must not give up at its own deadline if
+// a follower's is later (one caller with a short deadline would otherwise
+// fail everyone in its batch). A caller whose deadline
 // passes while its item is still pending is withdrawn and gets the
 // group's deadline error; once a leader took the item, the caller waits for
 // that leader's result (the leader's own deadline bounds it), so no caller
@@ -67,7 +71,7 @@ class GroupCommit {
   // Runs `item` in a batch and returns its result (see above for `run`).
   template <typename Run>
   absl::StatusOr<Out> Submit(const Item& item, absl::Time deadline, Run run) {
-    Entry me{&item, std::nullopt};
+    Entry me{&item, deadline, std::nullopt};
     mu_.Lock();
     pending_.push_back(&me);
     if (!AwaitTurn(me, deadline)) {
@@ -93,8 +97,32 @@ class GroupCommit {
  private:
   struct Entry {
     const Item* item;
+    absl::Time deadline;
     std::optional<absl::StatusOr<Out>> result;
   };
+
+ public:
+  // What `run` is given: take() once for the batch's items.
+  class Take {
+   public:
+    std::vector<const Item*> operator()() const { return group_.TakeBatch(me_, batch_); }
+    // The latest deadline among the items taken (valid after take()).
+    absl::Time latest_deadline() const {
+      absl::Time latest = absl::InfinitePast();
+      for (const Entry* e : batch_) latest = std::max(latest, e->deadline);
+      return latest;
+    }
+
+   private:
+    friend class GroupCommit;
+    Take(GroupCommit& group, Entry& me, std::vector<Entry*>& batch)
+        : group_(group), me_(me), batch_(batch) {}
+    GroupCommit& group_;
+    Entry& me_;
+    std::vector<Entry*>& batch_;
+  };
+
+ private:
 
   // Waits until `me` has its result or no batch is running. False (with `me`
   // withdrawn) if the deadline passed while `me` was still pending.
@@ -114,21 +142,27 @@ class GroupCommit {
     return true;
   }
 
+  // The batch: the leader's own item first (it is in its batch whatever the
+  // cap), then the oldest pending ones, at most max_batch in all.
+  std::vector<const Item*> TakeBatch(Entry& me, std::vector<Entry*>& batch) {
+    MutexLock lock(&mu_);
+    const size_t n = std::min(pending_.size(), options_.max_batch);
+    std::erase(pending_, &me);
+    batch.push_back(&me);
+    batch.insert(batch.end(), pending_.begin(), pending_.begin() + (n - 1));
+    pending_.erase(pending_.begin(), pending_.begin() + (n - 1));
+    std::vector<const Item*> items;
+    items.reserve(batch.size());
+    for (Entry* e : batch) items.push_back(e->item);
+    return items;
+  }
+
+  // noexcept: a throw from `run` would leave leading_ set and every waiter
+  // stuck; terminating is the honest outcome.
   template <typename Run>
-  absl::StatusOr<Out> Lead(Entry& me, Run& run) {
+  absl::StatusOr<Out> Lead(Entry& me, Run& run) noexcept {
     std::vector<Entry*> batch;
-    auto take = [&] {
-      std::vector<const Item*> items;
-      MutexLock lock(&mu_);
-      const size_t n = std::min(pending_.size(), options_.max_batch);
-      // The leader's own item first: it is in this batch whatever the cap.
-      std::erase(pending_, &me);
-      batch.push_back(&me);
-      batch.insert(batch.end(), pending_.begin(), pending_.begin() + (n - 1));
-      pending_.erase(pending_.begin(), pending_.begin() + (n - 1));
-      for (Entry* e : batch) items.push_back(e->item);
-      return items;
-    };
+    const Take take(*this, me, batch);
     absl::StatusOr<Results> results = run(take);
     MutexLock lock(&mu_);
     leading_ = false;

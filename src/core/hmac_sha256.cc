@@ -31,7 +31,13 @@ void Absorb(absl::string_view key, uint8_t pad, SHA256_CTX& state) {
   Cleansed<std::array<uint8_t, kBlockSize>> block;
   block.value.fill(0);
   if (key.size() > kBlockSize) {
-    SHA256(reinterpret_cast<const uint8_t*>(key.data()), key.size(), block.value.data());
+    // The low-level functions, as for the message: SHA256() goes through
+    // EVP in OpenSSL 3 and can fail (it returns NULL), which would leave an
+    // all-zero key here.
+    Cleansed<SHA256_CTX> hash;
+    SHA256_Init(&hash.value);
+    SHA256_Update(&hash.value, key.data(), key.size());
+    SHA256_Final(block.value.data(), &hash.value);
   } else {
     std::memcpy(block.value.data(), key.data(), key.size());
   }

@@ -21,6 +21,7 @@ absl::Status ChallengeSpender::Spend(absl::string_view challenge_id, absl::Time 
       use, storage::CurrentStoreDeadline(), [this](const auto& take) -> absl::StatusOr<Results> {
         std::vector<storage::ChallengeUse> uses;
         for (const storage::ChallengeUse* u : take()) uses.push_back(*u);
+        const storage::ScopedBatchStoreDeadline bound(take.latest_deadline());
         absl::StatusOr<std::vector<bool>> stored = state_.ConsumeChallenges(uses);
         if (!stored.ok()) return stored.status();
         if (stored->size() != uses.size()) {

@@ -34,18 +34,28 @@ absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& g
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<StoredSeed>>> SqliteSeedStore::IssueBatch(
-    absl::FunctionRef<std::vector<const IssueRequest*>()> take) {
+    const GroupCommit<IssueRequest, StoredSeed>::Take& take) {
   CallLock lock(*this);
   if (!lock.ok()) return lock.status();
   // Taken only now, with the database held: requests that arrived while this
   // thread waited for it join the batch.
   const std::vector<const IssueRequest*> batch = take();
+  const ScopedBatchStoreDeadline bound(take.latest_deadline());
   std::vector<absl::StatusOr<StoredSeed>> results;
   results.reserve(batch.size());
   // BEGIN IMMEDIATE takes the write lock before each request looks again, so
   // two processes cannot both see "no active seed" and both insert one.
   CPNS_RETURN_IF_ERROR(InWriteTransaction(db_, [&]() -> absl::Status {
-    for (const IssueRequest* r : batch) results.push_back(IssueInSavepointLocked(*r));
+    for (const IssueRequest* r : batch) {
+      results.push_back(IssueInSavepointLocked(*r));
+      // SQLITE_FULL, IOERR or NOMEM may roll back the whole transaction; the
+      // next SAVEPOINT would then open a transaction of its own outside
+      // BEGIN IMMEDIATE. The batch fails as a whole instead.
+      if (sqlite3_get_autocommit(db_) != 0) {
+        return absl::UnavailableError("the store rolled back a batch of new seeds: " +
+                                      std::string(results.back().status().message()));
+      }
+    }
     return absl::OkStatus();
   }));
   return results;

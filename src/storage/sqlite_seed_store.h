@@ -107,7 +107,7 @@ class SqliteSeedStore final : public SeedStore {
   // The group commit's leader: with the connection held, takes the pending
   // requests and runs them all in one write transaction.
   absl::StatusOr<std::vector<absl::StatusOr<StoredSeed>>> IssueBatch(
-      absl::FunctionRef<std::vector<const IssueRequest*>()> take);
+      const GroupCommit<IssueRequest, StoredSeed>::Take& take);
   // Inside the batch's transaction: one request, undone alone if it fails.
   absl::StatusOr<StoredSeed> IssueInSavepointLocked(const IssueRequest& r)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

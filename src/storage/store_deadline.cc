@@ -30,6 +30,13 @@ ScopedStoreDeadline::ScopedStoreDeadline(absl::Time deadline) : previous_(curren
 
 ScopedStoreDeadline::~ScopedStoreDeadline() { current_deadline = previous_; }
 
+ScopedBatchStoreDeadline::ScopedBatchStoreDeadline(absl::Time deadline)
+    : previous_(current_deadline) {
+  current_deadline = deadline;
+}
+
+ScopedBatchStoreDeadline::~ScopedBatchStoreDeadline() { current_deadline = previous_; }
+
 absl::Time CurrentStoreDeadline() {
   if (current_deadline == absl::InfiniteFuture()) return absl::Now() + kUnscopedStoreWait;
   return current_deadline;

@@ -50,6 +50,21 @@ class ScopedStoreDeadline {
   const absl::Time previous_;
 };
 
+// Sets this thread's store deadline to `deadline` until destroyed, even if
+// that is later than the enclosing scope's: for a group commit's leader,
+// which works for callers whose deadlines may be later than its own (one
+// caller with a short deadline must not fail the others of its batch).
+class ScopedBatchStoreDeadline {
+ public:
+  explicit ScopedBatchStoreDeadline(absl::Time deadline);
+  ~ScopedBatchStoreDeadline();
+  ScopedBatchStoreDeadline(const ScopedBatchStoreDeadline&) = delete;
+  ScopedBatchStoreDeadline& operator=(const ScopedBatchStoreDeadline&) = delete;
+
+ private:
+  const absl::Time previous_;
+};
+
 // The deadline of a wait that starts now on this thread: the innermost
 // scope's, or now + kUnscopedStoreWait outside any scope.
 absl::Time CurrentStoreDeadline();
