@@ -4,6 +4,7 @@
 // held), open admission, no rate limits, the owner's record kept in
 // gateway.db; and its ceiling, the bare gRPC echo over a Unix socket with the
 // same message sizes (18-byte request, 103-byte response) and threads.
+// BM_RecordAssignment is the owner's record alone, for the profile.
 // Both report items_per_second, the latency of one call (p50_us, p99_us:
 // each thread's percentile, averaged over the threads) and the CPU time of
 // the whole process (client and server) per call (cpu_us).
@@ -25,6 +26,7 @@
 #include "echo/echo.h"
 #include "gateway/gateway.h"
 #include "gateway/seed_file.h"
+#include "gateway/state_db.h"
 #include "pki/dev_pki.h"
 
 namespace cpns {
@@ -121,6 +123,26 @@ void BM_AssignEUKeyOverUnixSocket(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_AssignEUKeyOverUnixSocket)->Threads(1)->Threads(4)->UseRealTime();
+
+// The owner's record alone, as the handler writes it: the part of an
+// assignment's time that is the state database's.
+void BM_RecordAssignment(benchmark::State& state) {
+  static RealClock clock;
+  static gateway::GatewayStateDb* db = [] {
+    const std::string dir = NewTempDir();
+    return gateway::GatewayStateDb::Open(dir, clock)->release();
+  }();
+  const gateway::AssignmentRecord r{.at = clock.Now(),
+                                    .assignee = {EntityType::kPne, *EntityId::Parse("headset"),
+                                                 *UserId::Parse("alice")},
+                                    .seed_epoch = 1,
+                                    .second_seed_fingerprint = std::string(32, 'f'),
+                                    .not_after = 1,
+                                    .admitted_by = "open",
+                                    .peer = "uid:1000"};
+  RunTimed(state, [&] { return db->RecordAssignment(r); });
+}
+BENCHMARK(BM_RecordAssignment)->Threads(1)->Threads(4)->UseRealTime();
 
 // The ceiling: what gRPC alone costs for a call of the same shape.
 void BM_EchoOverUnixSocket(benchmark::State& state) {

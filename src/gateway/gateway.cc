@@ -160,6 +160,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
 absl::Status Gateway::Listen(const GatewayOptions& options) {
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
+  wire::KeepIdleHandlerThreads(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
   if (options.instrument) options.instrument(builder);
   for (const std::string& text : options.pn_listen) {

@@ -51,8 +51,33 @@ CREATE TABLE IF NOT EXISTS status (
 );
 )sql";
 
+// Version 2: assignments without AUTOINCREMENT. With it, every record also
+// rewrote its row in sqlite_sequence: a second page in each commit, about
+// half of a record's time. The ids stay as they were and keep growing (the
+// next is the largest plus one): cpns-gw never deletes an assignment, so no
+// id handed out is given again.
+constexpr char kV2[] = R"sql(
+CREATE TABLE assignments_v2 (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  entity_type TEXT    NOT NULL,
+  entity_id   TEXT    NOT NULL,
+  user_id     TEXT    NOT NULL,
+  seed_epoch  INTEGER NOT NULL,
+  fingerprint BLOB    NOT NULL,
+  not_after   INTEGER NOT NULL,
+  admitted_by TEXT    NOT NULL,
+  peer        TEXT    NOT NULL
+);
+INSERT INTO assignments_v2 SELECT id, at, entity_type, entity_id, user_id, seed_epoch,
+  fingerprint, not_after, admitted_by, peer FROM assignments ORDER BY id;
+DROP TABLE assignments;
+ALTER TABLE assignments_v2 RENAME TO assignments;
+)sql";
+
 constexpr SchemaStep kSchema[] = {
     {1, "pairing codes, assignments and the daemon's status", kV1},
+    {2, "assignments without AUTOINCREMENT: one page per record", kV2},
 };
 
 absl::Status WrongCode() {

@@ -1,6 +1,6 @@
 // The gateway state database's schema version: what a new file gets, what
 // happens to a file of the releases that kept no version, and what a file of
-// a newer cpns-gw gets.
+// a newer cpns-gw gets; a version-1 file's assignments keep their ids.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -19,6 +19,7 @@ namespace cpns::gateway {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // The schema as the releases without a version made it, kept here verbatim:
 // such files exist on gateways and must open with their rows.
@@ -65,14 +66,60 @@ int RawSql(const std::string& dir, const std::string& sql) {
   return std::stoi(cpns::test::SqliteRows(path, "PRAGMA user_version").at(0));
 }
 
-TEST(StateDbSchemaTest, NewDatabaseIsVersion1) {
+// The assignments table's definition as stored in the file.
+std::string AssignmentsTableSql(const std::string& dir) {
+  return cpns::test::SqliteRows(dir + "/gateway.db",
+                                "SELECT sql FROM sqlite_master WHERE name = 'assignments'")
+      .at(0);
+}
+
+AssignmentRecord Record(absl::string_view entity) {
+  return {.at = absl::FromUnixSeconds(kNow),
+          .assignee = {EntityType::kPne, *EntityId::Parse(entity), *UserId::Parse("alice")},
+          .seed_epoch = 1,
+          .second_seed_fingerprint = std::string(32, 'f'),
+          .not_after = kNow + 3600,
+          .admitted_by = "open",
+          .peer = "uid:1000"};
+}
+
+TEST(StateDbSchemaTest, NewDatabaseIsVersion2WithoutAutoincrement) {
   const std::string dir = NewDir();
   FakeClock clock(absl::FromUnixSeconds(kNow));
   ASSERT_TRUE(GatewayStateDb::Open(dir, clock).ok());
-  EXPECT_EQ(RawSql(dir, "SELECT 1 FROM pairing_codes, assignments, status"), 1);
+  EXPECT_EQ(RawSql(dir, "SELECT 1 FROM pairing_codes, assignments, status"), 2);
+  EXPECT_THAT(AssignmentsTableSql(dir), Not(HasSubstr("AUTOINCREMENT")));
 }
 
-TEST(StateDbSchemaTest, UnversionedDatabaseOfEarlierReleasesIsKeptAndBecomesVersion1) {
+// A version-1 file (AUTOINCREMENT) keeps its records and their ids, and the
+// next record's id follows the largest.
+TEST(StateDbSchemaTest, Version1DatabaseKeepsItsAssignmentsAndTheirIds) {
+  const std::string dir = NewDir();
+  ASSERT_EQ(RawSql(dir, absl::StrCat(kUnversionedSchema, "PRAGMA user_version = 1;")), 1);
+  for (int id : {3, 7}) {
+    RawSql(dir, absl::StrCat(
+        "INSERT INTO assignments VALUES (", id, ", ", kNow, ", 'PNE', 'headset', 'alice', 1, "
+        "zeroblob(32), ", kNow + 3600, ", 'pairing-code', 'uid:1000');"));
+  }
+  FakeClock clock(absl::FromUnixSeconds(kNow));
+  absl::StatusOr<std::unique_ptr<GatewayStateDb>> db = GatewayStateDb::Open(dir, clock);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->RecordAssignment(Record("watch")).ok());
+  absl::StatusOr<std::vector<AssignmentRecord>> all = (*db)->ListAssignments(0, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, 3);
+  EXPECT_EQ((*all)[0].assignee.entity_id.value(), "headset");
+  EXPECT_EQ((*all)[0].admitted_by, "pairing-code");
+  EXPECT_EQ((*all)[1].id, 7);
+  EXPECT_EQ((*all)[2].id, 8);
+  EXPECT_EQ((*all)[2].assignee.entity_id.value(), "watch");
+  db->reset();
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 2);
+  EXPECT_THAT(AssignmentsTableSql(dir), Not(HasSubstr("AUTOINCREMENT")));
+}
+
+TEST(StateDbSchemaTest, UnversionedDatabaseOfEarlierReleasesIsKeptAndBecomesVersion2) {
   const std::string dir = NewDir();
   ASSERT_EQ(RawSql(dir, kUnversionedSchema), 0);
   RawSql(dir, absl::StrCat(
@@ -89,19 +136,19 @@ TEST(StateDbSchemaTest, UnversionedDatabaseOfEarlierReleasesIsKeptAndBecomesVers
   EXPECT_EQ((*db)->CountAssignments().value_or(-1), 1);
   EXPECT_EQ((*db)->ReadStatus().value_or(""), "{\"serving\":true}");
   db->reset();
-  EXPECT_EQ(RawSql(dir, "SELECT 1"), 1);
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 2);
 }
 
 TEST(StateDbSchemaTest, DatabaseOfANewerCpnsGwIsRefusedNamingItAndLeftAlone) {
   const std::string dir = NewDir();
-  ASSERT_EQ(RawSql(dir, absl::StrCat(kUnversionedSchema, "PRAGMA user_version = 2;")), 2);
+  ASSERT_EQ(RawSql(dir, absl::StrCat(kUnversionedSchema, "PRAGMA user_version = 3;")), 3);
   FakeClock clock(absl::FromUnixSeconds(kNow));
   absl::StatusOr<std::unique_ptr<GatewayStateDb>> db = GatewayStateDb::Open(dir, clock);
   ASSERT_EQ(db.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(db.status().message()),
-              HasSubstr("SQLite database " + dir + "/gateway.db has schema version 2, newer "
-                        "than this cpns-gw knows (1)"));
-  EXPECT_EQ(RawSql(dir, "SELECT 1"), 2);
+              HasSubstr("SQLite database " + dir + "/gateway.db has schema version 3, newer "
+                        "than this cpns-gw knows (2)"));
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 3);
 }
 
 }  // namespace

@@ -31,6 +31,20 @@ inline void ApplyServerLimits(grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
 }
 
+// gRPC's synchronous server lets a handler thread that finds more than
+// MAX_POLLERS threads waiting for calls end, and starts a new one when a call
+// leaves none waiting. At its default (2), a client that sends its next call
+// before the last handler has wound down makes the server end one thread and
+// start another on most calls (a thread start per call at 4 callers). Up to
+// kIdleHandlerThreads idle threads are kept instead (parked in epoll, a
+// stack each); the threads stay within the quota of kMaxHandlerThreads.
+inline constexpr int kIdleHandlerThreads = 8;
+
+inline void KeepIdleHandlerThreads(grpc::ServerBuilder& builder) {
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              kIdleHandlerThreads);
+}
+
 // Stops accepting calls, gives those in flight `grace` to finish, waits, and
 // releases the server. A no-op for a server already stopped.
 inline void StopServer(std::unique_ptr<grpc::Server>& server, absl::Duration grace) {
