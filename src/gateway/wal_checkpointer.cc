@@ -12,6 +12,9 @@ absl::StatusOr<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Open(const std
   const int rc = sqlite3_open_v2(path.c_str(), &own,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
                                  nullptr);
+  // PRAGMA journal_mode may meet another connection recovering the log: wait
+  // for it as the state's own connection does, rather than fail the start.
+  if (rc == SQLITE_OK) sqlite3_busy_timeout(own, 5000);
   // A connection learns that the file is in WAL mode when it first reads
   // it; until then it would take a checkpoint for a no-op.
   if (rc == SQLITE_OK &&

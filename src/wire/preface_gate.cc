@@ -9,8 +9,11 @@
 namespace cpns::wire {
 namespace {
 
-// "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113, 3.4); gRPC checks what it is.
-constexpr size_t kPrefaceBytes = 24;
+// "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113, 3.4) and the 9-byte header of
+// the SETTINGS frame that must follow it: a client that sends the preface
+// alone and then nothing is still held here, under the handshake deadline,
+// not by gRPC until its idle timeout. gRPC checks what the bytes are.
+constexpr size_t kPrefaceBytes = 24 + 9;
 // How often a connection that sent part of its preface is looked at again.
 constexpr absl::Duration kPartialRecheck = absl::Milliseconds(100);
 

@@ -14,7 +14,9 @@
 namespace cpns::wire {
 namespace {
 
-constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";  // 24 bytes
+// The client preface and the header of an empty SETTINGS frame: 33 bytes.
+const std::string kPreface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") +
+                             std::string("\0\0\0\x04\0\0\0\0\0", 9);
 
 struct Pair {
   int client = -1;  // what the connecting program holds
@@ -45,23 +47,25 @@ TEST(PrefaceGateTest, PassesAConnectionOnceItsWholePrefaceHasCome) {
   Pair p = NewPair();
   gate.Add(p.gated, 1000, t0 + absl::Seconds(20));
   EXPECT_TRUE(gate.TakeReady(t0).empty());
-  ASSERT_TRUE(Send(p.client, std::string(kPreface, 10)));
+  ASSERT_TRUE(Send(p.client, kPreface.substr(0, 10)));
   EXPECT_TRUE(gate.TakeReady(t0).empty()) << "part of the preface is not enough";
+  ASSERT_TRUE(Send(p.client, kPreface.substr(10, 14)));
+  EXPECT_TRUE(gate.TakeReady(t0).empty()) << "the preface without the SETTINGS that follows";
   // Not polled (it would be readable at once), but looked at again soon.
   std::vector<pollfd> fds;
   gate.AppendPollFds(fds);
   EXPECT_TRUE(fds.empty());
   EXPECT_LE(gate.TimeoutMs(t0, 500), 100);
-  ASSERT_TRUE(Send(p.client, std::string(kPreface + 10, 14)));
+  ASSERT_TRUE(Send(p.client, kPreface.substr(24)));
   std::vector<PrefaceGate::Connection> ready = gate.TakeReady(t0 + absl::Seconds(1));
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_EQ(ready[0].fd, p.gated);
   EXPECT_EQ(ready[0].uid, 1000u);
   EXPECT_EQ(gate.size(), 0);
   // The preface is still there for gRPC to read.
-  char read[24];
-  EXPECT_EQ(recv(p.gated, read, sizeof(read), 0), 24);
-  EXPECT_EQ(std::string(read, 24), std::string(kPreface, 24));
+  char read[33];
+  EXPECT_EQ(recv(p.gated, read, sizeof(read), 0), 33);
+  EXPECT_EQ(std::string(read, 33), kPreface);
   close(p.client);
   close(p.gated);
 }

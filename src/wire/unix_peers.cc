@@ -1,6 +1,7 @@
 #include "wire/unix_peers.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <cstring>
 
@@ -28,12 +29,19 @@ std::string PeerKey(absl::string_view peer) {
   return absl::StrCat("ipv6:[", text, "]/64");
 }
 
+namespace {
+
+constexpr char kUnknownUnixPeer[] = "unix:unknown";
+
+}  // namespace
+
 void UnixPeers::Add(int fd, uid_t uid) {
-  if (fd < 0) return;
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0) return;  // then named unix:unknown
   MutexLock lock(&mu_);
   const size_t at = static_cast<size_t>(fd);
-  if (uid_by_fd_.size() <= at) uid_by_fd_.resize(at + 1, kNone);
-  uid_by_fd_[at] = uid;
+  if (by_fd_.size() <= at) by_fd_.resize(at + 1);
+  by_fd_[at] = {.uid = uid, .inode = st.st_ino};
 }
 
 std::string UnixPeers::Name(absl::string_view peer) const {
@@ -41,12 +49,16 @@ std::string UnixPeers::Name(absl::string_view peer) const {
   if (!absl::StartsWith(peer, "fd:") || !absl::SimpleAtoi(peer.substr(3), &fd) || fd < 0) {
     return std::string(peer);
   }
-  uint64_t uid = kNone;
+  Entry entry;
   {
     MutexLock lock(&mu_);
-    if (static_cast<size_t>(fd) < uid_by_fd_.size()) uid = uid_by_fd_[static_cast<size_t>(fd)];
+    if (static_cast<size_t>(fd) < by_fd_.size()) entry = by_fd_[static_cast<size_t>(fd)];
   }
-  return uid == kNone ? std::string(peer) : absl::StrCat("uid:", uid);
+  struct stat st;
+  if (entry.uid == kNone || ::fstat(fd, &st) != 0 || st.st_ino != entry.inode) {
+    return kUnknownUnixPeer;
+  }
+  return absl::StrCat("uid:", entry.uid);
 }
 
 }  // namespace cpns::wire

@@ -14,7 +14,10 @@
 // after the last of its calls; so while a call runs, its number still names
 // its own connection and cannot have been reused by a later one (whose entry
 // would replace this one). unix_peers_test checks that property against the
-// gRPC in use.
+// gRPC in use. In case a later gRPC closes descriptors earlier, the entry
+// also holds the socket's inode, which Name() compares with what the number
+// holds now; a mismatch or a number never recorded is named "unix:unknown",
+// one peer shared by all such calls (fail closed: it has one budget).
 //
 // Thread-safe: the accept threads Add(), the gRPC threads Name().
 #ifndef CPNS_WIRE_UNIX_PEERS_H_
@@ -45,14 +48,19 @@ class UnixPeers {
   void Add(int fd, uid_t uid);
 
   // The peer of a call as logs and records show it: "uid:<uid>" for the
-  // peer "fd:<n>" of a connection Add()ed here, otherwise the gRPC peer as
-  // it is ("ipv4:10.0.0.7:51234").
+  // peer "fd:<n>" of a connection Add()ed here and still on <n>,
+  // "unix:unknown" for any other "fd:<n>", otherwise the gRPC peer as it is
+  // ("ipv4:10.0.0.7:51234").
   std::string Name(absl::string_view grpc_peer) const;
 
  private:
   static constexpr uint64_t kNone = ~uint64_t{0};
+  struct Entry {
+    uint64_t uid = kNone;  // kNone: nothing recorded on this number
+    ino_t inode = 0;
+  };
   mutable Mutex mu_;
-  std::vector<uint64_t> uid_by_fd_ ABSL_GUARDED_BY(mu_);  // kNone: not a Unix connection
+  std::vector<Entry> by_fd_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cpns::wire

@@ -31,18 +31,28 @@ namespace cpns::wire {
 namespace {
 
 TEST(UnixPeersTest, NamesTheUserOfADescriptorAndLeavesOtherPeersAsTheyAre) {
+  int first[2], other[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, first), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
+  const std::string fd = absl::StrCat("fd:", first[0]);
   UnixPeers peers;
-  peers.Add(17, 1000);
-  EXPECT_EQ(peers.Name("fd:17"), "uid:1000");
-  EXPECT_EQ(peers.Name("fd:18"), "fd:18");      // never added
-  EXPECT_EQ(peers.Name("fd:4000"), "fd:4000");  // past the table
-  EXPECT_EQ(peers.Name("fd:-1"), "fd:-1");
+  peers.Add(first[0], 1000);
+  EXPECT_EQ(peers.Name(fd), "uid:1000");
+  // A descriptor never recorded, or past the table: one shared unknown peer.
+  EXPECT_EQ(peers.Name(absl::StrCat("fd:", other[0])), "unix:unknown");
+  EXPECT_EQ(peers.Name("fd:4000"), "unix:unknown");
+  EXPECT_EQ(peers.Name("fd:-1"), "fd:-1");  // not a descriptor's name at all
   EXPECT_EQ(peers.Name("fd:17x"), "fd:17x");
   EXPECT_EQ(peers.Name("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7:51234");
   EXPECT_EQ(peers.Name("unix:"), "unix:");
-  // A later connection on the same number is another user's.
-  peers.Add(17, 0);
-  EXPECT_EQ(peers.Name("fd:17"), "uid:0");
+  // The number now holds another socket that was not recorded: not the
+  // first connection's user.
+  ASSERT_EQ(::dup2(other[1], first[0]), first[0]);
+  EXPECT_EQ(peers.Name(fd), "unix:unknown");
+  // A later connection recorded on the same number is its user's.
+  peers.Add(first[0], 0);
+  EXPECT_EQ(peers.Name(fd), "uid:0");
+  for (int s : {first[0], first[1], other[0], other[1]}) ::close(s);
 }
 
 // The inode of the socket open as `fd`, 0 if none is.
