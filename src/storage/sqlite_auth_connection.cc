@@ -46,7 +46,14 @@ absl::Status AuthConnection::OpenLocked() {
   sqlite3_busy_handler(db, BusyUntilStoreDeadline, nullptr);
   // The file is in WAL mode already (the main connection set it, and it
   // persists).
-  if (mode_ != Mode::kRead) {
+  // The same mapping as the main connection's (SqliteSeedStore::Open): the
+  // OS's cached pages of the file, shared, not a copy per connection.
+  if (mode_ == Mode::kRead) {
+    if (absl::Status s = Exec(db, "PRAGMA mmap_size=1073741824"); !s.ok()) {
+      sqlite3_close(db);
+      return s;
+    }
+  } else {
     absl::Status s = Exec(db, mode_ == Mode::kWrite ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");
     // A checkpoint (and its two syncs) every 10,000 WAL pages instead of
