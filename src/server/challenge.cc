@@ -28,7 +28,7 @@ absl::StatusOr<std::string> ChallengeCodec::Tag(absl::string_view body) const {
 }
 
 absl::StatusOr<Challenge> ChallengeCodec::Issue() const {
-  CPNS_ASSIGN_OR_RETURN(SecretBytes id, SecureRandomBytes(kIdSize));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes id, SecureRandomNonce(kIdSize));
   const absl::Time expires_at = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now() + lifetime_));
   std::string body(1, kVersion);
   body.append(id.RevealSecret().data(), kIdSize);
