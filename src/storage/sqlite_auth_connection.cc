@@ -46,14 +46,11 @@ absl::Status AuthConnection::OpenLocked() {
   sqlite3_busy_handler(db, BusyUntilStoreDeadline, nullptr);
   // The file is in WAL mode already (the main connection set it, and it
   // persists).
-  // The same mapping as the main connection's (SqliteSeedStore::Open): the
-  // OS's cached pages of the file, shared, not a copy per connection.
-  if (mode_ == Mode::kRead) {
-    if (absl::Status s = Exec(db, "PRAGMA mmap_size=1073741824"); !s.ok()) {
-      sqlite3_close(db);
-      return s;
-    }
-  } else {
+  // No mapping of the file here (the main connection has one): every used
+  // challenge's commit changes the WAL, and SQLite then discards a
+  // connection's mapping with its cache, so the mapping was made again
+  // nearly every call, while the pages a look-up reads were in the WAL.
+  if (mode_ != Mode::kRead) {
     absl::Status s = Exec(db, mode_ == Mode::kWrite ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");
     // A checkpoint (and its two syncs) every 10,000 WAL pages instead of

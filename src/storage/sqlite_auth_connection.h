@@ -7,9 +7,9 @@
 // Opened at first use; its statements are prepared once and reused. One call
 // at a time holds it, taken by the calling thread's store deadline. A read
 // connection drops its page cache before each call, as the main connection
-// does, so a file damaged under the server is read as it is; it reads
-// through a mapping of the file, as the main connection does, so that costs
-// no read() of the pages the file holds. A write connection keeps its cache:
+// does, so a file damaged under the server is read as it is (SQLite would
+// drop it anyway after nearly every call: a used challenge's commit changes
+// the file). A write connection keeps its cache:
 // it touches only the used challenges, and SQLite discards the cache itself
 // when another connection has changed the file. Thread-safe.
 #ifndef CPNS_STORAGE_SQLITE_AUTH_CONNECTION_H_
