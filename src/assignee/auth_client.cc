@@ -41,7 +41,7 @@ class GrpcAuthClient final : public AuthClient {
  private:
   static absl::StatusOr<cpns::v1::AuthenticateRequest> MakeRequest(const EUKeyAssignment& a,
                                                                    const std::string& challenge) {
-    CPNS_ASSIGN_OR_RETURN(SecretBytes client_nonce, SecureRandomBytes(kNonceSize));
+    CPNS_ASSIGN_OR_RETURN(SecretBytes client_nonce, SecureRandomNonce(kNonceSize));
     const AssignmentContext ctx{a.gw_id, a.seed_epoch, a.assignee, a.not_after};
     CPNS_ASSIGN_OR_RETURN(SecretBytes proof, DeriveAuthProof(a.eukey, ctx, a.second_seed, challenge,
                                                              client_nonce.RevealSecret()));

@@ -1,23 +1,24 @@
+// On OpenSSL's SHA-256 functions, as core/hmac_sha256.cc is: the state lives
+// on the stack, where an EVP digest context is allocated and freed per hash
+// (a key fingerprint is taken on every authentication).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "core/digest.h"
 
-#include <openssl/evp.h>
-
-#include <cstdlib>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 namespace cpns {
 
 std::string LabeledSha256(absl::string_view label, absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, label.data(), label.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, data.data(), data.size()) == 1 &&
-                  EVP_DigestFinal_ex(ctx, digest, &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  // SHA-256 in OpenSSL fails only when it cannot allocate: treat as fatal.
-  if (!ok || len != 32) std::abort();
-  return std::string(reinterpret_cast<const char*>(digest), len);
+  SHA256_CTX state;
+  SHA256_Init(&state);
+  SHA256_Update(&state, label.data(), label.size());
+  SHA256_Update(&state, data.data(), data.size());
+  std::string digest(SHA256_DIGEST_LENGTH, '\0');
+  SHA256_Final(reinterpret_cast<unsigned char*>(digest.data()), &state);
+  // The state has absorbed the data, which may be a secret (a 2nd seed).
+  OPENSSL_cleanse(&state, sizeof(state));
+  return digest;
 }
 
 }  // namespace cpns

@@ -2,7 +2,7 @@
 // one-shot HMAC() taken out: no algorithm fetch and no heap allocation per
 // call, and a key used many times can be prepared once (HmacSha256Key) so
 // that each MAC starts from copies of its padded inner and outer states.
-// Private to cpns (core/kdf.cc is its user). Thread-safe.
+// Private to cpns (core/kdf.cc and server/challenge.cc use it). Thread-safe.
 //
 // Built on OpenSSL's SHA-256 block functions (SHA256_Init/Update/Final): the
 // same code (SHA-NI or AVX2) that the default provider runs underneath EVP,

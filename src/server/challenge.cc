@@ -1,5 +1,6 @@
 #include "server/challenge.h"
 
+#include <algorithm>
 #include <array>
 
 #include "core/status_macros.h"
@@ -21,26 +22,39 @@ absl::Status NotOurs() {
 
 }  // namespace
 
-absl::StatusOr<std::string> ChallengeCodec::Tag(absl::string_view body) const {
-  const std::array<absl::string_view, 2> params = {"CPNS-challenge", body};
-  CPNS_ASSIGN_OR_RETURN(SecretBytes mac, Kdf(key_, kFcChallenge, params));
-  return std::string(mac.RevealSecret().substr(0, kTagSize));
+// KDF(key, 0x73, "CPNS-challenge", body) on the prepared key: its input
+// S = FC || P0 || L0 || P1 || L1 put together here, as kdf.cc does.
+std::string ChallengeCodec::Tag(absl::string_view body) const {
+  constexpr absl::string_view kLabel = "CPNS-challenge";
+  std::array<char, 1 + kLabel.size() + 2 + kChallengeSize + 2> s;
+  char* out = s.data();
+  *out++ = static_cast<char>(kFcChallenge);
+  out = std::copy(kLabel.begin(), kLabel.end(), out);
+  *out++ = 0;
+  *out++ = static_cast<char>(kLabel.size());
+  // `body` is at most kChallengeSize - kTagSize bytes (Issue and Verify).
+  out = std::copy(body.begin(), body.end(), out);
+  *out++ = static_cast<char>((body.size() >> 8) & 0xFF);
+  *out++ = static_cast<char>(body.size() & 0xFF);
+  HmacSha256Out mac;
+  key_->Mac(absl::string_view(s.data(), static_cast<size_t>(out - s.data())), mac);
+  return std::string(reinterpret_cast<const char*>(mac.data()), kTagSize);
 }
 
 absl::StatusOr<Challenge> ChallengeCodec::Issue() const {
-  CPNS_ASSIGN_OR_RETURN(SecretBytes id, SecureRandomBytes(kIdSize));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes id, SecureRandomNonce(kIdSize));
   const absl::Time expires_at = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now() + lifetime_));
   std::string body(1, kVersion);
   body.append(id.RevealSecret().data(), kIdSize);
   body.append(BigEndian64(static_cast<uint64_t>(absl::ToUnixSeconds(expires_at))));
-  CPNS_ASSIGN_OR_RETURN(std::string tag, Tag(body));
+  const std::string tag = Tag(body);
   return Challenge{body + tag, std::string(id.RevealSecret()), expires_at};
 }
 
 absl::StatusOr<Challenge> ChallengeCodec::Verify(absl::string_view bytes) const {
   if (bytes.size() != kChallengeSize || bytes[0] != kVersion) return NotOurs();
   const absl::string_view body = bytes.substr(0, kChallengeSize - kTagSize);
-  CPNS_ASSIGN_OR_RETURN(std::string expected, Tag(body));
+  const std::string expected = Tag(body);
   if (!ConstantTimeEquals(expected, bytes.substr(kChallengeSize - kTagSize))) return NotOurs();
   int64_t expiry = 0;
   for (size_t i = 0; i < 8; ++i) {

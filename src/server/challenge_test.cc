@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "core/fake_clock.h"
+#include "cpns/core/kdf.h"
 
 namespace cpns::server {
 namespace {
@@ -36,6 +39,20 @@ TEST(ChallengeCodecTest, RefusesForgedTamperedAndForeign) {
   EXPECT_FALSE(codec.Verify(c.bytes.substr(1)).ok());
   EXPECT_FALSE(codec.Verify("").ok());
   EXPECT_NE(codec.Issue()->id, c.id) << "fresh random ids";
+}
+
+// The tag is computed on prepared HMAC states; it must stay the KDF of the
+// header's definition, which every replica (of any version) computes.
+TEST(ChallengeCodecTest, TagIsTheFirst16BytesOfTheKdfOverTheBody) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  const ChallengeCodec codec(Key('k'), clock, absl::Seconds(60));
+  const Challenge c = *codec.Issue();
+  const std::string body = c.bytes.substr(0, kChallengeSize - 16);
+  const std::array<absl::string_view, 2> params = {"CPNS-challenge", body};
+  const absl::StatusOr<SecretBytes> mac = Kdf(Key('k'), 0x73, params);
+  ASSERT_TRUE(mac.ok()) << mac.status();
+  EXPECT_EQ(c.bytes.substr(kChallengeSize - 16), mac->RevealSecret().substr(0, 16));
+  EXPECT_EQ(body.substr(1, 16), c.id);
 }
 
 }  // namespace

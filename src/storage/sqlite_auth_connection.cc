@@ -46,6 +46,10 @@ absl::Status AuthConnection::OpenLocked() {
   sqlite3_busy_handler(db, BusyUntilStoreDeadline, nullptr);
   // The file is in WAL mode already (the main connection set it, and it
   // persists).
+  // No mapping of the file here (the main connection has one): every used
+  // challenge's commit changes the WAL, and SQLite then discards a
+  // connection's mapping with its cache, so the mapping was made again
+  // nearly every call, while the pages a look-up reads were in the WAL.
   if (mode_ != Mode::kRead) {
     absl::Status s = Exec(db, mode_ == Mode::kWrite ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");

@@ -5,9 +5,13 @@
 // read goes on while another connection commits.
 //
 // Opened at first use; its statements are prepared once and reused. One call
-// at a time holds it, taken by the calling thread's store deadline; before
-// each call its page cache is dropped, as the main connection's is, so a
-// file damaged under the server is read as it is. Thread-safe.
+// at a time holds it, taken by the calling thread's store deadline. A read
+// connection drops its page cache before each call, as the main connection
+// does, so a file damaged under the server is read as it is (SQLite would
+// drop it anyway after nearly every call: a used challenge's commit changes
+// the file). A write connection keeps its cache:
+// it touches only the used challenges, and SQLite discards the cache itself
+// when another connection has changed the file. Thread-safe.
 #ifndef CPNS_STORAGE_SQLITE_AUTH_CONNECTION_H_
 #define CPNS_STORAGE_SQLITE_AUTH_CONNECTION_H_
 
@@ -57,7 +61,7 @@ class AuthConnection {
       mu_.Unlock();
       return opened;
     }
-    sqlite3_db_release_memory(db_);
+    if (mode_ == Mode::kRead) sqlite3_db_release_memory(db_);
     auto result = body(db_, *statements_);
     mu_.Unlock();
     return result;
