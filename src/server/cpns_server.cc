@@ -46,13 +46,7 @@ absl::StatusOr<std::unique_ptr<CpnsServer>> CpnsServer::Start(const ServerOption
       &server->metrics_.auth_requests);
   grpc::ServerBuilder builder;
   wire::ApplyServerLimits(builder);
-  // Two threads wait for calls at all times, and up to four, where gRPC's
-  // defaults are one and two: an authentication's handler runs long enough
-  // (a store look-up and a commit) that with one waiting thread gRPC handed
-  // the polling to another thread on nearly every call, and created and
-  // ended threads as the count crossed two.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 4);
+  wire::KeepIdleHandlerThreads(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
   if (options.instrument) options.instrument(builder);
   CPNS_ASSIGN_OR_RETURN(server->listener_,

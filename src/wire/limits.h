@@ -40,7 +40,15 @@ inline void ApplyServerLimits(grpc::ServerBuilder& builder) {
 // stack each); the threads stay within the quota of kMaxHandlerThreads.
 inline constexpr int kIdleHandlerThreads = 8;
 
+// At least this many wait at all times (gRPC's default: 1): a handler that
+// runs long (a store look-up and a commit) otherwise made gRPC hand the
+// polling to another thread on nearly every call.
+inline constexpr int kWaitingHandlerThreads = 2;
+
+// Both daemons' servers.
 inline void KeepIdleHandlerThreads(grpc::ServerBuilder& builder) {
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                              kWaitingHandlerThreads);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               kIdleHandlerThreads);
 }
