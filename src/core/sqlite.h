@@ -60,37 +60,19 @@ inline absl::Status Exec(sqlite3* db, const char* sql) {
   return absl::OkStatus();
 }
 
-// A prepared statement, finalized on every path out.
-class Statement {
+// Binding and reading, shared by Statement (which owns its statement) and
+// the stores' cached statements (which borrow one). A bind that fails (an
+// index the statement does not have, a value too big) is remembered and
+// returned by the next Step(), naming the parameter, so a statement never
+// runs with a parameter left unbound.
+class BoundStatement {
  public:
-  static absl::StatusOr<Statement> Prepare(sqlite3* db, absl::string_view sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-        SQLITE_OK) {
-      return Error(db, "prepare");
-    }
-    return Statement(db, stmt);
-  }
-  Statement(Statement&& o) noexcept
-      : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)), bind_error_(std::move(o.bind_error_)) {}
-  Statement& operator=(Statement&& o) noexcept {
-    std::swap(db_, o.db_);
-    std::swap(stmt_, o.stmt_);
-    std::swap(bind_error_, o.bind_error_);
-    return *this;
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-
-  // A bind that fails (an index the statement does not have, a value too
-  // big) is remembered and returned by the next Step(), naming the
-  // parameter, so a statement never runs with a parameter left unbound.
   void Bind(int i, absl::string_view text) {
-    Check(i, sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
-                               SQLITE_TRANSIENT));
+    Check(i, sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), lifetime_));
   }
   void Bind(int i, int64_t v) { Check(i, sqlite3_bind_int64(stmt_, i, v)); }
   void BindBlob(int i, absl::string_view b) {
-    Check(i, sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT));
+    Check(i, sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), lifetime_));
   }
   // True while a row is available; false when done.
   absl::StatusOr<bool> Step() {
@@ -110,16 +92,55 @@ class Statement {
             static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
   }
 
+ protected:
+  // `lifetime`: SQLITE_TRANSIENT (bound bytes are copied) or SQLITE_STATIC
+  // (they must outlive the use of the statement).
+  BoundStatement(sqlite3* db, sqlite3_stmt* stmt, sqlite3_destructor_type lifetime)
+      : db_(db), stmt_(stmt), lifetime_(lifetime) {}
+  BoundStatement(BoundStatement&& o) noexcept
+      : db_(o.db_),
+        stmt_(std::exchange(o.stmt_, nullptr)),
+        lifetime_(o.lifetime_),
+        bind_error_(std::move(o.bind_error_)) {}
+  BoundStatement& operator=(BoundStatement&& o) noexcept {
+    std::swap(db_, o.db_);
+    std::swap(stmt_, o.stmt_);
+    std::swap(lifetime_, o.lifetime_);
+    std::swap(bind_error_, o.bind_error_);
+    return *this;
+  }
+  ~BoundStatement() = default;
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+
  private:
-  Statement(sqlite3* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
   void Check(int i, int rc) {
     if (rc == SQLITE_OK || !bind_error_.ok()) return;
     bind_error_ = absl::InternalError(
         absl::StrCat("SQLite bind of parameter ", i, ": ", sqlite3_errstr(rc)));
   }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
+  sqlite3_destructor_type lifetime_;
   absl::Status bind_error_;
+};
+
+// A prepared statement, finalized on every path out. Bound bytes are copied.
+class Statement : public BoundStatement {
+ public:
+  static absl::StatusOr<Statement> Prepare(sqlite3* db, absl::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+        SQLITE_OK) {
+      return Error(db, "prepare");
+    }
+    return Statement(db, stmt);
+  }
+  Statement(Statement&& o) noexcept = default;
+  Statement& operator=(Statement&& o) noexcept = default;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+ private:
+  Statement(sqlite3* db, sqlite3_stmt* s) : BoundStatement(db, s, SQLITE_TRANSIENT) {}
 };
 
 // Runs `body` in a BEGIN IMMEDIATE transaction (the write lock is taken

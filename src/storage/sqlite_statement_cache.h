@@ -22,54 +22,16 @@ namespace cpns::storage::sqlite {
 // cleared, when destroyed, so the next user starts afresh and no bound
 // bytes outlive the call. Bound text and blobs are not copied: they must
 // outlive the Query.
-class Query {
+class Query : public ::cpns::sqlite::BoundStatement {
  public:
-  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Query(Query&& o) noexcept
-      : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)), bind_error_(std::move(o.bind_error_)) {}
+  Query(sqlite3* db, sqlite3_stmt* stmt) : BoundStatement(db, stmt, SQLITE_STATIC) {}
+  Query(Query&& o) noexcept = default;
   Query& operator=(Query&&) = delete;
   ~Query() {
     if (stmt_ == nullptr) return;
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
-
-  void Bind(int i, absl::string_view text) {
-    Check(i, sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
-                               SQLITE_STATIC));
-  }
-  void Bind(int i, int64_t v) { Check(i, sqlite3_bind_int64(stmt_, i, v)); }
-  void BindBlob(int i, absl::string_view b) {
-    Check(i, sqlite3_bind_blob(stmt_, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC));
-  }
-  // True while a row is available; false when done. A failed bind is
-  // returned here, naming the parameter.
-  absl::StatusOr<bool> Step() {
-    if (!bind_error_.ok()) return bind_error_;
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return ::cpns::sqlite::Error(db_, "step");
-  }
-  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
-  absl::string_view Text(int col) {
-    return {reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col)),
-            static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
-  }
-  absl::string_view Blob(int col) {
-    return {static_cast<const char*>(sqlite3_column_blob(stmt_, col)),
-            static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
-  }
-
- private:
-  void Check(int i, int rc) {
-    if (rc == SQLITE_OK || !bind_error_.ok()) return;
-    bind_error_ = absl::InternalError(
-        absl::StrCat("SQLite bind of parameter ", i, ": ", sqlite3_errstr(rc)));
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-  absl::Status bind_error_;
 };
 
 class StatementCache {
