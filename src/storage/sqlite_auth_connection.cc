@@ -34,8 +34,8 @@ absl::Status AuthConnection::OpenLocked() {
   if (path_.empty()) {
     return absl::FailedPreconditionError("the SQLite store has no file to open again");
   }
-  const int flags = SQLITE_OPEN_FULLMUTEX |
-                    (mode_ == Mode::kRead ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+  const bool reads = mode_ == Mode::kRead || mode_ == Mode::kReadMapped;
+  const int flags = SQLITE_OPEN_FULLMUTEX | (reads ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path_.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -50,7 +50,13 @@ absl::Status AuthConnection::OpenLocked() {
   // challenge's commit changes the WAL, and SQLite then discards a
   // connection's mapping with its cache, so the mapping was made again
   // nearly every call, while the pages a look-up reads were in the WAL.
-  if (mode_ != Mode::kRead) {
+  if (mode_ == Mode::kReadMapped) {
+    if (absl::Status s = Exec(db, "PRAGMA mmap_size=1073741824"); !s.ok()) {
+      sqlite3_close(db);
+      return s;
+    }
+  }
+  if (!reads) {
     absl::Status s = Exec(db, mode_ == Mode::kWrite ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");
     // A checkpoint (and its two syncs) every 10,000 WAL pages instead of

@@ -42,7 +42,10 @@ class AuthConnection {
   // kWriteUnsynced: a commit is in the file, and seen by every connection,
   // before it returns, and survives a crash of the program, but not one of
   // the operating system: the WAL is synced later (synchronous=NORMAL).
-  enum class Mode { kRead, kWrite, kWriteUnsynced };
+  // kReadMapped: a read connection that reads through a mapping of the file
+  // (the look-ups of known gateways by the seed service, which no used
+  // challenge's commit disturbs).
+  enum class Mode { kRead, kReadMapped, kWrite, kWriteUnsynced };
   // `path`: the store's file (sqlite3_db_filename of its main connection).
   AuthConnection(std::string path, Mode mode) : path_(std::move(path)), mode_(mode) {}
   ~AuthConnection();
@@ -61,7 +64,7 @@ class AuthConnection {
       mu_.Unlock();
       return opened;
     }
-    if (mode_ == Mode::kRead) sqlite3_db_release_memory(db_);
+    if (mode_ == Mode::kRead || mode_ == Mode::kReadMapped) sqlite3_db_release_memory(db_);
     auto result = body(db_, *statements_);
     mu_.Unlock();
     return result;

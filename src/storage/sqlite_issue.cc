@@ -18,15 +18,12 @@ using sqlite::InWriteTransaction;
 absl::StatusOr<StoredSeed> SqliteSeedStore::GetOrCreateActive(const GatewayId& gw_id,
                                                               const IssueOptions& options) {
   CPNS_RETURN_IF_ERROR(CheckLifetime(options.lifetime));
-  {
-    CallLock lock(*this);
-    if (!lock.ok()) return lock.status();
-    // The common case (a known gateway) is a read that takes no write lock. A
-    // revoked gateway has no active seed, so it always takes the slow path.
-    CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveLocked(gw_id));
-    if (active.has_value() && !NeedsNewSeed(*active, options.renew_epoch, clock_.Now())) {
-      return std::move(*active);
-    }
+  // The common case (a known gateway) is a read that takes no write lock,
+  // on a connection of its own. A revoked gateway has no active seed, so it
+  // always takes the slow path.
+  CPNS_ASSIGN_OR_RETURN(std::optional<StoredSeed> active, FindActiveForCall(gw_id));
+  if (active.has_value() && !NeedsNewSeed(*active, options.renew_epoch, clock_.Now())) {
+    return std::move(*active);
   }
   const IssueRequest request{gw_id, options};
   return issues_.Submit(request, CurrentStoreDeadline(),
@@ -74,10 +71,27 @@ absl::Status SqliteSeedStore::ExecCachedLocked(absl::string_view sql) {
   return q.Step().status();
 }
 
+absl::StatusOr<std::optional<StoredSeed>> SqliteSeedStore::FindActiveForCall(
+    const GatewayId& gw_id) {
+  if (!has_file_) {  // a store in memory has one connection
+    CallLock lock(*this);
+    if (!lock.ok()) return lock.status();
+    return FindActiveLocked(gw_id);
+  }
+  return seed_reads_->Run([&](sqlite3*, sqlite::StatementCache& statements) {
+    return FindActive(statements, gw_id);
+  });
+}
+
 absl::StatusOr<std::optional<StoredSeed>> SqliteSeedStore::FindActiveLocked(
     const GatewayId& gw_id) {
+  return FindActive(statements_, gw_id);
+}
+
+absl::StatusOr<std::optional<StoredSeed>> SqliteSeedStore::FindActive(
+    sqlite::StatementCache& statements, const GatewayId& gw_id) {
   // One probe of the partial index first_seeds_one_active, then the row.
-  CPNS_ASSIGN_OR_RETURN(sqlite::Query find, statements_.Get(
+  CPNS_ASSIGN_OR_RETURN(sqlite::Query find, statements.Get(
       "SELECT gw_id, seed_epoch, created_at, state, kek_id, expires_at, sealed_seed "
       "FROM first_seeds WHERE gw_id = ? AND state = 'active'"));
   find.Bind(1, gw_id.value());

@@ -57,6 +57,11 @@ absl::StatusOr<std::unique_ptr<SqliteSeedStore>> SqliteSeedStore::Open(const std
 }
 
 SqliteSeedStore::~SqliteSeedStore() {
+  // The other connections close first, so that the main one is the last and
+  // checkpoints the WAL into the file as it closes.
+  seed_reads_.reset();
+  auth_reads_.reset();
+  challenge_writes_.reset();
   MutexLock lock(&mu_);
   statements_.Clear();  // a connection with live statements would not close
   sqlite3_close(db_);

@@ -145,6 +145,11 @@ class SqliteSeedStore final : public SeedStore {
   };
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int> SchemaVersionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The active seed of `gw_id`, read on seed_reads_ (not holding mu_).
+  absl::StatusOr<std::optional<StoredSeed>> FindActiveForCall(const GatewayId& gw_id);
+  // The active seed of `gw_id` read through `statements` (of any connection).
+  absl::StatusOr<std::optional<StoredSeed>> FindActive(sqlite::StatementCache& statements,
+                                                       const GatewayId& gw_id);
   absl::StatusOr<std::optional<StoredSeed>> FindActiveLocked(const GatewayId& gw_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inside a write transaction: the active seed, or a new one inserted.
@@ -166,12 +171,19 @@ class SqliteSeedStore final : public SeedStore {
   // Authentication's look-ups and used challenges go through connections of
   // their own (sqlite_auth_connection.h): neither waits for a commit on
   // another one.
-  const std::unique_ptr<sqlite::AuthConnection> auth_reads_ = std::make_unique<
+  std::unique_ptr<sqlite::AuthConnection> auth_reads_ = std::make_unique<
       sqlite::AuthConnection>(sqlite::DatabaseFile(db_), sqlite::AuthConnection::Mode::kRead);
+  // Known gateways' look-ups (GetOrCreateActive's first step) go through a
+  // read connection of their own: on the main one they queued behind every
+  // batch of new seeds for its sync, and so did their own issues.
+  const bool has_file_ = !sqlite::DatabaseFile(db_).empty();
+  std::unique_ptr<sqlite::AuthConnection> seed_reads_ =
+      std::make_unique<sqlite::AuthConnection>(sqlite::DatabaseFile(db_),
+                                               sqlite::AuthConnection::Mode::kReadMapped);
   // The host's boot id; "" when unknown, and used challenges are then synced.
   // Every process on a WAL file runs on one host (it shares memory).
   const std::string boot_id_ = sqlite::HostBootId();
-  const std::unique_ptr<sqlite::AuthConnection> challenge_writes_ =
+  std::unique_ptr<sqlite::AuthConnection> challenge_writes_ =
       std::make_unique<sqlite::AuthConnection>(
           sqlite::DatabaseFile(db_), boot_id_.empty() ? sqlite::AuthConnection::Mode::kWrite
                                                       : sqlite::AuthConnection::Mode::kWriteUnsynced);
