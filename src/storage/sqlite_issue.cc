@@ -49,8 +49,15 @@ absl::StatusOr<std::vector<absl::StatusOr<StoredSeed>>> SqliteSeedStore::IssueBa
       // next SAVEPOINT would then open a transaction of its own outside
       // BEGIN IMMEDIATE. The batch fails as a whole instead.
       if (sqlite3_get_autocommit(db_) != 0) {
-        return absl::UnavailableError("the store rolled back a batch of new seeds: " +
-                                      std::string(results.back().status().message()));
+        // The cause's own code and payloads (a corrupt file stays DataLoss).
+        absl::Status cause = results.back().status();
+        if (cause.ok()) cause = absl::UnavailableError("the transaction ended early");
+        absl::Status batch(cause.code(), "the store rolled back a batch of new seeds: " +
+                                             std::string(cause.message()));
+        cause.ForEachPayload([&](absl::string_view type, const absl::Cord& payload) {
+          batch.SetPayload(type, payload);
+        });
+        return batch;
       }
     }
     return absl::OkStatus();
@@ -61,7 +68,13 @@ absl::StatusOr<std::vector<absl::StatusOr<StoredSeed>>> SqliteSeedStore::IssueBa
 absl::StatusOr<StoredSeed> SqliteSeedStore::IssueInSavepointLocked(const IssueRequest& r) {
   CPNS_RETURN_IF_ERROR(ExecCachedLocked("SAVEPOINT issue"));
   absl::StatusOr<StoredSeed> seed = GetOrCreateLocked(r.gw_id, r.options);
-  if (!seed.ok()) ExecCachedLocked("ROLLBACK TO issue").IgnoreError();
+  if (!seed.ok()) {
+    // The seed's own error, whatever the savepoint's end says (after a
+    // rollback of the whole transaction it names only the savepoint).
+    ExecCachedLocked("ROLLBACK TO issue").IgnoreError();
+    ExecCachedLocked("RELEASE issue").IgnoreError();
+    return seed;
+  }
   CPNS_RETURN_IF_ERROR(ExecCachedLocked("RELEASE issue"));
   return seed;
 }

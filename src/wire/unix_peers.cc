@@ -55,7 +55,8 @@ std::string UnixPeers::Name(absl::string_view peer) const {
     if (static_cast<size_t>(fd) < by_fd_.size()) entry = by_fd_[static_cast<size_t>(fd)];
   }
   struct stat st;
-  if (entry.uid == kNone || ::fstat(fd, &st) != 0 || st.st_ino != entry.inode) {
+  if (entry.uid == kNone || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+      st.st_ino != entry.inode) {
     return kUnknownUnixPeer;
   }
   return absl::StrCat("uid:", entry.uid);

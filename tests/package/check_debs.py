@@ -97,10 +97,15 @@ def check_control(c, pkg, deb, tmp):
     where = f"{pkg}: "
     depends = run("dpkg-deb", "--field", deb, "Depends").strip()
     if PACKAGES[pkg][0]:
-        # From dpkg-shlibdeps: the programs link Debian's gRPC and OpenSSL.
-        for lib in ("libgrpc++", "libssl3", "libc6"):
+        # From dpkg-shlibdeps: the programs load Debian's OpenSSL and libc;
+        # gRPC, protobuf and abseil are linked in from their static archives
+        # (CPNS_STATIC_DEPS), so no package of theirs may be needed.
+        for lib in ("libssl3", "libc6"):
             c.expect(re.search(rf"(^|, ){re.escape(lib)}[0-9.]* ", depends) is not None,
                      where + f"Depends has no {lib}: {depends}")
+        for lib in ("libgrpc", "libprotobuf", "libabsl"):
+            c.expect(re.search(rf"(^|, ){re.escape(lib)}", depends) is None,
+                     where + f"Depends names {lib}, which is linked statically: {depends}")
     for field in ("Section", "Priority", "Maintainer", "Description"):
         c.expect(run("dpkg-deb", "--field", deb, field).strip() != "", where + f"no {field}")
     if pkg in DAEMON_USERS:
