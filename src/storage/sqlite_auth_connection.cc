@@ -34,8 +34,8 @@ absl::Status AuthConnection::OpenLocked() {
   if (path_.empty()) {
     return absl::FailedPreconditionError("the SQLite store has no file to open again");
   }
-  const bool reads = mode_ == Mode::kRead || mode_ == Mode::kReadMapped;
-  const int flags = SQLITE_OPEN_FULLMUTEX | (reads ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+  const int flags =
+      SQLITE_OPEN_FULLMUTEX | (reads() ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path_.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -56,7 +56,7 @@ absl::Status AuthConnection::OpenLocked() {
       return s;
     }
   }
-  if (!reads) {
+  if (!reads()) {
     absl::Status s = Exec(db, mode_ == Mode::kWrite ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");
     // A checkpoint (and its two syncs) every 10,000 WAL pages instead of

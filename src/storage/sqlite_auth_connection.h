@@ -1,8 +1,9 @@
 // AuthConnection: one more connection to a SQLite store's file, for what
-// authentication does on every call (look up a seed, record a used
-// challenge), so that it waits neither for the store's main connection (a
-// seed issue's commit) nor for the other kind of auth call: in WAL mode a
-// read goes on while another connection commits.
+// runs on every call and must not wait for the store's main connection (a
+// batch of new seeds holds it through its sync): authentication's look-ups
+// and used challenges, and the seed service's look-ups of known gateways
+// (kReadMapped). In WAL mode a read goes on while another connection
+// commits.
 //
 // Opened at first use; its statements are prepared once and reused. One call
 // at a time holds it, taken by the calling thread's store deadline. A read
@@ -64,13 +65,14 @@ class AuthConnection {
       mu_.Unlock();
       return opened;
     }
-    if (mode_ == Mode::kRead || mode_ == Mode::kReadMapped) sqlite3_db_release_memory(db_);
+    if (reads()) sqlite3_db_release_memory(db_);
     auto result = body(db_, *statements_);
     mu_.Unlock();
     return result;
   }
 
  private:
+  bool reads() const { return mode_ == Mode::kRead || mode_ == Mode::kReadMapped; }
   absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
