@@ -53,7 +53,6 @@ class GrpcEUKeyClient final : public EUKeyClient {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     cpns::v1::EUKeyAssignmentRequest request = wire::MakeAssignmentRequest(assignee);
-    request.set_pairing_code(std::string(pairing_code.RevealSecret()));
     cpns::v1::EUKeyAssignmentResponse response;
     const grpc::Status status =
         cpns::v1::EUKeyService::NewStub(channel_())->AssignEUKey(&context, request, &response);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/fake_clock.h"
-#include "gateway/pairing_code.h"
+#include "core/pairing_code.h"
 #include "gateway/state_db.h"
 #include "support/temp_dir.h"
 

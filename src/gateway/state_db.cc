@@ -8,7 +8,7 @@
 #include "core/sqlite.h"
 #include "core/sqlite_schema.h"
 #include "core/status_macros.h"
-#include "gateway/pairing_code.h"
+#include "core/pairing_code.h"
 
 namespace cpns::gateway {
 

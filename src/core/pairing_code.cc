@@ -1,11 +1,11 @@
-#include "gateway/pairing_code.h"
+#include "core/pairing_code.h"
 
 #include "absl/strings/str_cat.h"
 #include "core/digest.h"
 #include "core/status_macros.h"
 #include "cpns/core/random.h"
 
-namespace cpns::gateway {
+namespace cpns {
 namespace {
 
 constexpr absl::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -60,4 +60,4 @@ std::string PairingCodeHash(const SecretBytes& canonical_code) {
   return LabeledSha256("CPNS-pairing-code", canonical_code.RevealSecret());
 }
 
-}  // namespace cpns::gateway
+}  // namespace cpns

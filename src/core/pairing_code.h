@@ -6,8 +6,8 @@
 // is hopeless; easy to type (no I, L, O, U; case, dashes and spaces are
 // ignored; I and L read as 1, O as 0). The
 // gateway stores only PairingCodeHash(code). Thread-safe functions.
-#ifndef CPNS_GATEWAY_PAIRING_CODE_H_
-#define CPNS_GATEWAY_PAIRING_CODE_H_
+#ifndef CPNS_CORE_PAIRING_CODE_H_
+#define CPNS_CORE_PAIRING_CODE_H_
 
 #include <string>
 
@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "cpns/core/secret_bytes.h"
 
-namespace cpns::gateway {
+namespace cpns {
 
 inline constexpr int kPairingCodeSymbols = 10;
 
@@ -29,6 +29,6 @@ absl::StatusOr<SecretBytes> NormalizePairingCode(absl::string_view typed);
 // SHA-256("CPNS-pairing-code" || canonical code): what the gateway stores.
 std::string PairingCodeHash(const SecretBytes& canonical_code);
 
-}  // namespace cpns::gateway
+}  // namespace cpns
 
-#endif  // CPNS_GATEWAY_PAIRING_CODE_H_
+#endif  // CPNS_CORE_PAIRING_CODE_H_
