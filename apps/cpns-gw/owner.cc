@@ -69,10 +69,11 @@ struct StatusSource {
   std::string why_not_live;  // when not live
 };
 
-// `cpns-gw status` without --json. `pending`: the pending pairing codes, if
-// they could be counted.
+// `cpns-gw status` without --json. `pending` and `spent`: the pairing codes
+// pending and spent by failed attempts, if they could be counted.
 void PrintStatus(const gateway::GatewayStatus& s, const StatusSource& source,
-                 const absl::StatusOr<int>& pending, absl::Time now) {
+                 const absl::StatusOr<int>& pending, const absl::StatusOr<int>& spent,
+                 absl::Time now) {
   std::cout << "gateway " << s.gw_id << " (admission " << s.admission << "), ";
   if (source.live) {
     std::cout << "live from the running daemon\n";
@@ -95,6 +96,10 @@ void PrintStatus(const gateway::GatewayStatus& s, const StatusSource& source,
     std::cout << "refused (" << reason << "): " << n << "\n";
   }
   if (pending.ok()) std::cout << "pending pairing codes: " << *pending << "\n";
+  if (spent.ok() && *spent > 0) {
+    std::cout << "pairing codes spent by failed attempts: " << *spent
+              << " (cpns-gw pair list names them)\n";
+  }
 }
 
 }  // namespace
@@ -113,11 +118,16 @@ int PairList(const OwnerFlags& f) {
                      {"entity_id", p.assignee.entity_id.value()},
                      {"user_id", p.assignee.user_id.value()},
                      {"created_at", absl::ToUnixSeconds(p.created_at)},
-                     {"expires_at", absl::ToUnixSeconds(p.expires_at)}});
+                     {"expires_at", absl::ToUnixSeconds(p.expires_at)},
+                     {"failed_attempts", p.failures},
+                     {"state", p.spent ? "spent" : "pending"}});
     } else {
       std::cout << type << " " << p.assignee.entity_id.value() << " (user "
                 << p.assignee.user_id.value() << "): made " << Utc(p.created_at)
-                << ", valid until " << Utc(p.expires_at) << "\n";
+                << ", valid until " << Utc(p.expires_at) << ", " << p.failures
+                << " failed attempt(s)"
+                << (p.spent ? "; SPENT by failed attempts: make a new code (pair add)" : "")
+                << "\n";
     }
   }
   if (f.json) {
@@ -190,16 +200,18 @@ int Status(const OwnerFlags& f) {
   auto status = gateway::ParseGatewayStatus(*text);
   if (!status.ok()) return Fail(status.status());
   const absl::StatusOr<int> pending = (*state)->PendingPairingCodes();
+  const absl::StatusOr<int> spent = (*state)->SpentPairingCodes();
   if (f.json) {
     // The status as the daemon wrote it (a newer daemon of the same format
     // may have added keys this one does not know), once it reads as valid.
     nlohmann::json out = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (!out.is_object()) out = gateway::ToJson(*status);
     if (pending.ok()) out["pending_pairing_codes"] = *pending;
+    if (spent.ok()) out["spent_pairing_codes"] = *spent;
     out["live"] = source.live;
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    PrintStatus(*status, source, pending, clock.Now());
+    PrintStatus(*status, source, pending, spent, clock.Now());
   }
   return 0;
 }

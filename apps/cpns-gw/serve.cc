@@ -50,7 +50,9 @@ void AddUpstreamFlags(CLI::App& serve, gateway::GatewayOptions& o) {
 void AddPnFlags(CLI::App& serve, gateway::GatewayOptions& o) {
   serve.add_option("--state-dir", o.state_dir, "Directory for the gateway's state (mode 0700)")
       ->required();
-  serve.add_option("--pn-listen", o.pn_listen, "unix:PATH or tls:HOST:PORT (repeatable)")
+  serve.add_option("--pn-listen", o.pn_listen,
+                   "unix:PATH, tls:HOST:PORT, or tcp:HOST:PORT (plain TCP: pairing by code "
+                   "only, protected by its PAKE; --admission pairing) (repeatable)")
       ->required();
   serve.add_option("--pn-cert", o.pn_cert_file,
                    "Certificate for tls: PN listeners (reloaded on SIGHUP)");
@@ -108,6 +110,10 @@ void AddRateLimitFlags(CLI::App& serve, gateway::AdmissionPolicy& admission) {
                    "Requests a minute for one entity (0: unlimited)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  serve.add_option("--pairing-attempts", admission.failed_pairings_per_code,
+                   "Failed pairing attempts against one code before it is spent")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
 }
 
 // This gateway as an assignee (PNGW) of another gateway. The other
@@ -192,10 +198,12 @@ class GatewayDaemon final : public daemon::Service {
   static absl::StatusOr<std::unique_ptr<daemon::Service>> Start(const ServeFlags& f,
                                                                 const daemon::Context& context);
 
-  // "pn_listen <each --pn-listen>", then "tls_port N" per tls: listener.
+  // "pn_listen <each --pn-listen>", then "tls_port N" per tls: listener and
+  // "tcp_port N" per tcp: listener.
   std::string ReadyText() const override {
     std::string ready = absl::StrCat("pn_listen ", absl::StrJoin(pn_listen_, " "));
     for (int port : gateway_->tls_ports()) absl::StrAppend(&ready, "\ntls_port ", port);
+    for (int port : gateway_->tcp_ports()) absl::StrAppend(&ready, "\ntcp_port ", port);
     return ready;
   }
   void Shutdown(absl::Duration grace) override { gateway_->Shutdown(grace); }

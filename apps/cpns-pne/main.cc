@@ -1,5 +1,5 @@
 // cpns-pne: the assignee client (a PNE, or a PN GW acting as assignee).
-//   cpns-pne request --gateway unix:PATH|tls:HOST:PORT --entity-type PNE --entity-id ID
+//   cpns-pne request --gateway unix:PATH|tls:HOST:PORT|tcp:HOST:PORT --entity-type PNE --entity-id ID
 //                    --user-id ID [--pairing-code-file F | --pairing-code CODE]
 //                    [--gateway-ca F --cert F --key F]
 //                    [--json] [--save FILE]
@@ -127,7 +127,11 @@ int Authenticate(Flags f) {
 
 cpns::cli::Subcommand RequestCommand(CLI::App& app, Flags& f) {
   CLI::App* request = app.add_subcommand("request", "Send an EUKey Assignment Request");
-  request->add_option("--gateway", f.client.gateway, "unix:PATH or tls:HOST:PORT")->required();
+  request
+      ->add_option("--gateway", f.client.gateway,
+                   "unix:PATH, tls:HOST:PORT, or tcp:HOST:PORT (plain TCP, for pairing by code: "
+                   "no CA or certificate needed)")
+      ->required();
   request->add_option("--gateway-ca", f.client.gateway_ca_file, "CA of the gateway (tls: only)");
   request->add_option("--gateway-name", f.client.gateway_name,
                       "TLS name to expect in the gateway certificate");
@@ -147,7 +151,8 @@ cpns::cli::Subcommand RequestCommand(CLI::App& app, Flags& f) {
   CLI::Option* code_file = request->add_option(
       "--pairing-code-file", f.pairing_code_file,
       "File holding the one-time code the gateway's owner made for this entity and user "
-      "(yours alone: mode 0600 or 0400)");
+      "(yours alone: mode 0600 or 0400); the code never leaves this device: the request runs "
+      "the pairing exchange (SPAKE2+)");
   request
       ->add_option("--pairing-code", f.pairing_code,
                    "The code itself; visible to every user of this machine (ps) while the "

@@ -26,6 +26,16 @@ absl::StatusOr<ChannelTarget> CheckChannelTarget(absl::string_view flag, const s
     }
     return checked;
   }
+  if (checked.endpoint.kind == wire::Endpoint::Kind::kTcp) {
+    // Plain TCP carries the pairing exchange alone, which needs no TLS: a CA
+    // or a certificate given with it is a mistake worth naming.
+    if (!ca_file.empty() || !cert_file.empty() || !key_file.empty() || !tls_name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, " ", target, " is plain TCP, for pairing by code: it takes no CA, TLS name or "
+          "certificate (use tls:HOST:PORT for those)"));
+    }
+    return checked;
+  }
   if (ca_file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(flag, " ", target, " needs a CA file"));
   }
@@ -47,8 +57,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(absl::string_view fla
   CPNS_ASSIGN_OR_RETURN(ChannelTarget checked, CheckChannelTarget(flag, target, ca_file, tls_name,
                                                                   cert_file, key_file));
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (checked.endpoint.kind == wire::Endpoint::Kind::kUnix) {
-    // The PN link is secured by the PN technology; locally, by the socket's mode.
+  if (checked.endpoint.kind != wire::Endpoint::Kind::kTls) {
+    // The PN link is secured by the PN technology; locally, by the socket's
+    // mode; tcp: carries only the PAKE.
     creds = grpc::InsecureChannelCredentials();
   } else {
     CPNS_ASSIGN_OR_RETURN(creds, wire::MakeChannelCredentials(checked.tls));

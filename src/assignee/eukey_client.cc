@@ -2,6 +2,7 @@
 
 #include "assignee/channel.h"
 #include "assignee/eukey_client_with_tls.h"
+#include "assignee/exchange.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -24,8 +25,10 @@ absl::Status BadResponse(absl::string_view why) {
   return absl::DataLossError(absl::StrCat("EUKey Assignment Response is malformed: ", why));
 }
 
-absl::StatusOr<EUKeyAssignment> Validate(const Assignee& asked,
-                                         const cpns::v1::EUKeyAssignmentResponse& r) {
+}  // namespace
+
+absl::StatusOr<EUKeyAssignment> ValidateAssignment(const Assignee& asked,
+                                                   const cpns::v1::EUKeyAssignmentResponse& r) {
   if (r.second_seed().size() != kSecondSeedSize) return BadResponse("second_seed is not 32 bytes");
   if (r.eukey().size() != kEUKeySize) return BadResponse("eukey is not 32 bytes");
   if (r.seed_epoch() == 0) return BadResponse("seed_epoch is 0");
@@ -44,33 +47,44 @@ absl::StatusOr<EUKeyAssignment> Validate(const Assignee& asked,
                          SecretBytes::CopyFrom(r.eukey())};
 }
 
+namespace {
+
 class GrpcEUKeyClient final : public EUKeyClient {
  public:
-  explicit GrpcEUKeyClient(ChannelSource channel) : channel_(std::move(channel)) {}
+  GrpcEUKeyClient(ChannelSource channel, bool pairing_only)
+      : channel_(std::move(channel)), pairing_only_(pairing_only) {}
 
   absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee, absl::Duration timeout,
                                           const SecretBytes& pairing_code) override {
+    // A code always goes through the PAKE, whatever the transport: one way
+    // to use a code, and never a code on the wire.
+    if (!pairing_code.empty()) return PairWithCode(channel_(), assignee, timeout, pairing_code);
+    if (pairing_only_) {
+      return absl::InvalidArgumentError(
+          "a tcp: gateway serves pairing by code only: give the pairing code its owner made "
+          "(--pairing-code-file)");
+    }
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    cpns::v1::EUKeyAssignmentRequest request = wire::MakeAssignmentRequest(assignee);
+    const cpns::v1::EUKeyAssignmentRequest request = wire::MakeAssignmentRequest(assignee);
     cpns::v1::EUKeyAssignmentResponse response;
     const grpc::Status status =
         cpns::v1::EUKeyService::NewStub(channel_())->AssignEUKey(&context, request, &response);
-    wire::WipeSensitiveFields(request);
     if (!status.ok()) return wire::FromGrpcStatus(status);
-    absl::StatusOr<EUKeyAssignment> assignment = Validate(assignee, response);
+    absl::StatusOr<EUKeyAssignment> assignment = ValidateAssignment(assignee, response);
     wire::WipeSensitiveFields(response);
     return assignment;
   }
 
  private:
   const ChannelSource channel_;
+  const bool pairing_only_;
 };
 
 }  // namespace
 
-std::unique_ptr<EUKeyClient> MakeGrpcEUKeyClient(ChannelSource channel) {
-  return std::make_unique<GrpcEUKeyClient>(std::move(channel));
+std::unique_ptr<EUKeyClient> MakeGrpcEUKeyClient(ChannelSource channel, bool pairing_only) {
+  return std::make_unique<GrpcEUKeyClient>(std::move(channel), pairing_only);
 }
 
 absl::StatusOr<std::unique_ptr<EUKeyClient>> EUKeyClient::Create(
@@ -78,7 +92,10 @@ absl::StatusOr<std::unique_ptr<EUKeyClient>> EUKeyClient::Create(
   CPNS_ASSIGN_OR_RETURN(auto channel, MakeChannel("--gateway", options.gateway,
                                                   options.gateway_ca_file, options.gateway_name,
                                                   options.cert_file, options.key_file));
-  return MakeGrpcEUKeyClient([channel] { return channel; });
+  CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint,
+                        wire::ParseEndpoint("--gateway", options.gateway));
+  return MakeGrpcEUKeyClient([channel] { return channel; },
+                             endpoint.kind == wire::Endpoint::Kind::kTcp);
 }
 
 }  // namespace cpns::assignee

@@ -14,8 +14,9 @@ absl::StatusOr<std::unique_ptr<EUKeyClient>> CreateEUKeyClientWithTls(
                                            options.gateway_name, options.cert_file,
                                            options.key_file));
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (target.endpoint.kind == wire::Endpoint::Kind::kUnix) {
-    // The PN link is secured by the PN technology; locally, by the socket's mode.
+  if (target.endpoint.kind != wire::Endpoint::Kind::kTls) {
+    // The PN link is secured by the PN technology; locally, by the socket's
+    // mode; tcp: carries only the PAKE.
     creds = grpc::InsecureChannelCredentials();
   } else {
     CPNS_ASSIGN_OR_RETURN(creds, tls(target.tls));
@@ -26,7 +27,7 @@ absl::StatusOr<std::unique_ptr<EUKeyClient>> CreateEUKeyClientWithTls(
   return MakeGrpcEUKeyClient([address = target.endpoint.GrpcAddress(), creds,
                               args = target.args] {
     return grpc::CreateCustomChannel(address, creds, args);
-  });
+  }, target.endpoint.kind == wire::Endpoint::Kind::kTcp);
 }
 
 }  // namespace cpns::assignee

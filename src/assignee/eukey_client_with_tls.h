@@ -38,8 +38,9 @@ absl::StatusOr<std::unique_ptr<EUKeyClient>> CreateEUKeyClientWithTls(
 
 // The channel a request is sent on: called once per request.
 using ChannelSource = std::function<std::shared_ptr<grpc::Channel>()>;
-// The gRPC EUKeyClient over `channel` (eukey_client.cc).
-std::unique_ptr<EUKeyClient> MakeGrpcEUKeyClient(ChannelSource channel);
+// The gRPC EUKeyClient over `channel` (eukey_client.cc); `pairing_only` for
+// a tcp: gateway, which serves pairing by code alone.
+std::unique_ptr<EUKeyClient> MakeGrpcEUKeyClient(ChannelSource channel, bool pairing_only = false);
 
 }  // namespace cpns::assignee
 

@@ -17,9 +17,6 @@ namespace {
 
 constexpr absl::Duration kRateWindow = absl::Minutes(1);
 constexpr absl::Duration kWrongCodeWindow = absl::Minutes(10);
-// Holders whose wrong codes are counted at once (more than any owner has
-// pending codes).
-constexpr size_t kMaxCountedHolders = 1024;
 
 // Drops the entries of `times` older than `window` before `now`.
 void Expire(std::vector<absl::Time>& times, absl::Time now, absl::Duration window) {
@@ -44,16 +41,8 @@ void Sweep(std::map<std::string, std::vector<absl::Time>>& windows, absl::Time n
   }
 }
 
-// The holder of a pairing code: the entity and user it was made for. '\n'
-// cannot occur in an identifier.
-std::string HolderKey(const Assignee& a) {
-  return absl::StrCat(EntityTypeName(a.entity_type), "\n", a.entity_id.value(), "\n",
-                      a.user_id.value());
-}
-
-std::string HolderName(const Assignee& a) {
-  return absl::StrCat(EntityTypeName(a.entity_type), " ", a.entity_id.value(), " (user ",
-                      a.user_id.value(), ")");
+std::string EntityKey(const Assignee& a) {
+  return absl::StrCat(EntityTypeName(a.entity_type), "/", a.entity_id.value());
 }
 
 constexpr absl::string_view kReasonPayload = "type.cpns.dev/gateway.refusal-reason";
@@ -69,6 +58,10 @@ std::string RetryIn(absl::Duration d) {
 }
 
 }  // namespace
+
+absl::Status TagRefusal(absl::Status status, absl::string_view reason) {
+  return Tagged(std::move(status), reason);
+}
 
 std::string RefusalReason(const absl::Status& status) {
   if (absl::optional<absl::Cord> tag = status.GetPayload(kReasonPayload); tag.has_value()) {
@@ -104,9 +97,7 @@ absl::string_view AdmissionModeName(AdmissionMode mode) {
   return "unknown";
 }
 
-absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
-                                             absl::string_view pairing_code,
-                                             const PeerInfo& peer) {
+absl::Status Admission::CheckRequester(const Assignee& assignee, const std::string& peer_key) {
   if (!policy_.allowed_users.empty() &&
       !policy_.allowed_users.contains(assignee.user_id.value())) {
     return Tagged(absl::PermissionDeniedError(absl::StrCat(
@@ -122,38 +113,65 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee,
                       " is not allowed on this gateway")),
                   "entity-type-not-allowed");
   }
-  const std::string peer_key = PeerKey(peer.address);
-  const std::string entity_key =
-      absl::StrCat(EntityTypeName(assignee.entity_type), "/", assignee.entity_id.value());
-  const std::string entity_what = absl::StrCat("entity ", assignee.entity_id.value());
-  {
-    MutexLock lock(&mu_);
-    CPNS_RETURN_IF_ERROR(ChargePeer(peer_key));
-    // Only admitted requests count against an entity (charged below): a peer
-    // that cannot prove it is the entity must not use up the entity's quota.
-    if (auto s = CheckRate(per_entity_, entity_key, policy_.per_entity_per_minute, entity_what);
-        !s.ok()) {
-      return Tagged(s, "rate-limited-entity");
-    }
+  MutexLock lock(&mu_);
+  CPNS_RETURN_IF_ERROR(ChargePeer(peer_key));
+  // Only admitted requests count against an entity (charged by the caller):
+  // a peer that cannot prove it is the entity must not use up the entity's
+  // quota.
+  if (auto s = CheckRate(per_entity_, EntityKey(assignee), policy_.per_entity_per_minute,
+                         absl::StrCat("entity ", assignee.entity_id.value()));
+      !s.ok()) {
+    return Tagged(s, "rate-limited-entity");
   }
-  absl::StatusOr<std::string> admitted = Authenticate(assignee, pairing_code, peer, peer_key);
-  if (admitted.ok()) {
-    MutexLock lock(&mu_);
-    // Requests for one entity racing past the check above are each charged;
-    // the window then holds a few more than the limit and the next requests
-    // wait longer. Nothing is admitted without a charge.
-    Charge(per_entity_, entity_key, policy_.per_entity_per_minute);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee, const PeerInfo& peer) {
+  if (policy_.mode == AdmissionMode::kPairing) {
+    // Also what a device of a release before pairing by PAKE meets when it
+    // sends its code in the request's retired field 4.
+    return Tagged(absl::PermissionDeniedError(
+                      "this gateway admits devices by pairing code, through the pairing "
+                      "exchange (PairingService, PROTOCOL.md section 11): run cpns-pne request "
+                      "--pairing-code with cpns 4 or later; a code in AssignEUKey is not read"),
+                  "pairing-by-pake");
   }
+  CPNS_RETURN_IF_ERROR(CheckRequester(assignee, PeerKey(peer.address)));
+  absl::StatusOr<std::string> admitted = policy_.mode == AdmissionMode::kOpen
+                                             ? absl::StatusOr<std::string>("open")
+                                             : CheckCertificate(assignee, peer);
+  // Requests for one entity racing past the check are each charged; the
+  // window then holds a few more than the limit and the next requests wait
+  // longer. Nothing is admitted without a charge.
+  if (admitted.ok()) ChargePaired(assignee);
   return admitted;
 }
 
-absl::StatusOr<std::string> Admission::Authenticate(const Assignee& assignee,
-                                                     absl::string_view pairing_code,
-                                                     const PeerInfo& peer,
-                                                     const std::string& peer_key) {
-  if (policy_.mode == AdmissionMode::kOpen) return std::string("open");
-  if (policy_.mode == AdmissionMode::kCertificate) return CheckCertificate(assignee, peer);
-  return CheckPairingCode(assignee, pairing_code, peer_key);
+absl::Status Admission::AdmitPairing(const Assignee& assignee, const PeerInfo& peer) {
+  if (policy_.mode != AdmissionMode::kPairing) {
+    return Tagged(absl::FailedPreconditionError(absl::StrCat(
+                      "this gateway does not admit devices by pairing code (its admission is ",
+                      AdmissionModeName(policy_.mode), ")")),
+                  "not-pairing");
+  }
+  const std::string peer_key = PeerKey(peer.address);
+  {
+    MutexLock lock(&mu_);
+    if (auto s = CheckPairingThrottle(peer_key); !s.ok()) {
+      return Tagged(s, "wrong-codes-throttled");
+    }
+  }
+  return CheckRequester(assignee, peer_key);
+}
+
+void Admission::CountFailedPairing(const PeerInfo& peer) {
+  MutexLock lock(&mu_);
+  wrong_codes_[PeerKey(peer.address)].push_back(clock_.Now());
+}
+
+void Admission::ChargePaired(const Assignee& assignee) {
+  MutexLock lock(&mu_);
+  Charge(per_entity_, EntityKey(assignee), policy_.per_entity_per_minute);
 }
 
 absl::Status Admission::AdmitRelayed(const PeerInfo& peer) {
@@ -168,99 +186,6 @@ absl::Status Admission::ChargePeer(const std::string& peer_key) {
   }
   Charge(per_peer_, peer_key, policy_.per_peer_per_minute);
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> Admission::CheckPairingCode(const Assignee& assignee,
-                                                         absl::string_view pairing_code,
-                                                         const std::string& peer_key) {
-  if (pairing_code.empty()) {
-    return Tagged(absl::PermissionDeniedError(
-                      "this gateway admits devices with a pairing code: ask its owner for one "
-                      "(cpns-gw pair add) and send it with the request (cpns-pne request "
-                      "--pairing-code)"),
-                  "no-pairing-code");
-  }
-  MutexLock guessing(&pairing_mu_);
-  {
-    MutexLock lock(&mu_);
-    if (auto s = CheckPairingThrottle(peer_key); !s.ok()) {
-      return Tagged(s, "wrong-codes-throttled");
-    }
-  }
-  // A holder whose codes could not be withdrawn (the store failed) gets no
-  // more guesses: try again, and refuse without looking at the code.
-  if (auto it = wrong_by_holder_.find(HolderKey(assignee));
-      it != wrong_by_holder_.end() && it->second >= HolderBound()) {
-    return Withdraw(assignee, peer_key);
-  }
-  absl::Status consumed = state_.ConsumePairingCode(pairing_code, assignee);
-  if (consumed.ok()) {
-    wrong_by_holder_.erase(HolderKey(assignee));
-    return std::string("pairing-code");
-  }
-  if (!absl::IsPermissionDenied(consumed) && !absl::IsInvalidArgument(consumed)) return consumed;
-  {
-    MutexLock lock(&mu_);
-    wrong_codes_[peer_key].push_back(clock_.Now());
-  }
-  // Not shaped like a code: no guess at any code, so nothing against the holder.
-  if (absl::IsInvalidArgument(consumed)) return Tagged(consumed, "wrong-pairing-code");
-  return CountWrongCode(assignee, std::move(consumed), peer_key);
-}
-
-absl::Status Admission::CountWrongCode(const Assignee& assignee, absl::Status wrong,
-                                       const std::string& peer_key) {
-  // A code matches only the holder it names, so a guess is a threat only to a
-  // holder with pending codes; others are not counted (and their counts,
-  // from codes now used, expired or cancelled, are dropped), which also keeps
-  // this map as small as the owner's pending codes. If the store cannot say,
-  // the guess counts.
-  absl::StatusOr<std::vector<PendingPairingCode>> pending = state_.ListPendingPairingCodes();
-  const bool has_pending =
-      !pending.ok() || std::any_of(pending->begin(), pending->end(), [&](const auto& p) {
-        return HolderKey(p.assignee) == HolderKey(assignee);
-      });
-  const std::string holder = HolderKey(assignee);
-  if (!has_pending) {
-    wrong_by_holder_.erase(holder);
-    return Tagged(std::move(wrong), "wrong-pairing-code");
-  }
-  // Bounded even when the store cannot say (any name would count then);
-  // while it cannot, no code is consumed either, so no guess can succeed.
-  if (!wrong_by_holder_.contains(holder) && wrong_by_holder_.size() >= kMaxCountedHolders) {
-    return Tagged(std::move(wrong), "wrong-pairing-code");
-  }
-  if (++wrong_by_holder_[holder] < HolderBound()) {
-    return Tagged(std::move(wrong), "wrong-pairing-code");
-  }
-  return Withdraw(assignee, peer_key);
-}
-
-absl::Status Admission::Withdraw(const Assignee& assignee, const std::string& peer_key) {
-  const int bound = HolderBound();
-  absl::StatusOr<int> withdrawn = state_.CancelPairingCodes(assignee);
-  if (!withdrawn.ok()) {
-    // The count stays at the bound: the holder gets no guesses until this works.
-    wrong_by_holder_[HolderKey(assignee)] = bound;
-    log::Error("cannot withdraw the pending pairing codes",
-               {{"holder", HolderName(assignee)}, {"error", withdrawn.status()}});
-    return Tagged(absl::UnavailableError(
-                      "the gateway's state database failed; retry later (the owner sees the log)"),
-                  "state-db-error");
-  }
-  wrong_by_holder_.erase(HolderKey(assignee));
-  log::Warn("pending pairing codes withdrawn after wrong codes",
-            {{"holder", HolderName(assignee)},
-             {"withdrawn", *withdrawn},
-             {"wrong_codes", bound},
-             {"peer", peer_key},
-             {"result", "pairing-codes-withdrawn"}});
-  return Tagged(absl::PermissionDeniedError(absl::StrCat(
-                    "the pairing code is not valid; after ", bound, " wrong pairing codes for ",
-                    HolderName(assignee),
-                    " its pending codes are withdrawn: ask the gateway's owner for a new one "
-                    "(cpns-gw pair add)")),
-                "pairing-codes-withdrawn");
 }
 
 absl::StatusOr<std::string> Admission::CheckCertificate(const Assignee& assignee,
@@ -318,7 +243,7 @@ absl::Status Admission::CheckPairingThrottle(const std::string& peer) {
     return absl::OkStatus();
   }
   return absl::ResourceExhaustedError(absl::StrCat(
-      "too many wrong pairing codes from this peer; retry in ",
+      "too many failed pairing attempts from this peer; retry in ",
       RetryIn(wrong.front() + kWrongCodeWindow - now)));
 }
 

@@ -3,14 +3,13 @@
 // reaches its socket, so every request passes this policy first.
 //
 // Modes:
-//   pairing (the default): the request carries a one-time pairing code that
-//     the owner made for exactly this entity and user (`cpns-gw pair add`).
-//     Wrong codes are bounded per code holder (the entity and user a code was
-//     made for): after `wrong_codes_per_holder` wrong codes naming a holder
-//     that has pending codes, those codes are withdrawn and the owner makes a
-//     new one. Below that bound a holder's valid code is accepted, whoever
-//     guessed wrong before; other holders are never affected. Wrong codes are
-//     also throttled per peer, a second, larger limit.
+//   pairing (the default): the device proves, by the PAKE of PairingService
+//     (pairing_service.h, PROTOCOL.md section 11), that it knows a one-time
+//     code the owner made for exactly this entity and user (`cpns-gw pair
+//     add`). AssignEUKey is refused in this mode. Each failed confirmation
+//     counts against the code (the failed_pairings_per_code-th spends it)
+//     and against the peer (wrong_codes_before_throttle in 10 minutes, then
+//     the peer waits).
 //   certificate: the peer presented, on a TLS listener, a device certificate
 //     issued by a device maker CA the gateway trusts (--device-ca); the
 //     entity id is the one in the certificate (urn:cpns:entity:<id>), and the
@@ -42,7 +41,6 @@
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
 #include "cpns/core/identifiers.h"
-#include "gateway/state_db.h"
 
 namespace cpns::gateway {
 
@@ -62,6 +60,8 @@ absl::string_view AdmissionModeName(AdmissionMode mode);
 // "invalid-request" (INVALID_ARGUMENT), "no-seed" (UNAVAILABLE, the only
 // other refusal an assignment meets before the key), or the code's name.
 std::string RefusalReason(const absl::Status& status);
+// `status` tagged with `reason`, for RefusalReason.
+absl::Status TagRefusal(absl::Status status, absl::string_view reason);
 
 struct AdmissionPolicy {
   AdmissionMode mode = AdmissionMode::kPairing;
@@ -69,13 +69,11 @@ struct AdmissionPolicy {
   std::set<EntityType> allowed_entity_types;  // empty: any type
   int per_peer_per_minute = 60;               // requests; 0: unlimited
   int per_entity_per_minute = 10;             // admitted requests; 0: unlimited
-  // Wrong codes naming one holder (entity type, entity id, user) while it has
-  // pending codes, before those codes are withdrawn (at least 1). The count
-  // restarts when the holder pairs or has no pending code.
-  int wrong_codes_per_holder = 5;
-  // Wrong codes from one peer in 10 minutes before the peer must wait; larger
-  // than the per-holder bound, so that guessing at one holder withdraws its
-  // codes before its peer is throttled.
+  // Failed confirmations against one pairing code before it is spent (at
+  // least 1). Kept in the state database: a restart does not reset it.
+  int failed_pairings_per_code = 20;
+  // Failed confirmations from one peer in 10 minutes before the peer must
+  // wait.
   int wrong_codes_before_throttle = 20;
 };
 
@@ -90,15 +88,24 @@ struct PeerInfo {
 
 class Admission {
  public:
-  // `state` and `clock` must outlive the object.
-  Admission(AdmissionPolicy policy, GatewayStateDb& state, const Clock& clock)
-      : policy_(std::move(policy)), state_(state), clock_(clock) {}
+  // `clock` must outlive the object.
+  Admission(AdmissionPolicy policy, const Clock& clock)
+      : policy_(std::move(policy)), clock_(clock) {}
 
-  // Decides one request from `peer`. On success, returns how the requester
-  // was admitted ("pairing-code", "certificate" or "open"); a pairing code is
-  // consumed.
-  absl::StatusOr<std::string> Admit(const Assignee& assignee, absl::string_view pairing_code,
-                                    const PeerInfo& peer);
+  // Decides one AssignEUKey request from `peer`. On success, returns how the
+  // requester was admitted ("certificate" or "open"). In pairing mode it
+  // refuses: codes go through PairingService.
+  absl::StatusOr<std::string> Admit(const Assignee& assignee, const PeerInfo& peer);
+
+  // A pairing exchange's start (StartPairing) for `assignee` from `peer`:
+  // the gateway must admit by pairing code; the policy's users and entity
+  // types, the rate limits, and the peer's failed confirmations are checked,
+  // and the peer is charged one request.
+  absl::Status AdmitPairing(const Assignee& assignee, const PeerInfo& peer);
+  // A failed confirmation from `peer`, for its throttle.
+  void CountFailedPairing(const PeerInfo& peer);
+  // A successful pairing of `assignee`: charged to the entity's rate.
+  void ChargePaired(const Assignee& assignee);
 
   // A relayed AuthService call from `peer`: counts against the peer's
   // requests per minute, shared with its EUKey requests, so a local flood is
@@ -117,41 +124,18 @@ class Admission {
   // Records a request in the key's window (nothing when `limit` is 0: unlimited).
   void Charge(std::map<std::string, std::vector<absl::Time>>& windows, const std::string& key,
               int limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The mode's proof: a pairing code (consumed), a device certificate, or
-  // none (open).
-  absl::StatusOr<std::string> Authenticate(const Assignee& assignee,
-                                           absl::string_view pairing_code, const PeerInfo& peer,
-                                           const std::string& peer_key);
+  // The policy's users and entity types, then the peer's and the entity's
+  // rates (the peer charged).
+  absl::Status CheckRequester(const Assignee& assignee, const std::string& peer_key);
   // Certificate mode: the peer's device certificate names this entity.
   static absl::StatusOr<std::string> CheckCertificate(const Assignee& assignee,
                                                       const PeerInfo& peer);
   // Charges `peer_key` one request, or refuses when it is over its limit.
   absl::Status ChargePeer(const std::string& peer_key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Pairing mode: the code, checked (and consumed) under the bounds on wrong
-  // codes per peer and per holder.
-  absl::StatusOr<std::string> CheckPairingCode(const Assignee& assignee,
-                                               absl::string_view pairing_code,
-                                               const std::string& peer_key);
-  // A wrong code naming `assignee`: counted against it while it has pending
-  // codes; the last one allowed withdraws them. Returns the refusal.
-  absl::Status CountWrongCode(const Assignee& assignee, absl::Status wrong,
-                              const std::string& peer_key)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pairing_mu_);
-  // Withdraws the pending codes of a holder that used up its wrong codes.
-  absl::Status Withdraw(const Assignee& assignee, const std::string& peer_key)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pairing_mu_);
   absl::Status CheckPairingThrottle(const std::string& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  int HolderBound() const { return std::max(1, policy_.wrong_codes_per_holder); }
 
   const AdmissionPolicy policy_;
-  GatewayStateDb& state_;
   const Clock& clock_;
-  // Held across a pairing code's whole check (look-up, consumption, count),
-  // so that parallel requests cannot slip guesses past the per-holder bound.
-  // Acquired before mu_.
-  Mutex pairing_mu_;
-  // Wrong codes per holder (HolderKey) that had pending codes.
-  std::map<std::string, int> wrong_by_holder_ ABSL_GUARDED_BY(pairing_mu_);
   Mutex mu_;
   std::map<std::string, std::vector<absl::Time>> per_peer_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<absl::Time>> per_entity_ ABSL_GUARDED_BY(mu_);

@@ -82,6 +82,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
       }
     }
   }
+  if (options.admission.mode != AdmissionMode::kPairing) {
+    for (const std::string& text : options.pn_listen) {
+      if (absl::StartsWith(text, "tcp:")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--pn-listen ", text, " (plain TCP) serves pairing by code only, which its PAKE "
+            "protects: it needs --admission pairing"));
+      }
+    }
+  }
   if (options.admission.mode == AdmissionMode::kCertificate) {
     if (options.device_ca_file.empty()) {
       return absl::InvalidArgumentError(
@@ -120,13 +129,18 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   if (seal_key.has_value()) gw->cache_->SetSealKey(std::move(*seal_key));
   CPNS_RETURN_IF_ERROR(gw->cache_->LoadSaved());
   CPNS_ASSIGN_OR_RETURN(gw->state_, GatewayStateDb::Open(options.state_dir, clock));
-  gw->admission_ = std::make_unique<Admission>(options.admission, *gw->state_, clock);
+  gw->admission_ = std::make_unique<Admission>(options.admission, clock);
   gw->auth_relay_ = std::make_unique<AuthRelay>(gw->server_channel_,
                                                 options.policy.upstream_timeout, *gw->admission_,
                                                 gw->unix_peers_);
-  gw->service_ = std::make_unique<EUKeyServiceImpl>(*gw->cache_, *gw->admission_, *gw->state_,
-                                                    gw->unix_peers_, clock, options.policy,
-                                                    &gw->metrics_->assignments);
+  gw->issuer_ = std::make_unique<KeyIssuer>(*gw->cache_, *gw->state_, clock, options.policy,
+                                            &gw->metrics_->assignments);
+  gw->service_ =
+      std::make_unique<EUKeyServiceImpl>(*gw->issuer_, *gw->admission_, gw->unix_peers_);
+  CPNS_ASSIGN_OR_RETURN(SecretBytes decoy_key, gw->state_->PairingDecoyKey());
+  gw->pairing_ = std::make_unique<PairingServiceImpl>(*gw->issuer_, *gw->admission_, *gw->state_,
+                                                      gw->unix_peers_, gw_id,
+                                                      std::move(decoy_key), clock);
   if (options.uplink) {
     CPNS_ASSIGN_OR_RETURN(std::unique_ptr<UplinkKeySource> source,
                           options.uplink(gw_id, absl::StrCat(options.state_dir, "/uplink.key")));
@@ -157,59 +171,101 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   return gw;
 }
 
-absl::Status Gateway::Listen(const GatewayOptions& options) {
-  grpc::ServerBuilder builder;
+namespace {
+
+void ConfigureServer(grpc::ServerBuilder& builder, const GatewayOptions& options) {
   wire::ApplyServerLimits(builder);
   wire::KeepIdleHandlerThreads(builder);
   wire::ApplyConnectionLimits(builder, options.connections);
   if (options.instrument) options.instrument(builder);
-  for (const std::string& text : options.pn_listen) {
-    CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--pn-listen", text));
-    std::shared_ptr<grpc::ServerCredentials> creds;
-    if (endpoint.kind == wire::Endpoint::Kind::kUnix) {
-      // The PN link is secured by the PN technology; locally, by the socket's
-      // mode (0660, set by the listener).
-      creds = grpc::InsecureServerCredentials();
-    } else {
-      if (options.pn_cert_file.empty() || options.pn_key_file.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--pn-listen ", text, " needs a certificate: set --pn-cert and --pn-key"));
-      }
-      // With certificate admission, a device certificate is asked for and,
-      // when presented, must verify against the device CA; a peer without one
-      // gets an actionable PERMISSION_DENIED from admission rather than a
-      // failed handshake.
-      // One set of credentials for every tls: listener (the same files).
-      if (pn_tls_ == nullptr) {
-        CPNS_ASSIGN_OR_RETURN(pn_tls_, wire::ReloadableServerTls::Create(
-                                           {.cert_file = options.pn_cert_file,
-                                            .key_file = options.pn_key_file,
-                                            .client_ca_file = options.device_ca_file,
-                                            .client_cert = wire::ClientCertPolicy::kOptional,
-                                            .crl_file = options.device_crl_file}));
-      }
-      creds = pn_tls_->credentials();
-    }
-    CPNS_ASSIGN_OR_RETURN(std::unique_ptr<wire::Listener> listener,
-                          wire::Listener::Bind(endpoint, creds, builder, options.connections,
-                                               options.on_fatal, &unix_peers_));
-    if (endpoint.kind == wire::Endpoint::Kind::kTls) tls_ports_.push_back(listener->port());
-    listeners_.push_back(std::move(listener));
-  }
   if (!options.reflection) wire::WithoutReflection(builder);
-  builder.RegisterService(service_.get());
-  builder.RegisterService(auth_relay_.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr) {
-    return absl::UnavailableError("cannot serve on the --pn-listen addresses");
+}
+
+}  // namespace
+
+absl::Status Gateway::BindListener(const GatewayOptions& options, const std::string& text,
+                                   grpc::ServerBuilder& builder, grpc::ServerBuilder& tcp_builder) {
+  CPNS_ASSIGN_OR_RETURN(wire::Endpoint endpoint, wire::ParseEndpoint("--pn-listen", text));
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (endpoint.kind != wire::Endpoint::Kind::kTls) {
+    // The PN link is secured by the PN technology; locally, by the socket's
+    // mode (0660, set by the listener). tcp: carries only the PAKE, whose
+    // messages an onlooker can read without learning anything.
+    creds = grpc::InsecureServerCredentials();
+  } else {
+    if (options.pn_cert_file.empty() || options.pn_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--pn-listen ", text, " needs a certificate: set --pn-cert and --pn-key"));
+    }
+    // With certificate admission, a device certificate is asked for and,
+    // when presented, must verify against the device CA; a peer without one
+    // gets an actionable PERMISSION_DENIED from admission rather than a
+    // failed handshake.
+    // One set of credentials for every tls: listener (the same files).
+    if (pn_tls_ == nullptr) {
+      CPNS_ASSIGN_OR_RETURN(pn_tls_, wire::ReloadableServerTls::Create(
+                                         {.cert_file = options.pn_cert_file,
+                                          .key_file = options.pn_key_file,
+                                          .client_ca_file = options.device_ca_file,
+                                          .client_cert = wire::ClientCertPolicy::kOptional,
+                                          .crl_file = options.device_crl_file}));
+    }
+    creds = pn_tls_->credentials();
+  }
+  const bool tcp = endpoint.kind == wire::Endpoint::Kind::kTcp;
+  CPNS_ASSIGN_OR_RETURN(std::unique_ptr<wire::Listener> listener,
+                        wire::Listener::Bind(endpoint, creds, tcp ? tcp_builder : builder,
+                                             options.connections, options.on_fatal, &unix_peers_));
+  if (endpoint.kind == wire::Endpoint::Kind::kTls) tls_ports_.push_back(listener->port());
+  if (tcp) tcp_ports_.push_back(listener->port());
+  (tcp ? tcp_listeners_ : listeners_).push_back(std::move(listener));
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::Listen(const GatewayOptions& options) {
+  grpc::ServerBuilder builder;
+  grpc::ServerBuilder tcp_builder;
+  ConfigureServer(builder, options);
+  for (const std::string& text : options.pn_listen) {
+    CPNS_RETURN_IF_ERROR(BindListener(options, text, builder, tcp_builder));
   }
   readiness_ = options.readiness;
-  if (readiness_ != nullptr) {
-    readiness_->Set(false, "starting");
-    health_ = readiness_->Bind(*server_, {cpns::v1::EUKeyService::service_full_name(),
-                                          cpns::v1::AuthService::service_full_name()});
+  if (readiness_ != nullptr) readiness_->Set(false, "starting");
+  if (!listeners_.empty()) {
+    builder.RegisterService(service_.get());
+    builder.RegisterService(pairing_.get());
+    builder.RegisterService(auth_relay_.get());
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr) {
+      return absl::UnavailableError("cannot serve on the --pn-listen addresses");
+    }
+    if (readiness_ != nullptr) {
+      health_ = readiness_->Bind(*server_, {cpns::v1::EUKeyService::service_full_name(),
+                                            cpns::v1::PairingService::service_full_name(),
+                                            cpns::v1::AuthService::service_full_name()});
+    }
   }
+  CPNS_RETURN_IF_ERROR(StartTcpServer(options, tcp_builder));
   for (auto& listener : listeners_) listener->Start(*server_);
+  for (auto& listener : tcp_listeners_) listener->Start(*tcp_server_);
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::StartTcpServer(const GatewayOptions& options,
+                                     grpc::ServerBuilder& tcp_builder) {
+  if (tcp_listeners_.empty()) return absl::OkStatus();
+  ConfigureServer(tcp_builder, options);
+  // A synchronous service may serve several servers: one session table for
+  // every listener.
+  tcp_builder.RegisterService(pairing_.get());
+  tcp_server_ = tcp_builder.BuildAndStart();
+  if (tcp_server_ == nullptr) {
+    return absl::UnavailableError("cannot serve on the tcp: --pn-listen addresses");
+  }
+  if (readiness_ != nullptr) {
+    tcp_health_ =
+        readiness_->Bind(*tcp_server_, {cpns::v1::PairingService::service_full_name()});
+  }
   return absl::OkStatus();
 }
 
@@ -251,14 +307,14 @@ GatewayStatus Gateway::CurrentStatus() const {
                      .unreachable_since = unix_or_none(unreachable),
                      .last_contact = unix_or_none(cache_->last_upstream_contact()),
                      .first_seed_requests = cache_->upstream_requests()};
-  status.assignments_issued = service_->assignments_issued();
+  status.assignments_issued = issuer_->assignments_issued();
   if (uplink_ != nullptr) {
     status.uplink.emplace();
     if (const std::optional<UplinkInfo> up = uplink_->held()) {
       status.uplink->held = HeldUplinkStatus{up->upstream_gw_id, up->seed_epoch, up->not_after};
     }
   }
-  status.refusals = service_->refusals();
+  status.refusals = issuer_->refusals();
   return status;
 }
 
@@ -315,9 +371,13 @@ void Gateway::Shutdown(absl::Duration grace) {
   if (was_running) status_thread_.join();
   if (refresher_ != nullptr) refresher_->Stop();
   for (auto& listener : listeners_) listener->Stop();
+  for (auto& listener : tcp_listeners_) listener->Stop();
   health_.reset();  // gRPC's shutdown says NOT_SERVING from here on
+  tcp_health_.reset();
   wire::StopServer(server_, grace);
+  wire::StopServer(tcp_server_, grace);
   listeners_.clear();
+  tcp_listeners_.clear();
   if (was_running) {  // the final counts
     if (absl::Status s = WriteStatusIfChanged(); !s.ok()) {
       spdlog::warn("gateway status: {}", s.message());

@@ -1,6 +1,8 @@
-// Gateway: the Intermediate PN GW role. Serves EUKeyService, and relays
-// AuthService to the CPNS Server, on its PN-side listeners (Unix sockets,
-// mode 0660, and TLS), backed by a SeedCache whose seed file lives in the
+// Gateway: the Intermediate PN GW role. Serves EUKeyService and
+// PairingService, and relays AuthService to the CPNS Server, on its PN-side
+// listeners (Unix sockets, mode 0660, and TLS); on plain tcp: listeners it
+// serves PairingService alone (the PAKE protects the exchange; nothing else
+// may travel in the clear). Backed by a SeedCache whose seed file lives in the
 // state directory (mode 0700), kept fresh by a SeedRefresher thread.
 //
 // Thread-safe. Shutdown() (or destruction) stops serving; calls in flight are
@@ -23,6 +25,8 @@
 #include "gateway/auth_relay.h"
 #include "gateway/eukey_service.h"
 #include "gateway/first_seed.h"
+#include "gateway/key_issuer.h"
+#include "gateway/pairing_service.h"
 #include "gateway/seed_cache.h"
 #include "gateway/seed_refresher.h"
 #include "gateway/status.h"
@@ -38,7 +42,8 @@ struct GatewayOptions {
   std::string gw_id;
   ServerConnection server;
   std::string state_dir;
-  std::vector<std::string> pn_listen;  // unix:PATH or tls:HOST:PORT
+  // unix:PATH, tls:HOST:PORT, or tcp:HOST:PORT (pairing admission only).
+  std::vector<std::string> pn_listen;
   std::string pn_cert_file;            // for tls: listeners
   std::string pn_key_file;
   AssignmentPolicy policy;
@@ -109,6 +114,8 @@ class Gateway {
 
   // Bound ports of the tls: listeners, in the order given.
   const std::vector<int>& tls_ports() const { return tls_ports_; }
+  // Bound ports of the tcp: listeners, in the order given.
+  const std::vector<int>& tcp_ports() const { return tcp_ports_; }
   const SeedCache& seed_cache() const { return *cache_; }
   // The daemon's status (seed held, upstream contact, assignments, refusals;
   // never secrets), as of now.
@@ -129,6 +136,11 @@ class Gateway {
  private:
   Gateway() = default;
   absl::Status Listen(const GatewayOptions& options);
+  // Binds one --pn-listen on `builder` (or, for tcp:, on `tcp_builder`).
+  absl::Status BindListener(const GatewayOptions& options, const std::string& text,
+                            grpc::ServerBuilder& builder, grpc::ServerBuilder& tcp_builder);
+  // The tcp: listeners' server: PairingService and health only.
+  absl::Status StartTcpServer(const GatewayOptions& options, grpc::ServerBuilder& tcp_builder);
 
   // The users of the unix: listeners' connections; outlives every call.
   wire::UnixPeers unix_peers_;
@@ -141,7 +153,9 @@ class Gateway {
   std::unique_ptr<SeedCache> cache_;
   std::unique_ptr<GatewayStateDb> state_;
   std::unique_ptr<Admission> admission_;
+  std::unique_ptr<KeyIssuer> issuer_;
   std::unique_ptr<EUKeyServiceImpl> service_;
+  std::unique_ptr<PairingServiceImpl> pairing_;
   std::unique_ptr<Uplink> uplink_;  // null: none
   std::unique_ptr<SeedRefresher> refresher_;  // uses cache_: declared after it
   std::unique_ptr<grpc::Server> server_;
@@ -149,6 +163,11 @@ class Gateway {
   std::unique_ptr<wire::Readiness::Binding> health_;  // released before server_
   std::vector<std::unique_ptr<wire::Listener>> listeners_;
   std::vector<int> tls_ports_;
+  // The tcp: listeners and their server (null without tcp: listeners).
+  std::unique_ptr<grpc::Server> tcp_server_;
+  std::unique_ptr<wire::Readiness::Binding> tcp_health_;  // released before tcp_server_
+  std::vector<std::unique_ptr<wire::Listener>> tcp_listeners_;
+  std::vector<int> tcp_ports_;
   std::string gw_id_;
   absl::Duration upstream_timeout_;
   const Clock* clock_ = nullptr;

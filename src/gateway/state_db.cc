@@ -8,7 +8,6 @@
 #include "core/sqlite.h"
 #include "core/sqlite_schema.h"
 #include "core/status_macros.h"
-#include "core/pairing_code.h"
 
 namespace cpns::gateway {
 
@@ -75,23 +74,43 @@ DROP TABLE assignments;
 ALTER TABLE assignments_v2 RENAME TO assignments;
 )sql";
 
+// Version 3: pairing by PAKE (PROTOCOL.md section 11). A code is kept as its
+// SPAKE2+ verifier (w0 and L, from PBKDF2 under the code's own salt), never
+// as the code or a fast hash of it, with the count of failed confirmations
+// that spends it. Codes pending in version 2 were kept as hashes, from which
+// no verifier can be made: they are dropped, and their owners make new ones.
+// The decoy key makes the plausible parameters that the exchange shows for
+// an entity and user with no pending code.
+constexpr char kV3[] = R"sql(
+DROP TABLE pairing_codes;
+CREATE TABLE pairing_codes (
+  id          INTEGER PRIMARY KEY,
+  entity_type TEXT    NOT NULL,
+  entity_id   TEXT    NOT NULL,
+  user_id     TEXT    NOT NULL,
+  salt        BLOB    NOT NULL,
+  iterations  INTEGER NOT NULL,
+  w0          BLOB    NOT NULL,
+  l           BLOB    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  failures    INTEGER NOT NULL DEFAULT 0,
+  spent_at    INTEGER,
+  used_at     INTEGER
+);
+CREATE INDEX pairing_codes_holder ON pairing_codes (entity_type, entity_id, user_id);
+CREATE TABLE pairing_decoy_key (
+  id  INTEGER PRIMARY KEY CHECK (id = 1),
+  key BLOB    NOT NULL
+);
+)sql";
+
 constexpr SchemaStep kSchema[] = {
     {1, "pairing codes, assignments and the daemon's status", kV1},
     {2, "assignments without AUTOINCREMENT: one page per record", kV2},
+    {3, "pairing codes kept as SPAKE2+ verifiers, with their failed attempts", kV3},
 };
 
-absl::Status WrongCode() {
-  return absl::PermissionDeniedError(
-      "the pairing code is not valid: unknown, already used, expired, or made for another "
-      "entity or user; ask the gateway's owner for a new one (cpns-gw pair add)");
-}
-
-absl::StatusOr<Assignee> ReadAssignee(Statement& q, int first) {
-  CPNS_ASSIGN_OR_RETURN(EntityType type, ParseEntityType(q.Text(first)));
-  CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(q.Text(first + 1)));
-  CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(q.Text(first + 2)));
-  return Assignee{type, std::move(entity), std::move(user)};
-}
 
 // The database is created here, mode 0600, rather than by SQLite (which
 // would use 0644 less the umask); SQLite gives its -wal and -shm files the
@@ -107,6 +126,13 @@ absl::Status CheckDatabaseFiles(const std::string& path) {
 }
 
 }  // namespace
+
+absl::StatusOr<Assignee> GatewayStateDb::ReadAssignee(Statement& q, int first) {
+  CPNS_ASSIGN_OR_RETURN(EntityType type, ParseEntityType(q.Text(first)));
+  CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(q.Text(first + 1)));
+  CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(q.Text(first + 2)));
+  return Assignee{type, std::move(entity), std::move(user)};
+}
 
 absl::StatusOr<std::unique_ptr<GatewayStateDb>> GatewayStateDb::Open(const std::string& state_dir,
                                                                     const Clock& clock) {
@@ -144,100 +170,6 @@ GatewayStateDb::~GatewayStateDb() {
 absl::Status GatewayStateDb::Migrate() {
   sqlite::SqliteSchemaBackend backend(db_, sqlite::Versioning::kUserVersion, clock_);
   return MigrateSchema(backend, {kSchema, "cpns-gw"}).status();
-}
-
-absl::StatusOr<SecretBytes> GatewayStateDb::AddPairingCode(const Assignee& assignee,
-                                                           absl::Duration ttl) {
-  if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 7)) {
-    return absl::InvalidArgumentError("--ttl must be positive and at most 7 days");
-  }
-  CPNS_ASSIGN_OR_RETURN(SecretBytes code, NewPairingCode());
-  CPNS_ASSIGN_OR_RETURN(SecretBytes canonical, NormalizePairingCode(code.RevealSecret()));
-  const int64_t now = absl::ToUnixSeconds(clock_.Now());
-  MutexLock lock(&mu_);
-  CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
-      "INSERT INTO pairing_codes (code_hash, entity_type, entity_id, user_id, created_at, "
-      "expires_at) VALUES (?, ?, ?, ?, ?, ?)"));
-  add.BindBlob(1, PairingCodeHash(canonical));
-  add.Bind(2, EntityTypeName(assignee.entity_type));
-  add.Bind(3, assignee.entity_id.value());
-  add.Bind(4, assignee.user_id.value());
-  add.Bind(5, now);
-  add.Bind(6, now + absl::ToInt64Seconds(ttl));
-  CPNS_RETURN_IF_ERROR(add.Step().status());
-  return code;
-}
-
-absl::Status GatewayStateDb::ConsumePairingCode(absl::string_view typed,
-                                                const Assignee& assignee) {
-  CPNS_ASSIGN_OR_RETURN(SecretBytes canonical, NormalizePairingCode(typed));
-  const std::string hash = PairingCodeHash(canonical);
-  const int64_t now = absl::ToUnixSeconds(clock_.Now());
-  MutexLock lock(&mu_);
-  return InWriteTransaction(db_, [&]() -> absl::Status {
-    CPNS_ASSIGN_OR_RETURN(Statement pending, Statement::Prepare(db_,
-        "SELECT code_hash, entity_type, entity_id, user_id FROM pairing_codes "
-        "WHERE used_at IS NULL AND expires_at > ?"));
-    pending.Bind(1, now);
-    // Compare against every pending code, without stopping at a match, so the
-    // time taken says nothing about the code.
-    bool found = false;
-    for (;;) {
-      CPNS_ASSIGN_OR_RETURN(bool row, pending.Step());
-      if (!row) break;
-      const bool same_code = ConstantTimeEquals(pending.Blob(0), hash);
-      const bool same_holder = pending.Text(1) == EntityTypeName(assignee.entity_type) &&
-                               pending.Text(2) == assignee.entity_id.value() &&
-                               pending.Text(3) == assignee.user_id.value();
-      found |= same_code & same_holder;
-    }
-    if (!found) return WrongCode();
-    CPNS_ASSIGN_OR_RETURN(Statement use, Statement::Prepare(db_,
-        "UPDATE pairing_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL"));
-    use.Bind(1, now);
-    use.BindBlob(2, hash);
-    CPNS_RETURN_IF_ERROR(use.Step().status());
-    if (sqlite3_changes(db_) != 1) return WrongCode();
-    return absl::OkStatus();
-  });
-}
-
-absl::StatusOr<int> GatewayStateDb::PendingPairingCodes() {
-  MutexLock lock(&mu_);
-  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
-      "SELECT count(*) FROM pairing_codes WHERE used_at IS NULL AND expires_at > ?"));
-  q.Bind(1, absl::ToUnixSeconds(clock_.Now()));
-  CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
-  return row ? static_cast<int>(q.Int(0)) : 0;
-}
-
-absl::StatusOr<std::vector<PendingPairingCode>> GatewayStateDb::ListPendingPairingCodes() {
-  MutexLock lock(&mu_);
-  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
-      "SELECT created_at, expires_at, entity_type, entity_id, user_id FROM pairing_codes "
-      "WHERE used_at IS NULL AND expires_at > ? ORDER BY created_at, rowid"));
-  q.Bind(1, absl::ToUnixSeconds(clock_.Now()));
-  std::vector<PendingPairingCode> out;
-  for (;;) {
-    CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    CPNS_ASSIGN_OR_RETURN(Assignee assignee, ReadAssignee(q, 2));
-    out.push_back({std::move(assignee), absl::FromUnixSeconds(q.Int(0)),
-                   absl::FromUnixSeconds(q.Int(1))});
-  }
-  return out;
-}
-
-absl::StatusOr<int> GatewayStateDb::CancelPairingCodes(const Assignee& assignee) {
-  MutexLock lock(&mu_);
-  CPNS_ASSIGN_OR_RETURN(Statement del, Statement::Prepare(db_,
-      "DELETE FROM pairing_codes WHERE used_at IS NULL AND entity_type = ? AND entity_id = ? "
-      "AND user_id = ?"));
-  del.Bind(1, EntityTypeName(assignee.entity_type));
-  del.Bind(2, assignee.entity_id.value());
-  del.Bind(3, assignee.user_id.value());
-  CPNS_RETURN_IF_ERROR(del.Step().status());
-  return sqlite3_changes(db_);
 }
 
 absl::Status GatewayStateDb::RecordAssignment(const AssignmentRecord& r) {

@@ -1,6 +1,6 @@
 // GatewayStateDb: what the gateway keeps for its owner, in one SQLite file in
 // its state directory (`gateway.db`, mode 0600): the pending pairing codes
-// (hashed), the record of every assignment, and the daemon's last status.
+// (as SPAKE2+ verifiers, never the codes), the record of every assignment, and the daemon's last status.
 //
 // `cpns-gw pair add`, `assignments list` and `status` open the same file as
 // the running daemon; SQLite's locking keeps them consistent (WAL). Writes
@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,17 @@
 #include "core/mutex.h"
 #include "cpns/core/clock.h"
 #include "cpns/core/identifiers.h"
+#include "core/pairing.h"
+#include "core/spake2plus.h"
 #include "cpns/core/secret_bytes.h"
 #include "gateway/wal_checkpointer.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
+
+namespace cpns::sqlite {
+class Statement;
+}
 
 namespace cpns::gateway {
 
@@ -46,6 +53,22 @@ struct PendingPairingCode {
   Assignee assignee;
   absl::Time created_at;
   absl::Time expires_at;
+  int failures = 0;     // failed confirmations so far
+  bool spent = false;   // too many failures: no exchange can use it any more
+};
+
+// What the gateway needs of a pending code for one exchange.
+struct PairingVerifier {
+  int64_t id = 0;
+  std::string salt;
+  uint32_t iterations = 0;
+  spake2plus::VerifierRecord record;  // w0 and L
+};
+
+// A failed confirmation, counted.
+struct FailedPairing {
+  int failures = 0;
+  bool spent = false;  // this failure spent the code
 };
 
 class GatewayStateDb {
@@ -58,20 +81,33 @@ class GatewayStateDb {
   ~GatewayStateDb();
 
   // A new one-time code for exactly `assignee`, valid for `ttl`; returns it
-  // formatted ("XXXXX-XXXXX"). Only its hash is stored.
-  absl::StatusOr<SecretBytes> AddPairingCode(const Assignee& assignee, absl::Duration ttl);
-  // Accepts `typed` once, if it is a pending unexpired code made for
-  // `assignee`, and marks it used. PermissionDenied with one message for
-  // every kind of wrong code (unknown, used, expired, another entity), so a
-  // guesser learns nothing; InvalidArgument if it is not shaped like a code.
-  // Every pending code is compared, in constant time.
-  absl::Status ConsumePairingCode(absl::string_view typed, const Assignee& assignee);
-  // How many codes are pending (unused, unexpired).
+  // formatted ("XXXXX-XXXXX"). Only its verifier is stored (w0 and L from
+  // PBKDF2-HMAC-SHA256 under a fresh salt and `iterations`), and it replaces
+  // a code still pending for the same entity and user: one exchange checks
+  // one code.
+  absl::StatusOr<SecretBytes> AddPairingCode(const Assignee& assignee, absl::Duration ttl,
+                                             uint32_t iterations = pairing::kDefaultIterations);
+  // The verifier of the code pending for `assignee` (unused, unexpired, not
+  // spent); nullopt when there is none.
+  absl::StatusOr<std::optional<PairingVerifier>> FindPairingVerifier(const Assignee& assignee);
+  // Counts a failed confirmation against code `id`; the `limit`-th spends it.
+  absl::StatusOr<FailedPairing> CountFailedPairing(int64_t id, int limit);
+  // Marks code `id` used, once; PermissionDenied when it is no longer pending
+  // (used by another exchange, spent, expired or cancelled meanwhile).
+  absl::Status UsePairingCode(int64_t id);
+  // How many codes are pending (unused, unexpired, not spent).
   absl::StatusOr<int> PendingPairingCodes();
-  // The pending codes, oldest first.
+  // How many unexpired codes were spent by failed confirmations.
+  absl::StatusOr<int> SpentPairingCodes();
+  // The unused, unexpired codes, spent ones included, oldest first.
   absl::StatusOr<std::vector<PendingPairingCode>> ListPendingPairingCodes();
-  // Withdraws every pending code made for `assignee`; returns how many.
+  // Withdraws every unused code made for `assignee` (spent ones too);
+  // returns how many.
   absl::StatusOr<int> CancelPairingCodes(const Assignee& assignee);
+  // The gateway's decoy key (32 random bytes, made on first use and kept):
+  // it derives the stable made-up parameters shown for an entity and user
+  // with no pending code.
+  absl::StatusOr<SecretBytes> PairingDecoyKey();
 
   // Returns once `record` is committed. Concurrent records share one
   // transaction (GroupCommit): each caller still returns only after the
@@ -96,6 +132,10 @@ class GatewayStateDb {
   // Inserts `records` in one transaction.
   absl::Status InsertAssignments(const std::vector<const AssignmentRecord*>& records);
   absl::Status InsertAssignment(const AssignmentRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The entity type, entity id and user id in columns first .. first + 2.
+  static absl::StatusOr<Assignee> ReadAssignee(sqlite::Statement& q, int first);
+  // A count(*) of pairing codes under `where` (one ? bound to now).
+  absl::StatusOr<int> CountPairingCodes(absl::string_view where);
 
   Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);

@@ -14,7 +14,7 @@ namespace {
 // the TCP+TLS host it looks like.
 bool IsGrpcScheme(absl::string_view host) {
   for (absl::string_view scheme :
-       {"unix", "unix-abstract", "vsock", "ipv4", "ipv6", "dns", "xds", "tls"}) {
+       {"unix", "unix-abstract", "vsock", "ipv4", "ipv6", "dns", "xds", "tls", "tcp"}) {
     if (absl::EqualsIgnoreCase(host, scheme)) return true;
   }
   return false;
@@ -43,17 +43,19 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view flag, absl::string_view
     if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(flag, ": unix: needs a path"));
     return Endpoint{Endpoint::Kind::kUnix, std::string(text)};
   }
-  absl::ConsumePrefix(&text, "tls:");
+  const bool plain = absl::ConsumePrefix(&text, "tcp:");
+  if (!plain) absl::ConsumePrefix(&text, "tls:");
   const size_t colon = text.rfind(':');
   uint32_t port = 0;
   if (colon == absl::string_view::npos || !IsHost(text.substr(0, colon)) ||
       !absl::SimpleAtoi(text.substr(colon + 1), &port) || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
         flag, ": '", text,
-        "' is not unix:PATH, tls:HOST:PORT or HOST:PORT with a host name, IPv4 address or "
+        "' is not unix:PATH, tls:HOST:PORT, tcp:HOST:PORT or HOST:PORT with a host name, IPv4 "
+        "address or "
         "[IPv6] address and a port 0-65535"));
   }
-  return Endpoint{Endpoint::Kind::kTls, std::string(text)};
+  return Endpoint{plain ? Endpoint::Kind::kTcp : Endpoint::Kind::kTls, std::string(text)};
 }
 
 }  // namespace cpns::wire

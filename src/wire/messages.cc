@@ -24,19 +24,42 @@ absl::StatusOr<EntityType> FromProto(cpns::v1::EntityType type) {
   }
 }
 
-absl::StatusOr<Assignee> ParseAssignmentRequest(const cpns::v1::EUKeyAssignmentRequest& request) {
+namespace {
+
+// The identity fields, numbered alike in both requests that carry them.
+template <typename Request>
+absl::StatusOr<Assignee> ParseIdentity(const Request& request) {
   CPNS_ASSIGN_OR_RETURN(EntityType type, FromProto(request.entity_type()));
   CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(request.entity_id()));
   CPNS_ASSIGN_OR_RETURN(UserId user, UserId::Parse(request.user_id()));
   return Assignee{type, std::move(entity), std::move(user)};
 }
 
-cpns::v1::EUKeyAssignmentRequest MakeAssignmentRequest(const Assignee& assignee) {
-  cpns::v1::EUKeyAssignmentRequest request;
+template <typename Request>
+Request MakeIdentity(const Assignee& assignee) {
+  Request request;
   request.set_entity_type(ToProto(assignee.entity_type));
   request.set_entity_id(assignee.entity_id.value());
   request.set_user_id(assignee.user_id.value());
   return request;
+}
+
+}  // namespace
+
+absl::StatusOr<Assignee> ParseAssignmentRequest(const cpns::v1::EUKeyAssignmentRequest& request) {
+  return ParseIdentity(request);
+}
+
+cpns::v1::EUKeyAssignmentRequest MakeAssignmentRequest(const Assignee& assignee) {
+  return MakeIdentity<cpns::v1::EUKeyAssignmentRequest>(assignee);
+}
+
+absl::StatusOr<Assignee> ParseStartPairingRequest(const cpns::v1::StartPairingRequest& request) {
+  return ParseIdentity(request);
+}
+
+cpns::v1::StartPairingRequest MakeStartPairingRequest(const Assignee& assignee) {
+  return MakeIdentity<cpns::v1::StartPairingRequest>(assignee);
 }
 
 }  // namespace cpns::wire

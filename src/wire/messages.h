@@ -19,6 +19,10 @@ absl::StatusOr<Assignee> ParseAssignmentRequest(const cpns::v1::EUKeyAssignmentR
 
 cpns::v1::EUKeyAssignmentRequest MakeAssignmentRequest(const Assignee& assignee);
 
+// The same for the identity a pairing starts with.
+absl::StatusOr<Assignee> ParseStartPairingRequest(const cpns::v1::StartPairingRequest& request);
+cpns::v1::StartPairingRequest MakeStartPairingRequest(const Assignee& assignee);
+
 }  // namespace cpns::wire
 
 #endif  // CPNS_WIRE_MESSAGES_H_

@@ -35,7 +35,9 @@ struct EUKeyAssignment {
 };
 
 struct EUKeyClientOptions {
-  std::string gateway;         // unix:PATH or tls:HOST:PORT
+  // unix:PATH, tls:HOST:PORT, or tcp:HOST:PORT (plain TCP: pairing by code
+  // only, no CA or certificate).
+  std::string gateway;
   std::string gateway_ca_file; // required for tls:
   std::string gateway_name;    // TLS name to verify; empty: the host
   // The device certificate and its key (PEM), for a gateway that admits
@@ -51,9 +53,14 @@ class EUKeyClient {
   virtual ~EUKeyClient() = default;
 
   // Steps 1 and 7. Returns the gateway's status as is (INVALID_ARGUMENT,
-  // UNAVAILABLE, ...) with its message; DataLoss if the response is not a
-  // well-formed assignment for `assignee`. `pairing_code` (may be empty) is
-  // sent when the gateway admits devices by pairing code.
+  // UNAVAILABLE, PERMISSION_DENIED, ...) with its message; DataLoss if the
+  // response is not a well-formed assignment for `assignee`.
+  // With a `pairing_code` (as typed: case, dashes and spaces do not matter),
+  // the request is the pairing exchange (SPAKE2+, PROTOCOL.md section 11):
+  // the code never leaves the device, and the key arrives sealed under the
+  // exchange's key; Unauthenticated when the gateway cannot prove it holds
+  // the code's verifier. Without one, a plain AssignEUKey (certificate or
+  // open admission; InvalidArgument on tcp:).
   virtual absl::StatusOr<EUKeyAssignment> Request(const Assignee& assignee,
                                                   absl::Duration timeout,
                                                   const SecretBytes& pairing_code) = 0;

@@ -1,0 +1,189 @@
+#include "gateway/pairing_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/hmac_sha256.h"
+#include "core/logging.h"
+#include "core/pairing.h"
+#include "core/status_macros.h"
+#include "gateway/eukey_service.h"
+#include "wire/messages.h"
+#include "wire/redact.h"
+#include "wire/status.h"
+
+namespace cpns::gateway {
+namespace {
+
+// One answer for every failed confirmation (a wrong code, a spent, expired
+// or cancelled one, none at all): the refusal tells a guesser nothing.
+absl::Status WrongCode(absl::string_view reason) {
+  return TagRefusal(absl::PermissionDeniedError(
+                        "pairing failed: the pairing code is not valid for this entity and user "
+                        "on this gateway (wrong, used, spent by failed attempts, expired, or "
+                        "never made); ask the gateway's owner for a new one (cpns-gw pair add)"),
+                    reason);
+}
+
+SecretBytes Mac(const SecretBytes& key, absl::string_view label, absl::string_view id) {
+  HmacSha256Out out;
+  HmacSha256(key.RevealSecret(), absl::StrCat(label, "\n", id), out);
+  SecretBytes mac(out.data(), out.size());
+  OPENSSL_cleanse(out.data(), out.size());
+  return mac;
+}
+
+absl::Status CheckSize(absl::string_view field, absl::string_view value, size_t size) {
+  if (value.size() == size) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must be ", size, " bytes, not ", value.size()));
+}
+
+}  // namespace
+
+absl::StatusOr<PairingVerifier> PairingServiceImpl::DecoyVerifier(const Assignee& assignee) const {
+  // Salt, w0 and L that look like a code's to anyone without the decoy key,
+  // and stay the same for the same entity and user (a fresh salt each time
+  // would mark them as made up). No w1 is kept: no confirmation can match.
+  const std::string id = pairing::ProverIdentity(assignee);
+  PairingVerifier v{.salt = std::string(Mac(decoy_key_, "salt", id).RevealSecret()),
+                    .iterations = pairing::kDefaultIterations};
+  CPNS_ASSIGN_OR_RETURN(spake2plus::ProverSecrets secrets,
+                        spake2plus::ProverSecretsFromPbkdfOutput(Mac(decoy_key_, "w0", id),
+                                                                 Mac(decoy_key_, "w1", id)));
+  CPNS_ASSIGN_OR_RETURN(v.record, spake2plus::MakeVerifierRecord(secrets));
+  return v;
+}
+
+grpc::Status PairingServiceImpl::Refused(absl::string_view what, const absl::Status& status,
+                                         const PeerInfo& peer, absl::Time start) {
+  issuer_.CountRefusal(status);
+  log::Warn(absl::StrCat(what, " refused"),
+            {{"peer", peer.address},
+             {"result", RefusalReason(status)},
+             {"error", status},
+             {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  return wire::ToGrpcStatus(status);
+}
+
+grpc::Status PairingServiceImpl::StartPairing(grpc::ServerContext* context,
+                                              const cpns::v1::StartPairingRequest* request,
+                                              cpns::v1::StartPairingResponse* response) {
+  const absl::Time start = absl::Now();
+  const PeerInfo peer = PeerOf(*context, peers_);
+  const absl::Status status = Start(*request, peer, *response);
+  if (!status.ok()) return Refused("pairing start", status, peer, start);
+  return grpc::Status::OK;
+}
+
+absl::Status PairingServiceImpl::Start(const cpns::v1::StartPairingRequest& request,
+                                       const PeerInfo& peer,
+                                       cpns::v1::StartPairingResponse& response) {
+  CPNS_ASSIGN_OR_RETURN(Assignee assignee, wire::ParseStartPairingRequest(request));
+  CPNS_RETURN_IF_ERROR(admission_.AdmitPairing(assignee, peer));
+  CPNS_ASSIGN_OR_RETURN(std::optional<PairingVerifier> found,
+                        state_.FindPairingVerifier(assignee));
+  std::optional<int64_t> code_id;
+  PairingVerifier verifier;
+  if (found.has_value()) {
+    code_id = found->id;
+    verifier = std::move(*found);
+  } else {
+    CPNS_ASSIGN_OR_RETURN(verifier, DecoyVerifier(assignee));
+  }
+  CPNS_ASSIGN_OR_RETURN(spake2plus::Verifier v, spake2plus::Verifier::Start(verifier.record));
+  response.set_share_v(v.share());
+  CPNS_ASSIGN_OR_RETURN(std::string id,
+                        sessions_.Add(assignee, wire::PeerKey(peer.address), code_id, std::move(v)));
+  response.set_session_id(id);
+  response.set_gw_id(gw_id_.value());
+  response.set_pbkdf_salt(verifier.salt);
+  response.set_pbkdf_iterations(verifier.iterations);
+  return absl::OkStatus();
+}
+
+grpc::Status PairingServiceImpl::FinishPairing(grpc::ServerContext* context,
+                                               const cpns::v1::FinishPairingRequest* request,
+                                               cpns::v1::FinishPairingResponse* response) {
+  const absl::Time start = absl::Now();
+  const PeerInfo peer = PeerOf(*context, peers_);
+  const absl::Status status =
+      Finish(*request, absl::FromChrono(context->deadline()), peer, *response, start);
+  if (!status.ok()) return Refused("pairing", status, peer, start);
+  issuer_.CountIssued();
+  return grpc::Status::OK;
+}
+
+absl::Status PairingServiceImpl::Finish(const cpns::v1::FinishPairingRequest& request,
+                                        absl::Time deadline, const PeerInfo& peer,
+                                        cpns::v1::FinishPairingResponse& response,
+                                        absl::Time start) {
+  CPNS_RETURN_IF_ERROR(CheckSize("session_id", request.session_id(), pairing::kSessionIdSize));
+  CPNS_RETURN_IF_ERROR(CheckSize("share_p", request.share_p(), spake2plus::kPointSize));
+  CPNS_RETURN_IF_ERROR(CheckSize("confirm_p", request.confirm_p(), spake2plus::kConfirmSize));
+  absl::StatusOr<PairingSession> session =
+      sessions_.Take(request.session_id(), wire::PeerKey(peer.address));
+  if (!session.ok()) return TagRefusal(session.status(), "pairing-session-unknown");
+  // A share that is no point of the curve is refused before y touches it
+  // (InvalidArgument); it is no guess at the code, so nothing is counted.
+  CPNS_ASSIGN_OR_RETURN(spake2plus::Keys keys,
+                        session->verifier.Finish(pairing::TranscriptIdentities(
+                                                     session->assignee, gw_id_),
+                                                 request.share_p()));
+  if (!spake2plus::ConfirmationMatches(keys.confirm_p, request.confirm_p())) {
+    return Failed(*session, peer);
+  }
+  return IssueSealed(*session, keys, deadline, peer, response, start);
+}
+
+absl::Status PairingServiceImpl::Failed(const PairingSession& session, const PeerInfo& peer) {
+  admission_.CountFailedPairing(peer);
+  if (!session.code_id.has_value()) return WrongCode("wrong-pairing-code");
+  const int limit = std::max(1, admission_.policy().failed_pairings_per_code);
+  absl::StatusOr<FailedPairing> counted = state_.CountFailedPairing(*session.code_id, limit);
+  if (!counted.ok()) {
+    // Not counted: the code must not get more guesses than its bound, so
+    // this exchange fails as one that the store could not judge.
+    log::Error("cannot count a failed pairing against its code", {{"error", counted.status()}});
+    return TagRefusal(absl::UnavailableError("the gateway's state database failed; retry later "
+                                             "(the owner sees the log)"),
+                      "state-db-error");
+  }
+  if (!counted->spent) return WrongCode("wrong-pairing-code");
+  log::Warn("pairing code spent by failed attempts",
+            {{"entity_type", EntityTypeName(session.assignee.entity_type)},
+             {"entity_id", session.assignee.entity_id.value()},
+             {"user_id", session.assignee.user_id.value()},
+             {"failures", counted->failures},
+             {"peer", peer.address},
+             {"result", "pairing-code-spent"}});
+  return WrongCode("pairing-code-spent");
+}
+
+absl::Status PairingServiceImpl::IssueSealed(const PairingSession& session,
+                                             const spake2plus::Keys& keys, absl::Time deadline,
+                                             const PeerInfo& peer,
+                                             cpns::v1::FinishPairingResponse& response,
+                                             absl::Time start) {
+  // The confirmation matched, so a code is pending (a decoy has no w1 that
+  // anyone knows).
+  if (!session.code_id.has_value()) return WrongCode("wrong-pairing-code");
+  // The seed first: without one the code stays unused for a retry.
+  CPNS_ASSIGN_OR_RETURN(FirstSeed seed, issuer_.Seed(deadline));
+  CPNS_RETURN_IF_ERROR(state_.UsePairingCode(*session.code_id));
+  admission_.ChargePaired(session.assignee);
+  cpns::v1::EUKeyAssignmentResponse assignment;
+  absl::Status issued =
+      issuer_.Issue(session.assignee, seed, "pairing-code", peer, assignment, start);
+  SecretBytes plaintext(assignment.ByteSizeLong());
+  if (issued.ok() && !assignment.SerializeToArray(plaintext.MutableSecretData(),
+                                                 static_cast<int>(plaintext.size()))) {
+    issued = absl::InternalError("cannot serialize the EUKey Assignment Response");
+  }
+  wire::WipeSensitiveFields(assignment);
+  CPNS_RETURN_IF_ERROR(issued);
+  CPNS_ASSIGN_OR_RETURN(std::string sealed, pairing::SealAssignment(keys, plaintext));
+  response.set_confirm_v(keys.confirm_v);
+  response.set_sealed_assignment(std::move(sealed));
+  return absl::OkStatus();
+}
+
+}  // namespace cpns::gateway
