@@ -1,7 +1,10 @@
 #include "core/spake2plus.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 
 #include <string>
 
@@ -121,6 +124,150 @@ TEST(Spake2PlusTest, RfcVectorIntermediatesAreConsistent) {
   EXPECT_EQ(HexEncode(Sha256(tt)), rfc.k_main);
   EXPECT_EQ(HexEncode(Mac(H(rfc.k_confirm_p), H(rfc.share_v))), rfc.confirm_p);
   EXPECT_EQ(HexEncode(Mac(H(rfc.k_confirm_v), H(rfc.share_p))), rfc.confirm_v);
+}
+
+ProverSecrets FromPassword(absl::string_view password) {
+  return *DeriveProverSecrets(SecretBytes::CopyFrom(password), "0123456789abcdef", 1000);
+}
+
+const Identities kIds{"ctx", "prover", "verifier"};
+
+TEST(Spake2PlusTest, SamePasswordAgreesOnBothSides) {
+  const ProverSecrets secrets = FromPassword("7K3QF9M2XP");
+  const Prover prover = *Prover::Start(secrets);
+  const Verifier verifier = *Verifier::Start(*MakeVerifierRecord(secrets));
+  const Keys p = *prover.Finish(kIds, verifier.share());
+  const Keys v = *verifier.Finish(kIds, prover.share());
+  EXPECT_EQ(p.k_main, v.k_main);
+  EXPECT_EQ(p.k_shared, v.k_shared);
+  EXPECT_TRUE(ConfirmationMatches(v.confirm_p, p.confirm_p));
+  EXPECT_TRUE(ConfirmationMatches(p.confirm_v, v.confirm_v));
+}
+
+TEST(Spake2PlusTest, DifferentPasswordsFailConfirmation) {
+  const Prover prover = *Prover::Start(FromPassword("7K3QF9M2XP"));
+  const Verifier verifier = *Verifier::Start(*MakeVerifierRecord(FromPassword("7K3QF9M2XQ")));
+  const Keys p = *prover.Finish(kIds, verifier.share());
+  const Keys v = *verifier.Finish(kIds, prover.share());
+  EXPECT_FALSE(ConfirmationMatches(v.confirm_p, p.confirm_p));
+  EXPECT_FALSE(ConfirmationMatches(p.confirm_v, v.confirm_v));
+  EXPECT_NE(p.k_shared, v.k_shared);
+}
+
+TEST(Spake2PlusTest, DifferentIdentitiesFailConfirmation) {
+  const ProverSecrets secrets = FromPassword("7K3QF9M2XP");
+  const Prover prover = *Prover::Start(secrets);
+  const Verifier verifier = *Verifier::Start(*MakeVerifierRecord(secrets));
+  const Keys p = *prover.Finish(kIds, verifier.share());
+  const Keys v = *verifier.Finish(Identities{"ctx", "prover", "other gateway"}, prover.share());
+  EXPECT_FALSE(ConfirmationMatches(v.confirm_p, p.confirm_p));
+}
+
+TEST(Spake2PlusTest, ConfirmationMatchesOnlyEqualFullLengthMacs) {
+  const std::string mac(kConfirmSize, 'a');
+  EXPECT_TRUE(ConfirmationMatches(mac, mac));
+  std::string last = mac;
+  last.back() ^= 1;
+  EXPECT_FALSE(ConfirmationMatches(mac, last));
+  EXPECT_FALSE(ConfirmationMatches(mac, mac.substr(0, 31)));
+  EXPECT_FALSE(ConfirmationMatches(mac.substr(0, 31), mac.substr(0, 31)));
+  EXPECT_FALSE(ConfirmationMatches("", ""));
+}
+
+TEST(Spake2PlusTest, FreshScalarsEachStart) {
+  const ProverSecrets secrets = FromPassword("7K3QF9M2XP");
+  EXPECT_NE(Prover::Start(secrets)->share(), Prover::Start(secrets)->share());
+  const VerifierRecord record = *MakeVerifierRecord(secrets);
+  EXPECT_NE(Verifier::Start(record)->share(), Verifier::Start(record)->share());
+}
+
+// Shares that are not points of P-256 other than the identity, in the
+// uncompressed form, are refused before any secret is used with them.
+TEST(Spake2PlusTest, RefusesInvalidShares) {
+  const RfcVector rfc;
+  const Prover prover = *Prover::StartWithScalarForTesting(rfc.Secrets(), S(rfc.x));
+  const Verifier verifier =
+      *Verifier::StartWithScalarForTesting(*MakeVerifierRecord(rfc.Secrets()), S(rfc.y));
+  std::string off_curve = H(rfc.share_v);
+  off_curve.back() ^= 1;
+  std::string hybrid = H(rfc.share_v);
+  hybrid[0] = 0x06 | (hybrid.back() & 1);
+  const std::string identity_like = H("04" + std::string(128, '0'));
+  const std::string compressed = H("02c0f65da0d11927bdf5d560c69e1d7d939a05b0e88291887d679fcadea75810fb");
+  for (const std::string& bad : {off_curve, hybrid, identity_like, compressed,
+                                 H(rfc.share_v).substr(0, 64), H(rfc.share_v) + "x",
+                                 std::string("\0", 1), std::string()}) {
+    absl::StatusOr<Keys> p = prover.Finish(rfc.ids, bad);
+    EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << HexEncode(bad);
+    EXPECT_NE(p.status().message().find("shareV"), std::string::npos) << p.status();
+    absl::StatusOr<Keys> v = verifier.Finish(rfc.ids, bad);
+    EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument) << HexEncode(bad);
+    EXPECT_NE(v.status().message().find("shareP"), std::string::npos) << v.status();
+  }
+}
+
+// w0*N (uncompressed), the shareV that cancels to the identity.
+std::string W0TimesN(absl::string_view w0_hex) {
+  EC_GROUP* group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  EC_POINT* n = EC_POINT_new(group);
+  EC_POINT* out = EC_POINT_new(group);
+  BIGNUM* w0 = nullptr;
+  BN_hex2bn(&w0, std::string(w0_hex).c_str());
+  const std::string n_hex = H("03d8bbd6c639c62937b04d997f38c3770719c629d7014d49a24b4f98baa1292b49");
+  EC_POINT_oct2point(group, n, reinterpret_cast<const unsigned char*>(n_hex.data()), n_hex.size(),
+                     nullptr);
+  EC_POINT_mul(group, out, nullptr, n, w0, nullptr);
+  std::string bytes(kPointSize, '\0');
+  EC_POINT_point2oct(group, out, POINT_CONVERSION_UNCOMPRESSED,
+                     reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), nullptr);
+  BN_free(w0);
+  EC_POINT_free(out);
+  EC_POINT_free(n);
+  EC_GROUP_free(group);
+  return bytes;
+}
+
+// A peer that knows w0 can send w0*N, a valid point, so that Z and V would be
+// the identity; that is refused too rather than hashed into the transcript.
+TEST(Spake2PlusTest, RefusesAShareThatCancelsToTheIdentity) {
+  const RfcVector rfc;
+  const Prover prover = *Prover::StartWithScalarForTesting(rfc.Secrets(), S(rfc.x));
+  absl::StatusOr<Keys> keys = prover.Finish(rfc.ids, W0TimesN(rfc.w0));
+  EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(keys.status().message().find("Z is the identity"), std::string::npos) << keys.status();
+}
+
+TEST(Spake2PlusTest, RefusesAVerifierRecordWithABadL) {
+  VerifierRecord record = *MakeVerifierRecord(RfcVector().Secrets());
+  record.l.back() ^= 1;
+  EXPECT_EQ(Verifier::Start(record).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Spake2PlusTest, RefusesAZeroEphemeralScalar) {
+  const RfcVector rfc;
+  const std::string n = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+  EXPECT_EQ(Prover::StartWithScalarForTesting(rfc.Secrets(), S(n)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// w0 = w0s mod n and w1 = w1s mod n for 40-byte halves, including values
+// above n (reference values computed independently).
+TEST(Spake2PlusTest, ReducesPbkdfHalvesModN) {
+  const SecretBytes all_ones = S(std::string(80, 'f'));
+  const SecretBytes above_n = S(std::string(16, '0') + std::string(64, 'f'));  // 2^256 - 1
+  const ProverSecrets secrets = *ProverSecretsFromPbkdfOutput(all_ones, above_n);
+  EXPECT_EQ(Hex(secrets.w0), "fffffffe00000001431905529c0166cd22159165b6faae70f756a571fc632550");
+  EXPECT_EQ(Hex(secrets.w1), "00000000ffffffff00000000000000004319055258e8617b0c46353d039cdaae");
+  EXPECT_EQ(ProverSecretsFromPbkdfOutput(SecretBytes(), above_n).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Spake2PlusTest, PbkdfRefusesEmptySaltAndZeroIterations) {
+  const SecretBytes pw = SecretBytes::CopyFrom("pw");
+  EXPECT_EQ(DeriveProverSecrets(pw, "", 1000).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DeriveProverSecrets(pw, "salt", 0).status().code(), absl::StatusCode::kInvalidArgument);
+  // Different salts give different secrets.
+  EXPECT_NE(DeriveProverSecrets(pw, "salt1", 1000)->w0, DeriveProverSecrets(pw, "salt2", 1000)->w0);
 }
 
 }  // namespace
