@@ -134,7 +134,7 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee, const Pee
                       "this gateway admits devices by pairing code, through the pairing "
                       "exchange (PairingService, PROTOCOL.md section 11): run cpns-pne request "
                       "--pairing-code with cpns 4 or later; a code in AssignEUKey is not read"),
-                  "pairing-by-pake");
+                  "no-pairing-code");
   }
   CPNS_RETURN_IF_ERROR(CheckRequester(assignee, PeerKey(peer.address)));
   absl::StatusOr<std::string> admitted = policy_.mode == AdmissionMode::kOpen

@@ -17,9 +17,9 @@ namespace {
 // or cancelled one, none at all): the refusal tells a guesser nothing.
 absl::Status WrongCode(absl::string_view reason) {
   return TagRefusal(absl::PermissionDeniedError(
-                        "pairing failed: the pairing code is not valid for this entity and user "
-                        "on this gateway (wrong, used, spent by failed attempts, expired, or "
-                        "never made); ask the gateway's owner for a new one (cpns-gw pair add)"),
+                        "the pairing code is not valid for this entity and user on this gateway "
+                        "(wrong, used, spent by failed attempts, expired, or never made); ask "
+                        "the gateway's owner for a new one (cpns-gw pair add)"),
                     reason);
 }
 

@@ -144,30 +144,44 @@ TEST_F(AdmissionTest, AnExpiredCodeIsRefused) {
   EXPECT_THAT(r.err, HasSubstr("the pairing code is not valid"));
 }
 
-// Five wrong codes from one client, all for one holder: that holder's
-// pending code is withdrawn (its owner makes a new one), and the owner's
-// valid code for another holder still works from the same socket.
-TEST_F(AdmissionTest, WrongCodesWithdrawTheirHoldersCodesOnly) {
-  StartPairing();
+// Failed attempts against one code spend it (here after 5, --pairing-attempts;
+// 20 by default): the owner sees it spent in `pair list` and `status`, the
+// right code no longer works, and another holder's code still does from the
+// same socket.
+TEST_F(AdmissionTest, FailedAttemptsSpendTheCodeOnly) {
+  server_ = StartServer();
+  gw_ = StartGateway("gw-A", server_.address, "", {"--pairing-attempts", "5"});
   const std::string headset = PairAdd("headset", "alice");
   const std::string watch = PairAdd("watch", "bob");
-  RunResult wrong;
-  for (int i = 0; i < 5; ++i) {
-    wrong = RequestWithCode("headset", "alice", "AAAAA-AAAAA");
+  for (int i = 0; i < 4; ++i) {
+    const RunResult wrong = RequestWithCode("headset", "alice", "AAAAA-AAAAA");
     EXPECT_EQ(wrong.exit_code, 1) << i;
     EXPECT_THAT(wrong.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid")) << i;
   }
-  EXPECT_THAT(wrong.err, HasSubstr("after 5 wrong pairing codes for PNE headset (user alice) "
-                                   "its pending codes are withdrawn"));
+  json listed = OwnerJson({"pair", "list"});
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["failed_attempts"], 4);
+  EXPECT_EQ(listed[0]["state"], "pending");
+  EXPECT_EQ(listed[1]["failed_attempts"], 0) << "another holder's code is not touched";
+  const RunResult fifth = RequestWithCode("headset", "alice", "AAAAA-AAAAA");
+  EXPECT_THAT(fifth.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid"))
+      << "the same answer as any wrong code";
+  listed = OwnerJson({"pair", "list"});
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["state"], "spent");
+  EXPECT_EQ(listed[0]["failed_attempts"], 5);
+  EXPECT_EQ(OwnerJson({"status"})["spent_pairing_codes"], 1);
+  const RunResult text = RunProgram({Program("cpns-gw"), "pair", "list", "--state-dir",
+                                     StateDir("gw-A")});
+  EXPECT_THAT(text.out, HasSubstr("5 failed attempt(s); SPENT by failed attempts"));
+  const RunResult right = RequestWithCode("headset", "alice", headset);
+  EXPECT_EQ(right.exit_code, 1);
+  EXPECT_THAT(right.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid"));
   const RunResult other = RequestWithCode("watch", "bob", watch);
   EXPECT_EQ(other.exit_code, 0) << other.err;
-  const RunResult withdrawn = RequestWithCode("headset", "alice", headset);
-  EXPECT_EQ(withdrawn.exit_code, 1);
-  EXPECT_THAT(withdrawn.err, HasSubstr("PERMISSION_DENIED: the pairing code is not valid"));
-  EXPECT_TRUE(OwnerJson({"pair", "list"}).empty());
   EXPECT_THAT(gw_.process->log(),
-              HasSubstr("pending pairing codes withdrawn after wrong codes "
-                        "holder=\"PNE headset (user alice)\" withdrawn=1 wrong_codes=5"));
+              HasSubstr("pairing code spent by failed attempts entity_type=PNE "
+                        "entity_id=headset user_id=alice failures=5"));
   const RunResult renewed = RequestWithCode("headset", "alice", PairAdd("headset", "alice"));
   EXPECT_EQ(renewed.exit_code, 0) << renewed.err;
 }
@@ -182,8 +196,8 @@ TEST_F(AdmissionTest, ASprayOfWrongCodesIsThrottled) {
   }
   const RunResult throttled = RequestWithCode("headset", "alice", code);
   EXPECT_EQ(throttled.exit_code, 1);
-  EXPECT_THAT(throttled.err, HasSubstr("RESOURCE_EXHAUSTED: too many wrong pairing codes from "
-                                       "this peer; retry in"));
+  EXPECT_THAT(throttled.err, HasSubstr("RESOURCE_EXHAUSTED: too many failed pairing attempts "
+                                       "from this peer; retry in"));
   EXPECT_EQ(OwnerJson({"pair", "list"}).size(), 1u) << "the code was not judged";
 }
 
