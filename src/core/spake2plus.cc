@@ -4,17 +4,17 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
-#include <openssl/params.h>
 
 #include <cstring>
 #include <initializer_list>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/hkdf.h"
 #include "core/openssl_ptr.h"
 #include "core/status_macros.h"
+#include "cpns/core/hex.h"
 
 namespace cpns::spake2plus {
 namespace {
@@ -25,20 +25,11 @@ using PointPtr = std::unique_ptr<EC_POINT, OpenSslFree<EC_POINT_clear_free>>;
 // Scalars are secrets: allocated in the secure heap and wiped on free.
 using SecretBn = std::unique_ptr<BIGNUM, OpenSslFree<BN_clear_free>>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, OpenSslFree<BN_CTX_free>>;
-using KdfPtr = std::unique_ptr<EVP_KDF, OpenSslFree<EVP_KDF_free>>;
-using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, OpenSslFree<EVP_KDF_CTX_free>>;
 
-// RFC 9383 section 4: M and N for P-256, compressed SEC1 (the same points as
-// in RFC 9382). Nobody knows their discrete logarithms to P.
-constexpr unsigned char kM[] = {
-    0x02, 0x88, 0x6e, 0x2f, 0x97, 0xac, 0xe4, 0x6e, 0x55, 0xba, 0x9d, 0xd7, 0x24, 0x25, 0x79, 0xf2, 0x99,
-    0x3b, 0x64, 0xe1, 0x6e, 0xf3, 0xdc, 0xab, 0x95, 0xaf, 0xd4, 0x97, 0x33, 0x3d, 0x8f, 0xa1, 0x2f};
-constexpr unsigned char kN[] = {
-    0x03, 0xd8, 0xbb, 0xd6, 0xc6, 0x39, 0xc6, 0x29, 0x37, 0xb0, 0x4d, 0x99, 0x7f, 0x38, 0xc3, 0x77, 0x07,
-    0x19, 0xc6, 0x29, 0xd7, 0x01, 0x4d, 0x49, 0xa2, 0x4b, 0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49};
-
-absl::string_view MBytes() { return {reinterpret_cast<const char*>(kM), sizeof kM}; }
-absl::string_view NBytes() { return {reinterpret_cast<const char*>(kN), sizeof kN}; }
+// RFC 9383 section 4: M and N for P-256, compressed SEC1 (the points of
+// RFC 9382, from a hash of a seed, so nobody knows their discrete logarithms).
+constexpr absl::string_view kMHex = "02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f";
+constexpr absl::string_view kNHex = "03d8bbd6c639c62937b04d997f38c3770719c629d7014d49a24b4f98baa1292b49";
 
 const unsigned char* U(absl::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
@@ -156,10 +147,10 @@ absl::StatusOr<std::string> EncodePublicPoint(const EC_GROUP* group, const EC_PO
   return std::string(bytes.RevealSecret());
 }
 
-// The fixed point M or N, uncompressed, for the transcript.
-absl::StatusOr<std::string> FixedPoint(const EC_GROUP* group, absl::string_view compressed) {
-  CPNS_ASSIGN_OR_RETURN(PointPtr point, DecodePoint(group, "M or N", compressed, false));
-  return EncodePublicPoint(group, point.get());
+// M or N from its hex above.
+absl::StatusOr<PointPtr> FixedPoint(const EC_GROUP* group, absl::string_view hex) {
+  CPNS_ASSIGN_OR_RETURN(std::string bytes, HexDecode("M or N", hex));
+  return DecodePoint(group, "M or N", bytes, false);
 }
 
 // TT (RFC 9383 section 3.3): each part preceded by its length as 8 bytes,
@@ -176,24 +167,6 @@ SecretBytes Transcript(std::initializer_list<absl::string_view> parts) {
     out += part.size();
   }
   return tt;
-}
-
-// HKDF-SHA256 with no salt (RFC 5869: HashLen zero bytes).
-absl::StatusOr<SecretBytes> Hkdf(const SecretBytes& ikm, absl::string_view info, size_t size) {
-  KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
-  KdfCtxPtr ctx(kdf == nullptr ? nullptr : EVP_KDF_CTX_new(kdf.get()));
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-      OSSL_PARAM_construct_octet_string("key", const_cast<char*>(ikm.RevealSecret().data()),
-                                        ikm.size()),
-      OSSL_PARAM_construct_octet_string("info", const_cast<char*>(info.data()), info.size()),
-      OSSL_PARAM_construct_end()};
-  SecretBytes out(size);
-  if (ctx == nullptr || EVP_KDF_derive(ctx.get(), out.MutableSecretData(), size, params) != 1) {
-    return OpenSslError("HKDF-SHA256");
-  }
-  return out;
 }
 
 absl::StatusOr<std::string> HmacSha256(const SecretBytes& key, absl::string_view message) {
@@ -218,12 +191,12 @@ absl::StatusOr<Keys> KeySchedule(const SecretBytes& tt, absl::string_view share_
                  EVP_sha256(), nullptr) != 1) {
     return OpenSslError("SHA-256");
   }
-  CPNS_ASSIGN_OR_RETURN(SecretBytes confirm, Hkdf(keys.k_main, "ConfirmationKeys", 64));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes confirm, HkdfSha256NoSalt(keys.k_main, "ConfirmationKeys", 64));
   const SecretBytes k_confirm_p = SecretBytes::CopyFrom(confirm.RevealSecret().substr(0, 32));
   const SecretBytes k_confirm_v = SecretBytes::CopyFrom(confirm.RevealSecret().substr(32));
   CPNS_ASSIGN_OR_RETURN(keys.confirm_p, HmacSha256(k_confirm_p, share_v));
   CPNS_ASSIGN_OR_RETURN(keys.confirm_v, HmacSha256(k_confirm_v, share_p));
-  CPNS_ASSIGN_OR_RETURN(keys.k_shared, Hkdf(keys.k_main, "SharedKey", kSharedKeySize));
+  CPNS_ASSIGN_OR_RETURN(keys.k_shared, HkdfSha256NoSalt(keys.k_main, "SharedKey", kSharedKeySize));
   return keys;
 }
 
@@ -235,8 +208,8 @@ struct Party {
   std::string share;
 
   // share = eph*P + w0*fixed (fixed = M for the prover, N for the verifier).
-  absl::Status MakeShare(absl::string_view fixed_compressed) {
-    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, DecodePoint(group.get(), "M or N", fixed_compressed, false));
+  absl::Status MakeShare(absl::string_view fixed_hex) {
+    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, FixedPoint(group.get(), fixed_hex));
     CPNS_ASSIGN_OR_RETURN(PointPtr eph_p, Mul(group.get(), nullptr, eph.get()));
     CPNS_ASSIGN_OR_RETURN(PointPtr w0_fixed, Mul(group.get(), fixed.get(), w0.get()));
     CPNS_ASSIGN_OR_RETURN(PointPtr sum, Add(group.get(), eph_p.get(), w0_fixed.get(), false));
@@ -246,9 +219,9 @@ struct Party {
 
   // The received share, checked, minus w0*fixed (the other side's blinding).
   absl::StatusOr<PointPtr> Unblind(absl::string_view what, absl::string_view received,
-                                   absl::string_view fixed_compressed) const {
+                                   absl::string_view fixed_hex) const {
     CPNS_ASSIGN_OR_RETURN(PointPtr peer, DecodePoint(group.get(), what, received, true));
-    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, DecodePoint(group.get(), "M or N", fixed_compressed, false));
+    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, FixedPoint(group.get(), fixed_hex));
     CPNS_ASSIGN_OR_RETURN(PointPtr w0_fixed, Mul(group.get(), fixed.get(), w0.get()));
     return Add(group.get(), peer.get(), w0_fixed.get(), true);
   }
@@ -257,8 +230,10 @@ struct Party {
   absl::StatusOr<Keys> DeriveKeys(const Identities& ids, absl::string_view share_p,
                                   absl::string_view share_v, const EC_POINT* z,
                                   const EC_POINT* v) const {
-    CPNS_ASSIGN_OR_RETURN(std::string m, FixedPoint(group.get(), MBytes()));
-    CPNS_ASSIGN_OR_RETURN(std::string n, FixedPoint(group.get(), NBytes()));
+    CPNS_ASSIGN_OR_RETURN(PointPtr m_point, FixedPoint(group.get(), kMHex));
+    CPNS_ASSIGN_OR_RETURN(PointPtr n_point, FixedPoint(group.get(), kNHex));
+    CPNS_ASSIGN_OR_RETURN(std::string m, EncodePublicPoint(group.get(), m_point.get()));
+    CPNS_ASSIGN_OR_RETURN(std::string n, EncodePublicPoint(group.get(), n_point.get()));
     CPNS_ASSIGN_OR_RETURN(SecretBytes z_bytes, EncodePoint(group.get(), z, "Z"));
     CPNS_ASSIGN_OR_RETURN(SecretBytes v_bytes, EncodePoint(group.get(), v, "V"));
     const SecretBytes w0_bytes = ScalarBytes(w0.get());
@@ -352,6 +327,7 @@ Prover::Prover(Prover&&) noexcept = default;
 Prover& Prover::operator=(Prover&&) noexcept = default;
 Prover::~Prover() = default;
 
+// Start is StartWithScalarForTesting with no scalar: StartParty then draws one.
 absl::StatusOr<Prover> Prover::Start(const ProverSecrets& secrets) {
   return StartWithScalarForTesting(secrets, SecretBytes());
 }
@@ -359,7 +335,7 @@ absl::StatusOr<Prover> Prover::Start(const ProverSecrets& secrets) {
 absl::StatusOr<Prover> Prover::StartWithScalarForTesting(const ProverSecrets& secrets,
                                                          const SecretBytes& x) {
   auto state = std::make_unique<State>();
-  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(secrets.w0, x.empty() ? nullptr : &x, MBytes()));
+  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(secrets.w0, x.empty() ? nullptr : &x, kMHex));
   CPNS_ASSIGN_OR_RETURN(state->w1, ScalarModN(state->party.group.get(), secrets.w1.RevealSecret()));
   return Prover(std::move(state));
 }
@@ -368,7 +344,7 @@ const std::string& Prover::share() const { return state_->party.share; }
 
 absl::StatusOr<Keys> Prover::Finish(const Identities& ids, absl::string_view share_v) const {
   const Party& p = state_->party;
-  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareV", share_v, NBytes()));
+  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareV", share_v, kNHex));
   CPNS_ASSIGN_OR_RETURN(PointPtr z, Mul(p.group.get(), t.get(), p.eph.get()));
   CPNS_ASSIGN_OR_RETURN(PointPtr v, Mul(p.group.get(), t.get(), state_->w1.get()));
   return p.DeriveKeys(ids, p.share, share_v, z.get(), v.get());
@@ -393,7 +369,7 @@ absl::StatusOr<Verifier> Verifier::Start(const VerifierRecord& record) {
 absl::StatusOr<Verifier> Verifier::StartWithScalarForTesting(const VerifierRecord& record,
                                                              const SecretBytes& y) {
   auto state = std::make_unique<State>();
-  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(record.w0, y.empty() ? nullptr : &y, NBytes()));
+  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(record.w0, y.empty() ? nullptr : &y, kNHex));
   CPNS_ASSIGN_OR_RETURN(state->l, DecodePoint(state->party.group.get(), "L", record.l, true));
   return Verifier(std::move(state));
 }
@@ -402,7 +378,7 @@ const std::string& Verifier::share() const { return state_->party.share; }
 
 absl::StatusOr<Keys> Verifier::Finish(const Identities& ids, absl::string_view share_p) const {
   const Party& p = state_->party;
-  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareP", share_p, MBytes()));
+  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareP", share_p, kMHex));
   CPNS_ASSIGN_OR_RETURN(PointPtr z, Mul(p.group.get(), t.get(), p.eph.get()));
   CPNS_ASSIGN_OR_RETURN(PointPtr v, Mul(p.group.get(), state_->l.get(), p.eph.get()));
   return p.DeriveKeys(ids, share_p, p.share, z.get(), v.get());
