@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+#include <atomic>
 #include <cstring>
 #include <initializer_list>
 #include <utility>
@@ -276,6 +277,16 @@ absl::StatusOr<Party> StartParty(const SecretBytes& w0, const SecretBytes* eph,
   return party;
 }
 
+// One Finish per Start, whatever its outcome: with x or y reused, a peer could
+// try several shares (several guesses of the code) against one exchange.
+absl::Status FinishOnce(std::atomic<bool>& finished) {
+  if (finished.exchange(true)) {
+    return absl::FailedPreconditionError(
+        "SPAKE2+: this exchange has already been finished once; start a new one");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ProverSecrets> ProverSecretsFromPbkdfOutput(const SecretBytes& w0s,
@@ -320,6 +331,7 @@ absl::StatusOr<VerifierRecord> MakeVerifierRecord(const ProverSecrets& secrets) 
 struct Prover::State {
   Party party;  // eph = x, share = shareP
   SecretBn w1;
+  std::atomic<bool> finished{false};
 };
 
 Prover::Prover(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -343,6 +355,7 @@ absl::StatusOr<Prover> Prover::StartWithScalarForTesting(const ProverSecrets& se
 const std::string& Prover::share() const { return state_->party.share; }
 
 absl::StatusOr<Keys> Prover::Finish(const Identities& ids, absl::string_view share_v) const {
+  CPNS_RETURN_IF_ERROR(FinishOnce(state_->finished));
   const Party& p = state_->party;
   CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareV", share_v, kNHex));
   CPNS_ASSIGN_OR_RETURN(PointPtr z, Mul(p.group.get(), t.get(), p.eph.get()));
@@ -355,6 +368,7 @@ absl::StatusOr<Keys> Prover::Finish(const Identities& ids, absl::string_view sha
 struct Verifier::State {
   Party party;  // eph = y, share = shareV
   PointPtr l;
+  std::atomic<bool> finished{false};
 };
 
 Verifier::Verifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -377,6 +391,7 @@ absl::StatusOr<Verifier> Verifier::StartWithScalarForTesting(const VerifierRecor
 const std::string& Verifier::share() const { return state_->party.share; }
 
 absl::StatusOr<Keys> Verifier::Finish(const Identities& ids, absl::string_view share_p) const {
+  CPNS_RETURN_IF_ERROR(FinishOnce(state_->finished));
   const Party& p = state_->party;
   CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareP", share_p, kMHex));
   CPNS_ASSIGN_OR_RETURN(PointPtr z, Mul(p.group.get(), t.get(), p.eph.get()));
