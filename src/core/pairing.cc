@@ -1,44 +1,12 @@
 #include "core/pairing.h"
 
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
-
-#include <memory>
-
 #include "absl/strings/str_cat.h"
 #include "core/aead.h"
-#include "core/openssl_ptr.h"
+#include "core/hkdf.h"
 #include "core/pairing_code.h"
 #include "core/status_macros.h"
 
 namespace cpns::pairing {
-namespace {
-
-using KdfPtr = std::unique_ptr<EVP_KDF, OpenSslFree<EVP_KDF_free>>;
-using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, OpenSslFree<EVP_KDF_CTX_free>>;
-
-// HKDF-SHA256 (RFC 5869) with no salt, i.e. HashLen zero bytes.
-absl::StatusOr<SecretBytes> HkdfSha256(const SecretBytes& ikm, absl::string_view info,
-                                       size_t size) {
-  KdfPtr kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr));
-  KdfCtxPtr ctx(kdf == nullptr ? nullptr : EVP_KDF_CTX_new(kdf.get()));
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-                                        const_cast<char*>(ikm.RevealSecret().data()), ikm.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()),
-                                        info.size()),
-      OSSL_PARAM_construct_end()};
-  SecretBytes out(size);
-  if (ctx == nullptr || EVP_KDF_derive(ctx.get(), out.MutableSecretData(), size, params) != 1) {
-    return absl::InternalError("pairing: HKDF-SHA256 failed in OpenSSL");
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string ProverIdentity(const Assignee& assignee) {
   return absl::StrCat(EntityTypeName(assignee.entity_type), "\n", assignee.entity_id.value(), "\n",
@@ -75,7 +43,7 @@ absl::StatusOr<SecretBytes> AssignmentKey(const spake2plus::Keys& keys) {
   if (keys.k_shared.size() != spake2plus::kSharedKeySize) {
     return absl::InvalidArgumentError("pairing: K_shared must be 32 bytes");
   }
-  return HkdfSha256(keys.k_shared, kAssignmentKeyInfo, kAeadKeySize);
+  return HkdfSha256NoSalt(keys.k_shared, kAssignmentKeyInfo, kAeadKeySize);
 }
 
 absl::StatusOr<std::string> SealAssignment(const spake2plus::Keys& keys,

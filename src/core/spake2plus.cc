@@ -4,41 +4,38 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/obj_mac.h>
-#include <openssl/params.h>
 
+#include <atomic>
 #include <cstring>
 #include <initializer_list>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/openssl_ptr.h"
+#include "core/hkdf.h"
+#include "core/p256.h"
 #include "core/status_macros.h"
+#include "cpns/core/hex.h"
 
 namespace cpns::spake2plus {
 namespace {
 
-using GroupPtr = std::unique_ptr<EC_GROUP, OpenSslFree<EC_GROUP_free>>;
-// Points may hold secrets (x*P, w0*M, Z, V): wiped on free.
-using PointPtr = std::unique_ptr<EC_POINT, OpenSslFree<EC_POINT_clear_free>>;
-// Scalars are secrets: allocated in the secure heap and wiped on free.
-using SecretBn = std::unique_ptr<BIGNUM, OpenSslFree<BN_clear_free>>;
-using BnCtxPtr = std::unique_ptr<BN_CTX, OpenSslFree<BN_CTX_free>>;
-using KdfPtr = std::unique_ptr<EVP_KDF, OpenSslFree<EVP_KDF_free>>;
-using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, OpenSslFree<EVP_KDF_CTX_free>>;
+using p256::Add;
+using p256::DecodePoint;
+using p256::EncodePoint;
+using p256::EncodePublicPoint;
+using p256::GroupPtr;
+using p256::Mul;
+using p256::NewGroup;
+using p256::PointPtr;
+using p256::RandomScalar;
+using p256::ScalarBytes;
+using p256::ScalarModN;
+using p256::SecretBn;
 
-// RFC 9383 section 4: M and N for P-256, compressed SEC1 (the same points as
-// in RFC 9382). Nobody knows their discrete logarithms to P.
-constexpr unsigned char kM[] = {
-    0x02, 0x88, 0x6e, 0x2f, 0x97, 0xac, 0xe4, 0x6e, 0x55, 0xba, 0x9d, 0xd7, 0x24, 0x25, 0x79, 0xf2, 0x99,
-    0x3b, 0x64, 0xe1, 0x6e, 0xf3, 0xdc, 0xab, 0x95, 0xaf, 0xd4, 0x97, 0x33, 0x3d, 0x8f, 0xa1, 0x2f};
-constexpr unsigned char kN[] = {
-    0x03, 0xd8, 0xbb, 0xd6, 0xc6, 0x39, 0xc6, 0x29, 0x37, 0xb0, 0x4d, 0x99, 0x7f, 0x38, 0xc3, 0x77, 0x07,
-    0x19, 0xc6, 0x29, 0xd7, 0x01, 0x4d, 0x49, 0xa2, 0x4b, 0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49};
-
-absl::string_view MBytes() { return {reinterpret_cast<const char*>(kM), sizeof kM}; }
-absl::string_view NBytes() { return {reinterpret_cast<const char*>(kN), sizeof kN}; }
+// RFC 9383 section 4: M and N for P-256, compressed SEC1 (the points of
+// RFC 9382, from a hash of a seed, so nobody knows their discrete logarithms).
+constexpr absl::string_view kMHex = "02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f";
+constexpr absl::string_view kNHex = "03d8bbd6c639c62937b04d997f38c3770719c629d7014d49a24b4f98baa1292b49";
 
 const unsigned char* U(absl::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
@@ -46,120 +43,10 @@ absl::Status OpenSslError(absl::string_view what) {
   return absl::InternalError(absl::StrCat("SPAKE2+: OpenSSL failed in ", what));
 }
 
-// A group per object rather than a process-wide one: no global state, and
-// EC_GROUP_new_by_curve_name is cheap next to the multiplications.
-absl::StatusOr<GroupPtr> NewGroup() {
-  GroupPtr group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
-  if (group == nullptr) return OpenSslError("EC_GROUP_new_by_curve_name(P-256)");
-  return group;
-}
-
-absl::StatusOr<BnCtxPtr> NewCtx() {
-  BnCtxPtr ctx(BN_CTX_secure_new());
-  if (ctx == nullptr) return OpenSslError("BN_CTX_secure_new");
-  return ctx;
-}
-
-// bytes (big-endian, any length) mod n. BN_FLG_CONSTTIME makes BN_nnmod take
-// OpenSSL's fixed-top division, whose timing does not depend on the value.
-absl::StatusOr<SecretBn> ScalarModN(const EC_GROUP* group, absl::string_view bytes) {
-  SecretBn in(BN_secure_new()), out(BN_secure_new());
-  CPNS_ASSIGN_OR_RETURN(BnCtxPtr ctx, NewCtx());
-  if (in == nullptr || out == nullptr) return OpenSslError("BN_secure_new");
-  BN_set_flags(in.get(), BN_FLG_CONSTTIME);
-  BN_set_flags(out.get(), BN_FLG_CONSTTIME);
-  if (BN_bin2bn(U(bytes), static_cast<int>(bytes.size()), in.get()) == nullptr ||
-      BN_nnmod(out.get(), in.get(), EC_GROUP_get0_order(group), ctx.get()) != 1) {
-    return OpenSslError("reducing a scalar mod n");
-  }
-  return out;
-}
-
-SecretBytes ScalarBytes(const BIGNUM* scalar) {
-  SecretBytes out(kScalarSize);
-  BN_bn2binpad(scalar, out.MutableSecretData(), kScalarSize);  // < n, always fits
-  return out;
-}
-
-// scalar*base, or scalar*P for a null base. One scalar and one point per
-// call: for that shape OpenSSL 3 uses its constant-time path (the Montgomery
-// ladder, or P-256's constant-time windowed tables), never the variable-time
-// wNAF it uses for sums of several products.
-absl::StatusOr<PointPtr> Mul(const EC_GROUP* group, const EC_POINT* base, const BIGNUM* scalar) {
-  PointPtr out(EC_POINT_new(group));
-  CPNS_ASSIGN_OR_RETURN(BnCtxPtr ctx, NewCtx());
-  const int ok = base == nullptr
-                     ? EC_POINT_mul(group, out.get(), scalar, nullptr, nullptr, ctx.get())
-                     : EC_POINT_mul(group, out.get(), nullptr, base, scalar, ctx.get());
-  if (out == nullptr || ok != 1) return OpenSslError("EC_POINT_mul");
-  return out;
-}
-
-// a + b, or a - b when `subtract`. (Addition branches only on the
-// exceptional cases: equal points or infinity, which honest inputs reach with
-// negligible probability.)
-absl::StatusOr<PointPtr> Add(const EC_GROUP* group, const EC_POINT* a, const EC_POINT* b,
-                             bool subtract) {
-  PointPtr neg(EC_POINT_dup(b, group)), out(EC_POINT_new(group));
-  CPNS_ASSIGN_OR_RETURN(BnCtxPtr ctx, NewCtx());
-  if (neg == nullptr || out == nullptr ||
-      (subtract && EC_POINT_invert(group, neg.get(), ctx.get()) != 1) ||
-      EC_POINT_add(group, out.get(), a, neg.get(), ctx.get()) != 1) {
-    return OpenSslError("EC_POINT_add");
-  }
-  return out;
-}
-
-// A point from its encoding, refused unless it is on the curve and not the
-// identity. P-256 has cofactor 1, so that also puts it in the prime-order
-// group: a peer cannot make us multiply a secret by a point of small order
-// or of another curve (invalid-curve attacks), and cannot cancel our share.
-absl::StatusOr<PointPtr> DecodePoint(const EC_GROUP* group, absl::string_view what,
-                                     absl::string_view bytes, bool uncompressed_only) {
-  if (uncompressed_only && (bytes.size() != kPointSize || bytes[0] != 0x04)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("SPAKE2+: ", what, " must be a 65-byte uncompressed P-256 point (got ",
-                     bytes.size(), " bytes)"));
-  }
-  PointPtr point(EC_POINT_new(group));
-  CPNS_ASSIGN_OR_RETURN(BnCtxPtr ctx, NewCtx());
-  if (point == nullptr ||
-      EC_POINT_oct2point(group, point.get(), U(bytes), bytes.size(), ctx.get()) != 1 ||
-      EC_POINT_is_on_curve(group, point.get(), ctx.get()) != 1 ||
-      EC_POINT_is_at_infinity(group, point.get())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("SPAKE2+: ", what, " is not a point of P-256 other than the identity"));
-  }
-  return point;
-}
-
-// SEC1 uncompressed. Z and V are secrets, so the encoding goes to
-// SecretBytes; InvalidArgument for the identity, which has no such encoding
-// (a derived Z or V is the identity only for a peer that knows w0 and chose
-// its share to cancel it).
-absl::StatusOr<SecretBytes> EncodePoint(const EC_GROUP* group, const EC_POINT* point,
-                                        absl::string_view what) {
-  if (EC_POINT_is_at_infinity(group, point)) {
-    return absl::InvalidArgumentError(absl::StrCat("SPAKE2+: ", what, " is the identity"));
-  }
-  SecretBytes out(kPointSize);
-  CPNS_ASSIGN_OR_RETURN(BnCtxPtr ctx, NewCtx());
-  if (EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, out.MutableSecretData(),
-                         kPointSize, ctx.get()) != kPointSize) {
-    return OpenSslError("EC_POINT_point2oct");
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> EncodePublicPoint(const EC_GROUP* group, const EC_POINT* point) {
-  CPNS_ASSIGN_OR_RETURN(SecretBytes bytes, EncodePoint(group, point, "share"));
-  return std::string(bytes.RevealSecret());
-}
-
-// The fixed point M or N, uncompressed, for the transcript.
-absl::StatusOr<std::string> FixedPoint(const EC_GROUP* group, absl::string_view compressed) {
-  CPNS_ASSIGN_OR_RETURN(PointPtr point, DecodePoint(group, "M or N", compressed, false));
-  return EncodePublicPoint(group, point.get());
+// M or N from its hex above.
+absl::StatusOr<PointPtr> FixedPoint(const EC_GROUP* group, absl::string_view hex) {
+  CPNS_ASSIGN_OR_RETURN(std::string bytes, HexDecode("M or N", hex));
+  return DecodePoint(group, "SPAKE2+ M or N", bytes, false);
 }
 
 // TT (RFC 9383 section 3.3): each part preceded by its length as 8 bytes,
@@ -176,24 +63,6 @@ SecretBytes Transcript(std::initializer_list<absl::string_view> parts) {
     out += part.size();
   }
   return tt;
-}
-
-// HKDF-SHA256 with no salt (RFC 5869: HashLen zero bytes).
-absl::StatusOr<SecretBytes> Hkdf(const SecretBytes& ikm, absl::string_view info, size_t size) {
-  KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
-  KdfCtxPtr ctx(kdf == nullptr ? nullptr : EVP_KDF_CTX_new(kdf.get()));
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-      OSSL_PARAM_construct_octet_string("key", const_cast<char*>(ikm.RevealSecret().data()),
-                                        ikm.size()),
-      OSSL_PARAM_construct_octet_string("info", const_cast<char*>(info.data()), info.size()),
-      OSSL_PARAM_construct_end()};
-  SecretBytes out(size);
-  if (ctx == nullptr || EVP_KDF_derive(ctx.get(), out.MutableSecretData(), size, params) != 1) {
-    return OpenSslError("HKDF-SHA256");
-  }
-  return out;
 }
 
 absl::StatusOr<std::string> HmacSha256(const SecretBytes& key, absl::string_view message) {
@@ -218,12 +87,12 @@ absl::StatusOr<Keys> KeySchedule(const SecretBytes& tt, absl::string_view share_
                  EVP_sha256(), nullptr) != 1) {
     return OpenSslError("SHA-256");
   }
-  CPNS_ASSIGN_OR_RETURN(SecretBytes confirm, Hkdf(keys.k_main, "ConfirmationKeys", 64));
+  CPNS_ASSIGN_OR_RETURN(SecretBytes confirm, HkdfSha256NoSalt(keys.k_main, "ConfirmationKeys", 64));
   const SecretBytes k_confirm_p = SecretBytes::CopyFrom(confirm.RevealSecret().substr(0, 32));
   const SecretBytes k_confirm_v = SecretBytes::CopyFrom(confirm.RevealSecret().substr(32));
   CPNS_ASSIGN_OR_RETURN(keys.confirm_p, HmacSha256(k_confirm_p, share_v));
   CPNS_ASSIGN_OR_RETURN(keys.confirm_v, HmacSha256(k_confirm_v, share_p));
-  CPNS_ASSIGN_OR_RETURN(keys.k_shared, Hkdf(keys.k_main, "SharedKey", kSharedKeySize));
+  CPNS_ASSIGN_OR_RETURN(keys.k_shared, HkdfSha256NoSalt(keys.k_main, "SharedKey", kSharedKeySize));
   return keys;
 }
 
@@ -235,8 +104,8 @@ struct Party {
   std::string share;
 
   // share = eph*P + w0*fixed (fixed = M for the prover, N for the verifier).
-  absl::Status MakeShare(absl::string_view fixed_compressed) {
-    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, DecodePoint(group.get(), "M or N", fixed_compressed, false));
+  absl::Status MakeShare(absl::string_view fixed_hex) {
+    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, FixedPoint(group.get(), fixed_hex));
     CPNS_ASSIGN_OR_RETURN(PointPtr eph_p, Mul(group.get(), nullptr, eph.get()));
     CPNS_ASSIGN_OR_RETURN(PointPtr w0_fixed, Mul(group.get(), fixed.get(), w0.get()));
     CPNS_ASSIGN_OR_RETURN(PointPtr sum, Add(group.get(), eph_p.get(), w0_fixed.get(), false));
@@ -246,9 +115,9 @@ struct Party {
 
   // The received share, checked, minus w0*fixed (the other side's blinding).
   absl::StatusOr<PointPtr> Unblind(absl::string_view what, absl::string_view received,
-                                   absl::string_view fixed_compressed) const {
+                                   absl::string_view fixed_hex) const {
     CPNS_ASSIGN_OR_RETURN(PointPtr peer, DecodePoint(group.get(), what, received, true));
-    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, DecodePoint(group.get(), "M or N", fixed_compressed, false));
+    CPNS_ASSIGN_OR_RETURN(PointPtr fixed, FixedPoint(group.get(), fixed_hex));
     CPNS_ASSIGN_OR_RETURN(PointPtr w0_fixed, Mul(group.get(), fixed.get(), w0.get()));
     return Add(group.get(), peer.get(), w0_fixed.get(), true);
   }
@@ -257,10 +126,12 @@ struct Party {
   absl::StatusOr<Keys> DeriveKeys(const Identities& ids, absl::string_view share_p,
                                   absl::string_view share_v, const EC_POINT* z,
                                   const EC_POINT* v) const {
-    CPNS_ASSIGN_OR_RETURN(std::string m, FixedPoint(group.get(), MBytes()));
-    CPNS_ASSIGN_OR_RETURN(std::string n, FixedPoint(group.get(), NBytes()));
-    CPNS_ASSIGN_OR_RETURN(SecretBytes z_bytes, EncodePoint(group.get(), z, "Z"));
-    CPNS_ASSIGN_OR_RETURN(SecretBytes v_bytes, EncodePoint(group.get(), v, "V"));
+    CPNS_ASSIGN_OR_RETURN(PointPtr m_point, FixedPoint(group.get(), kMHex));
+    CPNS_ASSIGN_OR_RETURN(PointPtr n_point, FixedPoint(group.get(), kNHex));
+    CPNS_ASSIGN_OR_RETURN(std::string m, EncodePublicPoint(group.get(), m_point.get()));
+    CPNS_ASSIGN_OR_RETURN(std::string n, EncodePublicPoint(group.get(), n_point.get()));
+    CPNS_ASSIGN_OR_RETURN(SecretBytes z_bytes, EncodePoint(group.get(), z, "SPAKE2+ Z"));
+    CPNS_ASSIGN_OR_RETURN(SecretBytes v_bytes, EncodePoint(group.get(), v, "SPAKE2+ V"));
     const SecretBytes w0_bytes = ScalarBytes(w0.get());
     const SecretBytes tt =
         Transcript({ids.context, ids.id_prover, ids.id_verifier, m, n, share_p, share_v,
@@ -268,18 +139,6 @@ struct Party {
     return KeySchedule(tt, share_p, share_v);
   }
 };
-
-// A fresh scalar in [1, n-1] from the CSPRNG (RAND_priv_bytes underneath).
-absl::StatusOr<SecretBytes> RandomScalar(const EC_GROUP* group) {
-  SecretBn r(BN_secure_new());
-  if (r == nullptr) return OpenSslError("BN_secure_new");
-  do {
-    if (BN_priv_rand_range_ex(r.get(), EC_GROUP_get0_order(group), 0, nullptr) != 1) {
-      return OpenSslError("BN_priv_rand_range_ex");
-    }
-  } while (BN_is_zero(r.get()));
-  return ScalarBytes(r.get());
-}
 
 // A Party with w0, the ephemeral scalar (fresh for a null `eph`; refused if
 // 0 mod n) and its share made with `fixed`.
@@ -299,6 +158,16 @@ absl::StatusOr<Party> StartParty(const SecretBytes& w0, const SecretBytes* eph,
   }
   CPNS_RETURN_IF_ERROR(party.MakeShare(fixed));
   return party;
+}
+
+// One Finish per Start, whatever its outcome: with x or y reused, a peer could
+// try several shares (several guesses of the code) against one exchange.
+absl::Status FinishOnce(std::atomic<bool>& finished) {
+  if (finished.exchange(true)) {
+    return absl::FailedPreconditionError(
+        "SPAKE2+: this exchange has already been finished once; start a new one");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -345,6 +214,7 @@ absl::StatusOr<VerifierRecord> MakeVerifierRecord(const ProverSecrets& secrets) 
 struct Prover::State {
   Party party;  // eph = x, share = shareP
   SecretBn w1;
+  std::atomic<bool> finished{false};
 };
 
 Prover::Prover(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -352,6 +222,7 @@ Prover::Prover(Prover&&) noexcept = default;
 Prover& Prover::operator=(Prover&&) noexcept = default;
 Prover::~Prover() = default;
 
+// Start is StartWithScalarForTesting with no scalar: StartParty then draws one.
 absl::StatusOr<Prover> Prover::Start(const ProverSecrets& secrets) {
   return StartWithScalarForTesting(secrets, SecretBytes());
 }
@@ -359,7 +230,7 @@ absl::StatusOr<Prover> Prover::Start(const ProverSecrets& secrets) {
 absl::StatusOr<Prover> Prover::StartWithScalarForTesting(const ProverSecrets& secrets,
                                                          const SecretBytes& x) {
   auto state = std::make_unique<State>();
-  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(secrets.w0, x.empty() ? nullptr : &x, MBytes()));
+  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(secrets.w0, x.empty() ? nullptr : &x, kMHex));
   CPNS_ASSIGN_OR_RETURN(state->w1, ScalarModN(state->party.group.get(), secrets.w1.RevealSecret()));
   return Prover(std::move(state));
 }
@@ -367,8 +238,9 @@ absl::StatusOr<Prover> Prover::StartWithScalarForTesting(const ProverSecrets& se
 const std::string& Prover::share() const { return state_->party.share; }
 
 absl::StatusOr<Keys> Prover::Finish(const Identities& ids, absl::string_view share_v) const {
+  CPNS_RETURN_IF_ERROR(FinishOnce(state_->finished));
   const Party& p = state_->party;
-  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareV", share_v, NBytes()));
+  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("SPAKE2+ shareV", share_v, kNHex));
   CPNS_ASSIGN_OR_RETURN(PointPtr z, Mul(p.group.get(), t.get(), p.eph.get()));
   CPNS_ASSIGN_OR_RETURN(PointPtr v, Mul(p.group.get(), t.get(), state_->w1.get()));
   return p.DeriveKeys(ids, p.share, share_v, z.get(), v.get());
@@ -379,6 +251,7 @@ absl::StatusOr<Keys> Prover::Finish(const Identities& ids, absl::string_view sha
 struct Verifier::State {
   Party party;  // eph = y, share = shareV
   PointPtr l;
+  std::atomic<bool> finished{false};
 };
 
 Verifier::Verifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -393,16 +266,17 @@ absl::StatusOr<Verifier> Verifier::Start(const VerifierRecord& record) {
 absl::StatusOr<Verifier> Verifier::StartWithScalarForTesting(const VerifierRecord& record,
                                                              const SecretBytes& y) {
   auto state = std::make_unique<State>();
-  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(record.w0, y.empty() ? nullptr : &y, NBytes()));
-  CPNS_ASSIGN_OR_RETURN(state->l, DecodePoint(state->party.group.get(), "L", record.l, true));
+  CPNS_ASSIGN_OR_RETURN(state->party, StartParty(record.w0, y.empty() ? nullptr : &y, kNHex));
+  CPNS_ASSIGN_OR_RETURN(state->l, DecodePoint(state->party.group.get(), "SPAKE2+ L", record.l, true));
   return Verifier(std::move(state));
 }
 
 const std::string& Verifier::share() const { return state_->party.share; }
 
 absl::StatusOr<Keys> Verifier::Finish(const Identities& ids, absl::string_view share_p) const {
+  CPNS_RETURN_IF_ERROR(FinishOnce(state_->finished));
   const Party& p = state_->party;
-  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("shareP", share_p, MBytes()));
+  CPNS_ASSIGN_OR_RETURN(PointPtr t, p.Unblind("SPAKE2+ shareP", share_p, kMHex));
   CPNS_ASSIGN_OR_RETURN(PointPtr z, Mul(p.group.get(), t.get(), p.eph.get()));
   CPNS_ASSIGN_OR_RETURN(PointPtr v, Mul(p.group.get(), state_->l.get(), p.eph.get()));
   return p.DeriveKeys(ids, share_p, p.share, z.get(), v.get());

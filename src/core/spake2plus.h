@@ -98,6 +98,8 @@ class Prover {
 
   const std::string& share() const;  // shareP
   // Z = h*x*(shareV - w0*N), V = h*w1*(shareV - w0*N), then the keys.
+  // Once per Start: FailedPrecondition on a second call, whatever the first
+  // returned (a reused x would give a peer several guesses).
   absl::StatusOr<Keys> Finish(const Identities& ids, absl::string_view share_v) const;
 
  private:
@@ -118,6 +120,8 @@ class Verifier {
 
   const std::string& share() const;  // shareV
   // Z = h*y*(shareP - w0*M), V = h*y*L, then the keys.
+  // Once per Start: FailedPrecondition on a second call, whatever the first
+  // returned (a reused y would give a peer several guesses).
   absl::StatusOr<Keys> Finish(const Identities& ids, absl::string_view share_p) const;
 
  private:

@@ -185,25 +185,43 @@ TEST(Spake2PlusTest, FreshScalarsEachStart) {
 // uncompressed form, are refused before any secret is used with them.
 TEST(Spake2PlusTest, RefusesInvalidShares) {
   const RfcVector rfc;
-  const Prover prover = *Prover::StartWithScalarForTesting(rfc.Secrets(), S(rfc.x));
-  const Verifier verifier =
-      *Verifier::StartWithScalarForTesting(*MakeVerifierRecord(rfc.Secrets()), S(rfc.y));
+  const VerifierRecord record = *MakeVerifierRecord(rfc.Secrets());
   std::string off_curve = H(rfc.share_v);
   off_curve.back() ^= 1;
   std::string hybrid = H(rfc.share_v);
   hybrid[0] = 0x06 | (hybrid.back() & 1);
   const std::string identity_like = H("04" + std::string(128, '0'));
   const std::string compressed = H("02c0f65da0d11927bdf5d560c69e1d7d939a05b0e88291887d679fcadea75810fb");
-  for (const std::string& bad : {off_curve, hybrid, identity_like, compressed,
+  // x-coordinate p (not reduced): the encoding of no point.
+  const std::string x_is_p =
+      H("04ffffffff00000001000000000000000000000000ffffffffffffffffffffffff" + std::string(64, '0'));
+  for (const std::string& bad : {off_curve, hybrid, identity_like, compressed, x_is_p,
                                  H(rfc.share_v).substr(0, 64), H(rfc.share_v) + "x",
                                  std::string("\0", 1), std::string()}) {
+    const Prover prover = *Prover::StartWithScalarForTesting(rfc.Secrets(), S(rfc.x));
     absl::StatusOr<Keys> p = prover.Finish(rfc.ids, bad);
     EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << HexEncode(bad);
     EXPECT_NE(p.status().message().find("shareV"), std::string::npos) << p.status();
+    const Verifier verifier = *Verifier::StartWithScalarForTesting(record, S(rfc.y));
     absl::StatusOr<Keys> v = verifier.Finish(rfc.ids, bad);
     EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument) << HexEncode(bad);
     EXPECT_NE(v.status().message().find("shareP"), std::string::npos) << v.status();
   }
+}
+
+// One share per exchange: a second Finish is refused, even after a first one
+// that failed, so that a peer cannot try several guesses against one x or y.
+TEST(Spake2PlusTest, FinishesOncePerStart) {
+  const RfcVector rfc;
+  const Prover prover = *Prover::StartWithScalarForTesting(rfc.Secrets(), S(rfc.x));
+  EXPECT_TRUE(prover.Finish(rfc.ids, H(rfc.share_v)).ok());
+  EXPECT_EQ(prover.Finish(rfc.ids, H(rfc.share_v)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  const Verifier verifier =
+      *Verifier::StartWithScalarForTesting(*MakeVerifierRecord(rfc.Secrets()), S(rfc.y));
+  EXPECT_FALSE(verifier.Finish(rfc.ids, "not a share").ok());
+  EXPECT_EQ(verifier.Finish(rfc.ids, H(rfc.share_p)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 // w0*N (uncompressed), the shareV that cancels to the identity.

@@ -279,8 +279,9 @@ def generate(path):
         "suite": "P256-SHA256-HKDF-SHA256-HMAC-SHA256",
         "M": encode(M).hex(), "N": encode(NPT).hex(),
         "context": CONTEXT.decode(), "assignment_key_info": ASSIGNMENT_KEY_INFO.decode(),
-        "assignment_plaintext_encoding": "cpns.v1.EUKeyAssignmentResponse, protobuf binary "
-                                         "encoding of the fields of inputs.assignment",
+        "assignment_plaintext_encoding": "cpns.v1.EUKeyAssignmentResponse with the fields of "
+                                         "inputs.assignment, protobuf binary encoding (fields in "
+                                         "number order; the bytes protoc --encode gives)",
         "rfc9383": RFC_9383,
         "pairing": [dict(inputs=inp, outputs=as_json(pairing(inp))) for inp in pairing_inputs()],
     }
