@@ -79,12 +79,14 @@ ALTER TABLE assignments_v2 RENAME TO assignments;
 // as the code or a fast hash of it, with the count of failed confirmations
 // that spends it. Codes pending in version 2 were kept as hashes, from which
 // no verifier can be made: they are dropped, and their owners make new ones.
-// The decoy key makes the plausible parameters that the exchange shows for
+// Ids are never given again (AUTOINCREMENT): an exchange that started on a
+// code the owner has since replaced must not use up the new one. The decoy
+// key makes the plausible parameters that the exchange shows for
 // an entity and user with no pending code.
 constexpr char kV3[] = R"sql(
 DROP TABLE pairing_codes;
 CREATE TABLE pairing_codes (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   entity_type TEXT    NOT NULL,
   entity_id   TEXT    NOT NULL,
   user_id     TEXT    NOT NULL,

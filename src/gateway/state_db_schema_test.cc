@@ -83,11 +83,12 @@ AssignmentRecord Record(absl::string_view entity) {
           .peer = "uid:1000"};
 }
 
-TEST(StateDbSchemaTest, NewDatabaseIsVersion2WithoutAutoincrement) {
+TEST(StateDbSchemaTest, NewDatabaseIsVersion3WithoutAutoincrementOnAssignments) {
   const std::string dir = NewDir();
   FakeClock clock(absl::FromUnixSeconds(kNow));
   ASSERT_TRUE(GatewayStateDb::Open(dir, clock).ok());
-  EXPECT_EQ(RawSql(dir, "SELECT 1 FROM pairing_codes, assignments, status"), 2);
+  EXPECT_EQ(RawSql(dir, "SELECT 1 FROM pairing_codes, assignments, status, pairing_decoy_key"),
+            3);
   EXPECT_THAT(AssignmentsTableSql(dir), Not(HasSubstr("AUTOINCREMENT")));
 }
 
@@ -115,11 +116,14 @@ TEST(StateDbSchemaTest, Version1DatabaseKeepsItsAssignmentsAndTheirIds) {
   EXPECT_EQ((*all)[2].id, 8);
   EXPECT_EQ((*all)[2].assignee.entity_id.value(), "watch");
   db->reset();
-  EXPECT_EQ(RawSql(dir, "SELECT 1"), 2);
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 3);
   EXPECT_THAT(AssignmentsTableSql(dir), Not(HasSubstr("AUTOINCREMENT")));
 }
 
-TEST(StateDbSchemaTest, UnversionedDatabaseOfEarlierReleasesIsKeptAndBecomesVersion2) {
+// Pending codes of schema 2 and before were kept as hashes, from which no
+// SPAKE2+ verifier can be made: version 3 drops them (the owner makes new
+// ones) and keeps everything else.
+TEST(StateDbSchemaTest, UnversionedDatabaseOfEarlierReleasesIsKeptButItsCodesDropped) {
   const std::string dir = NewDir();
   ASSERT_EQ(RawSql(dir, kUnversionedSchema), 0);
   RawSql(dir, absl::StrCat(
@@ -132,23 +136,23 @@ TEST(StateDbSchemaTest, UnversionedDatabaseOfEarlierReleasesIsKeptAndBecomesVers
   FakeClock clock(absl::FromUnixSeconds(kNow));
   absl::StatusOr<std::unique_ptr<GatewayStateDb>> db = GatewayStateDb::Open(dir, clock);
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ((*db)->PendingPairingCodes().value_or(-1), 1);
+  EXPECT_EQ((*db)->PendingPairingCodes().value_or(-1), 0);
   EXPECT_EQ((*db)->CountAssignments().value_or(-1), 1);
   EXPECT_EQ((*db)->ReadStatus().value_or(""), "{\"serving\":true}");
   db->reset();
-  EXPECT_EQ(RawSql(dir, "SELECT 1"), 2);
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 3);
 }
 
 TEST(StateDbSchemaTest, DatabaseOfANewerCpnsGwIsRefusedNamingItAndLeftAlone) {
   const std::string dir = NewDir();
-  ASSERT_EQ(RawSql(dir, absl::StrCat(kUnversionedSchema, "PRAGMA user_version = 3;")), 3);
+  ASSERT_EQ(RawSql(dir, absl::StrCat(kUnversionedSchema, "PRAGMA user_version = 4;")), 4);
   FakeClock clock(absl::FromUnixSeconds(kNow));
   absl::StatusOr<std::unique_ptr<GatewayStateDb>> db = GatewayStateDb::Open(dir, clock);
   ASSERT_EQ(db.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(db.status().message()),
-              HasSubstr("SQLite database " + dir + "/gateway.db has schema version 3, newer "
-                        "than this cpns-gw knows (2)"));
-  EXPECT_EQ(RawSql(dir, "SELECT 1"), 3);
+              HasSubstr("SQLite database " + dir + "/gateway.db has schema version 4, newer "
+                        "than this cpns-gw knows (3)"));
+  EXPECT_EQ(RawSql(dir, "SELECT 1"), 4);
 }
 
 }  // namespace

@@ -193,7 +193,7 @@ class RealTreeTest(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="check-layers-copy.") as tmp:
             copy = os.path.join(tmp, "cpns")
             copy_checkout(copy)
-            victim = os.path.join(copy, "src", "gateway", "pairing_code.cc")
+            victim = os.path.join(copy, "src", "gateway", "admission.cc")
             with open(victim) as f:
                 lines = f.read().split("\n")
             with open(victim, "w") as f:
@@ -201,7 +201,7 @@ class RealTreeTest(unittest.TestCase):
             run = subprocess.run([sys.executable, os.path.join(copy, "scripts", "check-layers"),
                                   "--cmake", CMAKE], capture_output=True, text=True)
         self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
-        self.assertIn(f'src/gateway/pairing_code.cc:{len(lines) + 1}: includes '
+        self.assertIn(f'src/gateway/admission.cc:{len(lines) + 1}: includes '
                       '"server/challenge.h", a header of cpns_server, but the including target '
                       'cpns_gateway does not link cpns_server', run.stdout)
 
