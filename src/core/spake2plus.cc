@@ -282,6 +282,11 @@ absl::StatusOr<Keys> Verifier::Finish(const Identities& ids, absl::string_view s
   return p.DeriveKeys(ids, share_p, p.share, z.get(), v.get());
 }
 
+absl::Status CheckShare(absl::string_view what, absl::string_view share) {
+  CPNS_ASSIGN_OR_RETURN(p256::GroupPtr group, p256::NewGroup());
+  return DecodePoint(group.get(), what, share, true).status();
+}
+
 bool ConfirmationMatches(absl::string_view expected, absl::string_view received) {
   // CRYPTO_memcmp: the time taken does not tell how many leading bytes of a
   // forged confirmation were right.

@@ -130,6 +130,11 @@ class Verifier {
   std::unique_ptr<State> state_;
 };
 
+// InvalidArgument naming `what` unless `share` is a 65-byte uncompressed
+// point of P-256 other than the identity: the check Finish makes first, for
+// a caller that must tell a malformed share from a failed exchange.
+absl::Status CheckShare(absl::string_view what, absl::string_view share);
+
 // Whether a received confirmation equals the expected one, in constant time
 // (CRYPTO_memcmp); false for a length other than kConfirmSize.
 bool ConfirmationMatches(absl::string_view expected, absl::string_view received);

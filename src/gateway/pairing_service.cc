@@ -122,16 +122,21 @@ absl::Status PairingServiceImpl::Finish(const cpns::v1::FinishPairingRequest& re
   absl::StatusOr<PairingSession> session =
       sessions_.Take(request.session_id(), wire::PeerKey(peer.address));
   if (!session.ok()) return TagRefusal(session.status(), "pairing-session-unknown");
-  // A share that is no point of the curve is refused before y touches it
-  // (InvalidArgument); it is no guess at the code, so nothing is counted.
-  CPNS_ASSIGN_OR_RETURN(spake2plus::Keys keys,
-                        session->verifier.Finish(pairing::TranscriptIdentities(
-                                                     session->assignee, gw_id_),
-                                                 request.share_p()));
-  if (!spake2plus::ConfirmationMatches(keys.confirm_p, request.confirm_p())) {
+  // Every way a taken session ends short of a confirmation counts as a
+  // failed attempt: a share of w0*M (which a guesser of w0 can send) makes Z
+  // the identity, and an answer that told that apart from a wrong
+  // confirmation would be an uncounted guess. A share that is no point at
+  // all is named as such (INVALID_ARGUMENT), and counted too.
+  if (absl::Status bad = spake2plus::CheckShare("share_p", request.share_p()); !bad.ok()) {
+    const absl::Status counted = Failed(*session, peer);
+    return absl::IsUnavailable(counted) ? counted : bad;  // uncounted: say so
+  }
+  absl::StatusOr<spake2plus::Keys> keys = session->verifier.Finish(
+      pairing::TranscriptIdentities(session->assignee, gw_id_), request.share_p());
+  if (!keys.ok() || !spake2plus::ConfirmationMatches(keys->confirm_p, request.confirm_p())) {
     return Failed(*session, peer);
   }
-  return IssueSealed(*session, keys, deadline, peer, response, start);
+  return IssueSealed(*session, *keys, deadline, peer, response, start);
 }
 
 absl::Status PairingServiceImpl::Failed(const PairingSession& session, const PeerInfo& peer) {

@@ -8,7 +8,9 @@
 
 #include "core/fake_clock.h"
 #include "core/pairing.h"
+#include "core/p256.h"
 #include "core/pairing_code.h"
+#include "cpns/core/hex.h"
 #include "cpns/core/kdf.h"
 #include "gateway/test_fakes.h"
 #include "support/temp_dir.h"
@@ -185,7 +187,9 @@ TEST_F(PairingServiceTest, SessionsAreBoundedOneShotAndExpire) {
   cpns::v1::FinishPairingResponse out;
   const grpc::Status invalid = Finish(bad_point, out);
   EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << invalid.error_message();
-  EXPECT_EQ(state_->ListPendingPairingCodes()->at(0).failures, 0) << "no guess, not counted";
+  EXPECT_NE(invalid.error_message().find("share_p"), std::string::npos) << "names the field";
+  EXPECT_EQ(state_->ListPendingPairingCodes()->at(0).failures, 1)
+      << "a taken session counts, however it ends";
   const grpc::Status replay = Finish(bad_point, out);
   EXPECT_EQ(replay.error_code(), grpc::StatusCode::NOT_FOUND) << "one shot";
 
@@ -204,6 +208,33 @@ TEST_F(PairingServiceTest, SessionsAreBoundedOneShotAndExpire) {
   EXPECT_EQ(Finish(late, out).error_code(), grpc::StatusCode::NOT_FOUND) << "expired";
   EXPECT_EQ(service_.sessions_in_progress(), 0u);
   EXPECT_TRUE(Start(Who("tv", "bob"), s).ok());
+}
+
+// A share of w0*M makes the gateway's Z the identity: only a guesser who
+// found w0 can send it, and it must cost a counted attempt with the answer
+// of any wrong code, or it would be a free test of the guess.
+TEST_F(PairingServiceTest, AShareThatCancelsZIsACountedWrongCode) {
+  const std::string code = Add(Who("tv", "bob"));
+  cpns::v1::StartPairingResponse started;
+  ASSERT_TRUE(Start(Who("tv", "bob"), started).ok());
+  const auto secrets = pairing::ProverSecretsFromCode(*NormalizePairingCode(code),
+                                                      started.pbkdf_salt(), kFast);
+  // w0*M, with the RFC's M (compressed, RFC 9383 section 4).
+  const auto group = *p256::NewGroup();
+  const auto m = *p256::DecodePoint(
+      group.get(), "M",
+      *HexDecode("M", "02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f"), false);
+  const auto w0 = *p256::ScalarModN(group.get(), secrets->w0.RevealSecret());
+  const std::string w0_m =
+      *p256::EncodePublicPoint(group.get(), p256::Mul(group.get(), m.get(), w0.get())->get());
+  cpns::v1::FinishPairingRequest finish;
+  finish.set_session_id(started.session_id());
+  finish.set_share_p(w0_m);
+  finish.set_confirm_p(std::string(32, 'c'));
+  cpns::v1::FinishPairingResponse out;
+  const grpc::Status s = Finish(finish, out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(state_->ListPendingPairingCodes()->at(0).failures, 1);
 }
 
 // Without a 1st seed in time, the code is not used: the device retries.
