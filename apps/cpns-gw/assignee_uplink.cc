@@ -1,5 +1,6 @@
 #include "assignee_uplink.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "assignee/eukey_client_with_tls.h"
 #include "core/status_macros.h"
@@ -80,6 +81,10 @@ absl::StatusOr<std::unique_ptr<gateway::UplinkKeySource>> MakeSource(
   absl::StatusOr<UserId> user = UserId::Parse(options.user_id);
   if (!user.ok()) return InUplink(user.status());
   CPNS_ASSIGN_OR_RETURN(EntityId entity, EntityId::Parse(own_id.value()));
+  if (absl::StartsWith(options.gateway, "tcp:") && options.pairing_code.empty()) {
+    return InUplink(absl::InvalidArgumentError(
+        "a tcp: upstream gateway serves pairing by code only: give --uplink-pairing-code-file"));
+  }
   absl::StatusOr<UplinkClient> client = MakeClient({.gateway = options.gateway,
                                                     .gateway_ca_file = options.gateway_ca_file,
                                                     .cert_file = options.cert_file,

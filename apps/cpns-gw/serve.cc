@@ -122,7 +122,8 @@ void AddUplinkFlags(CLI::App& serve, ServeFlags& f) {
   UplinkOptions& u = f.uplink;
   CLI::Option* uplink =
       serve.add_option("--uplink-gateway", u.gateway,
-                       "Also be an assignee (PNGW) of this gateway: unix:PATH or tls:HOST:PORT");
+                       "Also be an assignee (PNGW) of this gateway: unix:PATH, tls:HOST:PORT or "
+                       "tcp:HOST:PORT (pairing by code only)");
   serve.add_option("--uplink-gateway-ca", u.gateway_ca_file,
                    "CA of the upstream gateway (tls: only)")
       ->needs(uplink);

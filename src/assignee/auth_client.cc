@@ -2,6 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "assignee/channel.h"
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
@@ -65,6 +67,13 @@ class GrpcAuthClient final : public AuthClient {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuthClient>> AuthClient::Create(const AuthClientOptions& options) {
+  // A tcp: gateway listener serves pairing alone: authentication carries the
+  // 2nd seed, which must not travel in the clear.
+  if (absl::StartsWith(options.target, "tcp:")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--server/--gateway ", options.target, " is plain TCP, which gateways use for pairing "
+        "only: authenticate through the gateway's unix: or tls: listener, or at the server"));
+  }
   CPNS_ASSIGN_OR_RETURN(auto channel,
                         MakeChannel("--server/--gateway", options.target, options.ca_file,
                                     options.tls_name));
