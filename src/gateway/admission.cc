@@ -133,7 +133,7 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee, const Pee
     return Tagged(absl::PermissionDeniedError(
                       "this gateway admits devices by pairing code, through the pairing "
                       "exchange (PairingService, PROTOCOL.md section 11): run cpns-pne request "
-                      "--pairing-code with cpns 4 or later; a code in AssignEUKey is not read"),
+                      "--pairing-code with cpns 0.2 or later; a code in AssignEUKey is not read"),
                   "no-pairing-code");
   }
   CPNS_RETURN_IF_ERROR(CheckRequester(assignee, PeerKey(peer.address)));
