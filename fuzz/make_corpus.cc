@@ -14,6 +14,7 @@
 
 #include "core/fake_clock.h"
 #include "cpns/assignee/key_file.h"
+#include "cpns/core/hex.h"
 #include "cpns/v1/cpns.pb.h"
 #include "fixtures.h"
 #include "gateway/seed_file.h"
@@ -53,8 +54,8 @@ void Messages() {
                          *cpns::UserId::Parse("alice")};
   cpns::v1::EUKeyAssignmentRequest request = cpns::wire::MakeAssignmentRequest(a);
   Put("messages", "eukey_request", Framed(0, request));
-  request.set_pairing_code("ABCDE-12345");
-  Put("messages", "eukey_request_paired", Framed(0, request));
+  // What a cpns 0.1 device sent: the code in the retired field 4.
+  Put("messages", "eukey_request_paired", Framed(0, request) + "\x22\x0b" "ABCDE-12345");
   cpns::v1::AuthenticateRequest auth;
   auth.set_challenge(string(41, '\x01'));
   auth.set_client_nonce(string(16, '\x02'));
@@ -96,6 +97,13 @@ void Texts() {
   Put("pairing_code", "shown", "ABCDE-12345");
   Put("pairing_code", "typed", "abcde 12345");
   Put("pairing_code", "misread", "0OIL1-XYZ89");
+  // A share (the generator of P-256, a valid point), a confirmation and a
+  // sealed assignment's worth of bytes.
+  Put("pake", "generator",
+      *cpns::HexDecode("P", "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+                            "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5") +
+          string(32, '\x01') + string(60, '\x02'));
+  Put("pake", "not_a_point", string(1, '\x04') + string(64, '\x07') + string(32, '\x01'));
   Put("duration", "seconds", "90s");
   Put("duration", "hours", "720h");
   Put("duration", "days", "30d");

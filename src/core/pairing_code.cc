@@ -1,7 +1,6 @@
 #include "core/pairing_code.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/digest.h"
 #include "core/status_macros.h"
 #include "cpns/core/random.h"
 
@@ -54,10 +53,6 @@ absl::StatusOr<SecretBytes> NormalizePairingCode(absl::string_view typed) {
         "pairing_code must have ", kPairingCodeSymbols, " symbols (like ABCDE-12345)"));
   }
   return canonical;
-}
-
-std::string PairingCodeHash(const SecretBytes& canonical_code) {
-  return LabeledSha256("CPNS-pairing-code", canonical_code.RevealSecret());
 }
 
 }  // namespace cpns

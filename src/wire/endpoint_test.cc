@@ -12,6 +12,18 @@ TEST(EndpointTest, ParsesTheThreeForms) {
   EXPECT_EQ(ParseEndpoint("--x", "[::1]:8443")->GrpcAddress(), "[::1]:8443");
 }
 
+// Plain TCP, for pairing listeners: its own kind, the same gRPC address
+// form, and no host that gRPC would read as a scheme.
+TEST(EndpointTest, ParsesPlainTcp) {
+  const auto tcp = ParseEndpoint("--x", "tcp:192.168.1.1:7000");
+  ASSERT_TRUE(tcp.ok()) << tcp.status();
+  EXPECT_EQ(tcp->kind, Endpoint::Kind::kTcp);
+  EXPECT_EQ(tcp->GrpcAddress(), "192.168.1.1:7000");
+  EXPECT_FALSE(ParseEndpoint("--x", "tcp:tcp:7000").ok());
+  EXPECT_FALSE(ParseEndpoint("--x", "tcp:127.0.0.1").ok());
+  EXPECT_FALSE(ParseEndpoint("--x", "tcp:tls:127.0.0.1:7000").ok());
+}
+
 TEST(EndpointTest, RejectsMissingPortNamingTheFlag) {
   absl::StatusOr<Endpoint> e = ParseEndpoint("--server", "localhost");
   ASSERT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);

@@ -150,7 +150,7 @@ TEST_F(AdmissionTest, AnExpiredCodeIsRefused) {
 // same socket.
 TEST_F(AdmissionTest, FailedAttemptsSpendTheCodeOnly) {
   server_ = StartServer();
-  gw_ = StartGateway("gw-A", server_.address, "", {"--pairing-attempts", "5"});
+  gw_ = StartGateway("gw-A", server_.address, "", {"--admission", "pairing", "--pairing-attempts", "5"});
   const std::string headset = PairAdd("headset", "alice");
   const std::string watch = PairAdd("watch", "bob");
   for (int i = 0; i < 4; ++i) {
