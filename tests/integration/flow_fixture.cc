@@ -82,6 +82,14 @@ std::string FlowTest::TlsAddress(const Daemon& gateway) {
   return "tls:127.0.0.1:" + gateway.ready.substr(start, gateway.ready.find('\n', start) - start);
 }
 
+std::string FlowTest::TcpAddress(const Daemon& gateway) {
+  const size_t at = gateway.ready.find("tcp_port ");
+  EXPECT_NE(at, std::string::npos) << "no tcp_port in the ready file: " << gateway.ready;
+  if (at == std::string::npos) return "";
+  const size_t start = at + 9;
+  return "tcp:127.0.0.1:" + gateway.ready.substr(start, gateway.ready.find('\n', start) - start);
+}
+
 RunResult FlowTest::Request(const std::string& gateway, const std::string& entity_id,
                             const std::string& user_id, std::vector<std::string> extra) {
   std::vector<std::string> argv = {Program("cpns-pne"), "request", "--gateway", gateway,

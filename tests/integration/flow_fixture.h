@@ -34,6 +34,8 @@ class FlowTest : public ::testing::Test {
   // "tls:127.0.0.1:PORT" of a gateway's first tls: listener, from its ready
   // file ("tls_port N"); empty (and a test failure) when it has none.
   static std::string TlsAddress(const Daemon& gateway);
+  // "tcp:127.0.0.1:PORT" of a gateway's first tcp: listener ("tcp_port N").
+  static std::string TcpAddress(const Daemon& gateway);
   // The port of a daemon's --metrics-listen, from its ready file
   // ("metrics_port N"); 0 (and a test failure) when it has none.
   static int MetricsPort(const Daemon& daemon);

@@ -65,6 +65,12 @@ TEST_F(NestedTest, GatewayBIsAnAssigneeOfAAndAnIntermediateForItsOwnPnes) {
   EXPECT_EQ(a_records[0]["entity_type"], "PNGW");
   EXPECT_EQ(a_records[0]["entity_id"], "gw-B");
   EXPECT_EQ(a_records[0]["admitted_by"], "pairing-code");
+  // B's uplink ran the pairing exchange (A refuses a code any other way):
+  // one exchange, nothing refused on the way.
+  const std::string a_log = a.process->log();
+  EXPECT_THAT(a_log, HasSubstr("EUKey assigned entity_type=PNGW entity_id=gw-B user_id=alice "
+                               "gw_id=gw-A"));
+  EXPECT_THAT(a_log, ::testing::Not(HasSubstr("refused")));
   const RunResult b_status = RunProgram({Program("cpns-gw"), "status", "--state-dir",
                                          StateDir("gw-B"), "--json"});
   const json status = json::parse(b_status.out);
