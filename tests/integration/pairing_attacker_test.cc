@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "core/digest.h"
 #include "core/pairing.h"
 #include "core/pairing_code.h"
 #include "cpns/assignee/key_file.h"
@@ -50,7 +51,7 @@ std::vector<std::pair<std::string, std::string>> CodeForms(const std::string& fo
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), sha);
   forms.push_back({"SHA-256(code)", std::string(reinterpret_cast<char*>(sha), sizeof(sha))});
   forms.push_back({"SHA-256(CPNS-pairing-code || code)",
-                   PairingCodeHash(SecretBytes::CopyFrom(canonical))});
+                   LabeledSha256("CPNS-pairing-code", canonical)});
   for (int iterations : {1, static_cast<int>(pairing::kDefaultIterations)}) {
     unsigned char out[32];
     EXPECT_EQ(PKCS5_PBKDF2_HMAC(canonical.data(), static_cast<int>(canonical.size()), nullptr, 0,
