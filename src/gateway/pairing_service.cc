@@ -81,13 +81,14 @@ absl::Status PairingServiceImpl::Start(const cpns::v1::StartPairingRequest& requ
   CPNS_RETURN_IF_ERROR(admission_.AdmitPairing(assignee, peer));
   CPNS_ASSIGN_OR_RETURN(std::optional<PairingVerifier> found,
                         state_.FindPairingVerifier(assignee));
+  // The decoy is made whether or not a code is pending, so that both answers
+  // take the same work (its L is a scalar multiplication a real code's
+  // stored verifier would not need).
+  CPNS_ASSIGN_OR_RETURN(PairingVerifier verifier, DecoyVerifier(assignee));
   std::optional<int64_t> code_id;
-  PairingVerifier verifier;
   if (found.has_value()) {
     code_id = found->id;
     verifier = std::move(*found);
-  } else {
-    CPNS_ASSIGN_OR_RETURN(verifier, DecoyVerifier(assignee));
   }
   CPNS_ASSIGN_OR_RETURN(spake2plus::Verifier v, spake2plus::Verifier::Start(verifier.record));
   response.set_share_v(v.share());

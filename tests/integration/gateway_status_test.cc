@@ -73,12 +73,13 @@ TEST_F(OwnerStatusTest, TheOwnerReadsWhatTheDaemonWrote) {
   EXPECT_THAT(r.out, HasSubstr("pending pairing codes: 0"));
 }
 
-TEST_F(OwnerStatusTest, TheJsonViewIsTheStatusAndThePendingCodes) {
+TEST_F(OwnerStatusTest, TheJsonViewIsTheStatusAndThePendingAndSpentCodes) {
   Write(gateway::ToJsonText(Written()));
   const RunResult r = Status({"--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json expected = gateway::ToJson(Written());
   expected["pending_pairing_codes"] = 0;
+  expected["spent_pairing_codes"] = 0;
   expected["live"] = false;  // no daemon runs on this state directory
   EXPECT_EQ(json::parse(r.out), expected);
 }
@@ -92,6 +93,7 @@ TEST_F(OwnerStatusTest, TheJsonViewKeepsKeysANewerDaemonAdded) {
   const RunResult r = Status({"--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   written["pending_pairing_codes"] = 0;
+  written["spent_pairing_codes"] = 0;
   written["live"] = false;
   EXPECT_EQ(json::parse(r.out), written);
 }
