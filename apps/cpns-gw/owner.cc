@@ -201,6 +201,7 @@ int Status(const OwnerFlags& f) {
   if (!status.ok()) return Fail(status.status());
   const absl::StatusOr<int> pending = (*state)->PendingPairingCodes();
   const absl::StatusOr<int> spent = (*state)->SpentPairingCodes();
+  const absl::StatusOr<int64_t> without_code = (*state)->DecoyFailures();
   if (f.json) {
     // The status as the daemon wrote it (a newer daemon of the same format
     // may have added keys this one does not know), once it reads as valid.
@@ -208,10 +209,15 @@ int Status(const OwnerFlags& f) {
     if (!out.is_object()) out = gateway::ToJson(*status);
     if (pending.ok()) out["pending_pairing_codes"] = *pending;
     if (spent.ok()) out["spent_pairing_codes"] = *spent;
+    if (without_code.ok()) out["failed_pairings_without_code"] = *without_code;
     out["live"] = source.live;
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     PrintStatus(*status, source, pending, spent, clock.Now());
+    if (without_code.ok() && *without_code > 0) {
+      std::cout << "failed pairing attempts for entities and users with no code: "
+                << *without_code << "\n";
+    }
   }
   return 0;
 }

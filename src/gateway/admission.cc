@@ -97,7 +97,7 @@ absl::string_view AdmissionModeName(AdmissionMode mode) {
   return "unknown";
 }
 
-absl::Status Admission::CheckRequester(const Assignee& assignee, const std::string& peer_key) {
+absl::Status Admission::CheckAllowed(const Assignee& assignee) const {
   if (!policy_.allowed_users.empty() &&
       !policy_.allowed_users.contains(assignee.user_id.value())) {
     return Tagged(absl::PermissionDeniedError(absl::StrCat(
@@ -113,6 +113,10 @@ absl::Status Admission::CheckRequester(const Assignee& assignee, const std::stri
                       " is not allowed on this gateway")),
                   "entity-type-not-allowed");
   }
+  return absl::OkStatus();
+}
+
+absl::Status Admission::CheckRates(const Assignee& assignee, const std::string& peer_key) {
   MutexLock lock(&mu_);
   CPNS_RETURN_IF_ERROR(ChargePeer(peer_key));
   // Only admitted requests count against an entity (charged by the caller):
@@ -136,7 +140,8 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee, const Pee
                       "--pairing-code with cpns 0.2 or later; a code in AssignEUKey is not read"),
                   "no-pairing-code");
   }
-  CPNS_RETURN_IF_ERROR(CheckRequester(assignee, PeerKey(peer.address)));
+  CPNS_RETURN_IF_ERROR(CheckAllowed(assignee));
+  CPNS_RETURN_IF_ERROR(CheckRates(assignee, PeerKey(peer.address)));
   absl::StatusOr<std::string> admitted = policy_.mode == AdmissionMode::kOpen
                                              ? absl::StatusOr<std::string>("open")
                                              : CheckCertificate(assignee, peer);
@@ -147,7 +152,7 @@ absl::StatusOr<std::string> Admission::Admit(const Assignee& assignee, const Pee
   return admitted;
 }
 
-absl::Status Admission::AdmitPairing(const Assignee& assignee, const PeerInfo& peer) {
+absl::StatusOr<bool> Admission::AdmitPairing(const Assignee& assignee, const PeerInfo& peer) {
   if (policy_.mode != AdmissionMode::kPairing) {
     return Tagged(absl::FailedPreconditionError(absl::StrCat(
                       "this gateway does not admit devices by pairing code (its admission is ",
@@ -161,7 +166,8 @@ absl::Status Admission::AdmitPairing(const Assignee& assignee, const PeerInfo& p
       return Tagged(s, "wrong-codes-throttled");
     }
   }
-  return CheckRequester(assignee, peer_key);
+  CPNS_RETURN_IF_ERROR(CheckRates(assignee, peer_key));
+  return CheckAllowed(assignee).ok();
 }
 
 void Admission::CountFailedPairing(const PeerInfo& peer) {

@@ -98,10 +98,12 @@ class Admission {
   absl::StatusOr<std::string> Admit(const Assignee& assignee, const PeerInfo& peer);
 
   // A pairing exchange's start (StartPairing) for `assignee` from `peer`:
-  // the gateway must admit by pairing code; the policy's users and entity
-  // types, the rate limits, and the peer's failed confirmations are checked,
-  // and the peer is charged one request.
-  absl::Status AdmitPairing(const Assignee& assignee, const PeerInfo& peer);
+  // the gateway must admit by pairing code; the peer's failed confirmations
+  // and the rate limits are checked, and the peer is charged one request.
+  // Returns whether the policy allows the user and entity type: a start for
+  // one it does not is not refused (that would tell who is allowed) but must
+  // get the decoy.
+  absl::StatusOr<bool> AdmitPairing(const Assignee& assignee, const PeerInfo& peer);
   // A failed confirmation from `peer`, for its throttle.
   void CountFailedPairing(const PeerInfo& peer);
   // A successful pairing of `assignee`: charged to the entity's rate.
@@ -124,9 +126,10 @@ class Admission {
   // Records a request in the key's window (nothing when `limit` is 0: unlimited).
   void Charge(std::map<std::string, std::vector<absl::Time>>& windows, const std::string& key,
               int limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The policy's users and entity types, then the peer's and the entity's
-  // rates (the peer charged).
-  absl::Status CheckRequester(const Assignee& assignee, const std::string& peer_key);
+  // The policy's users and entity types: the refusal, if any.
+  absl::Status CheckAllowed(const Assignee& assignee) const;
+  // The peer's and the entity's rates (the peer charged).
+  absl::Status CheckRates(const Assignee& assignee, const std::string& peer_key);
   // Certificate mode: the peer's device certificate names this entity.
   static absl::StatusOr<std::string> CheckCertificate(const Assignee& assignee,
                                                       const PeerInfo& peer);

@@ -1,11 +1,11 @@
 #include "gateway/pairing_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/hmac_sha256.h"
 #include "core/logging.h"
 #include "core/pairing.h"
 #include "core/status_macros.h"
 #include "gateway/eukey_service.h"
+#include "gateway/pairing_decoy.h"
 #include "wire/messages.h"
 #include "wire/redact.h"
 #include "wire/status.h"
@@ -23,14 +23,6 @@ absl::Status WrongCode(absl::string_view reason) {
                     reason);
 }
 
-SecretBytes Mac(const SecretBytes& key, absl::string_view label, absl::string_view id) {
-  HmacSha256Out out;
-  HmacSha256(key.RevealSecret(), absl::StrCat(label, "\n", id), out);
-  SecretBytes mac(out.data(), out.size());
-  OPENSSL_cleanse(out.data(), out.size());
-  return mac;
-}
-
 absl::Status CheckSize(absl::string_view field, absl::string_view value, size_t size) {
   if (value.size() == size) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -38,20 +30,6 @@ absl::Status CheckSize(absl::string_view field, absl::string_view value, size_t 
 }
 
 }  // namespace
-
-absl::StatusOr<PairingVerifier> PairingServiceImpl::DecoyVerifier(const Assignee& assignee) const {
-  // Salt, w0 and L that look like a code's to anyone without the decoy key,
-  // and stay the same for the same entity and user (a fresh salt each time
-  // would mark them as made up). No w1 is kept: no confirmation can match.
-  const std::string id = pairing::ProverIdentity(assignee);
-  PairingVerifier v{.salt = std::string(Mac(decoy_key_, "salt", id).RevealSecret()),
-                    .iterations = pairing::kDefaultIterations};
-  CPNS_ASSIGN_OR_RETURN(spake2plus::ProverSecrets secrets,
-                        spake2plus::ProverSecretsFromPbkdfOutput(Mac(decoy_key_, "w0", id),
-                                                                 Mac(decoy_key_, "w1", id)));
-  CPNS_ASSIGN_OR_RETURN(v.record, spake2plus::MakeVerifierRecord(secrets));
-  return v;
-}
 
 grpc::Status PairingServiceImpl::Refused(absl::string_view what, const absl::Status& status,
                                          const PeerInfo& peer, absl::Time start) {
@@ -78,15 +56,18 @@ absl::Status PairingServiceImpl::Start(const cpns::v1::StartPairingRequest& requ
                                        const PeerInfo& peer,
                                        cpns::v1::StartPairingResponse& response) {
   CPNS_ASSIGN_OR_RETURN(Assignee assignee, wire::ParseStartPairingRequest(request));
-  CPNS_RETURN_IF_ERROR(admission_.AdmitPairing(assignee, peer));
+  // A user or entity type the owner does not allow gets the decoy, like an
+  // identity without a code: the answer must not tell an unauthenticated
+  // peer who is allowed.
+  CPNS_ASSIGN_OR_RETURN(bool allowed, admission_.AdmitPairing(assignee, peer));
   CPNS_ASSIGN_OR_RETURN(std::optional<PairingVerifier> found,
                         state_.FindPairingVerifier(assignee));
   // The decoy is made whether or not a code is pending, so that both answers
   // take the same work (its L is a scalar multiplication a real code's
   // stored verifier would not need).
-  CPNS_ASSIGN_OR_RETURN(PairingVerifier verifier, DecoyVerifier(assignee));
+  CPNS_ASSIGN_OR_RETURN(PairingVerifier verifier, DecoyVerifier(decoy_key_, assignee));
   std::optional<int64_t> code_id;
-  if (found.has_value()) {
+  if (found.has_value() && allowed) {
     code_id = found->id;
     verifier = std::move(*found);
   }
@@ -135,14 +116,27 @@ absl::Status PairingServiceImpl::Finish(const cpns::v1::FinishPairingRequest& re
   absl::StatusOr<spake2plus::Keys> keys = session->verifier.Finish(
       pairing::TranscriptIdentities(session->assignee, gw_id_), request.share_p());
   if (!keys.ok() || !spake2plus::ConfirmationMatches(keys->confirm_p, request.confirm_p())) {
-    return Failed(*session, peer);
+    const absl::Status failed = Failed(*session, peer);
+    // Z or V the identity (InvalidArgument) answers as a wrong code; a
+    // failure of the gateway itself is counted too, but named.
+    if (!keys.ok() && !absl::IsInvalidArgument(keys.status()) && !absl::IsUnavailable(failed)) {
+      return keys.status();
+    }
+    return failed;
   }
   return IssueSealed(*session, *keys, deadline, peer, response, start);
 }
 
 absl::Status PairingServiceImpl::Failed(const PairingSession& session, const PeerInfo& peer) {
   admission_.CountFailedPairing(peer);
-  if (!session.code_id.has_value()) return WrongCode("wrong-pairing-code");
+  if (!session.code_id.has_value()) {
+    // The same kind of write as a code's count, so that a failure's answer
+    // takes as long whether a code was pending or not.
+    if (absl::Status s = state_.CountDecoyFailure(); !s.ok()) {
+      log::Warn("cannot count a failed pairing without a code", {{"error", s}});
+    }
+    return WrongCode("wrong-pairing-code");
+  }
   const int limit = std::max(1, admission_.policy().failed_pairings_per_code);
   absl::StatusOr<FailedPairing> counted = state_.CountFailedPairing(*session.code_id, limit);
   if (!counted.ok()) {
@@ -176,6 +170,25 @@ absl::Status PairingServiceImpl::IssueSealed(const PairingSession& session,
   CPNS_ASSIGN_OR_RETURN(FirstSeed seed, issuer_.Seed(deadline));
   CPNS_RETURN_IF_ERROR(state_.UsePairingCode(*session.code_id));
   admission_.ChargePaired(session.assignee);
+  absl::StatusOr<std::string> sealed = SealedAssignment(session, keys, seed, peer, start);
+  if (!sealed.ok()) {
+    // Nothing left the gateway: the code goes back to pending for a retry
+    // (a record that failed after its commit is the owner's to see).
+    if (absl::Status s = state_.UnusePairingCode(*session.code_id); !s.ok()) {
+      log::Error("cannot put a pairing code back after a failed assignment", {{"error", s}});
+    }
+    return sealed.status();
+  }
+  response.set_confirm_v(keys.confirm_v);
+  response.set_sealed_assignment(*std::move(sealed));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> PairingServiceImpl::SealedAssignment(const PairingSession& session,
+                                                                 const spake2plus::Keys& keys,
+                                                                 const FirstSeed& seed,
+                                                                 const PeerInfo& peer,
+                                                                 absl::Time start) {
   cpns::v1::EUKeyAssignmentResponse assignment;
   absl::Status issued =
       issuer_.Issue(session.assignee, seed, "pairing-code", peer, assignment, start);
@@ -186,10 +199,7 @@ absl::Status PairingServiceImpl::IssueSealed(const PairingSession& session,
   }
   wire::WipeSensitiveFields(assignment);
   CPNS_RETURN_IF_ERROR(issued);
-  CPNS_ASSIGN_OR_RETURN(std::string sealed, pairing::SealAssignment(keys, plaintext));
-  response.set_confirm_v(keys.confirm_v);
-  response.set_sealed_assignment(std::move(sealed));
-  return absl::OkStatus();
+  return pairing::SealAssignment(keys, plaintext);
 }
 
 }  // namespace cpns::gateway

@@ -1,12 +1,13 @@
 // PairingServiceImpl: the gateway's side of pairing by code (PROTOCOL.md
 // section 11), the SPAKE2+ verifier.
 //
-// StartPairing: checks admission (pairing mode, users, entity types, rates,
-// the peer's failed attempts), looks up the verifier of the code pending for
-// the entity and user, or makes plausible decoy parameters from the
-// gateway's decoy key when there is none, so that the answer does not tell
-// which devices have codes pending; draws y and answers the salt, the
-// iterations and shareV, keeping the exchange in PairingSessions.
+// StartPairing: checks admission (pairing mode, rates, the peer's failed
+// attempts), looks up the verifier of the code pending for the entity and
+// user, or uses decoy parameters (pairing_decoy.h) when there is none or the
+// owner does not allow that user or entity type, so that the answer does not
+// tell which devices have codes pending or who is allowed; draws y and
+// answers the salt, the iterations and shareV, keeping the exchange in
+// PairingSessions.
 //
 // FinishPairing: takes the session (once), computes the keys from shareP and
 // checks confirmP in constant time. A failure counts against the code (the
@@ -14,7 +15,8 @@
 // PERMISSION_DENIED with one message for every cause. On success: the 1st
 // seed (UNAVAILABLE leaves the code unused), the code marked used, the key
 // issued and recorded (KeyIssuer), and answered as confirmV and the EUKey
-// Assignment Response sealed under the exchange's assignment key.
+// Assignment Response sealed under the exchange's assignment key; if the
+// issue fails, the code is put back.
 //
 // Thread-safe.
 #ifndef CPNS_GATEWAY_PAIRING_SERVICE_H_
@@ -59,15 +61,16 @@ class PairingServiceImpl final : public cpns::v1::PairingService::Service {
   absl::Status Finish(const cpns::v1::FinishPairingRequest& request, absl::Time deadline,
                       const PeerInfo& peer, cpns::v1::FinishPairingResponse& response,
                       absl::Time start);
-  // The code's verifier, or decoy parameters derived from the decoy key and
-  // the prover's identity (stable, so that asking twice shows nothing).
-  absl::StatusOr<PairingVerifier> DecoyVerifier(const Assignee& assignee) const;
   // A failed confirmation: counted against the code and the peer.
   absl::Status Failed(const PairingSession& session, const PeerInfo& peer);
   // After the confirmation: the key, issued, recorded and sealed.
   absl::Status IssueSealed(const PairingSession& session, const spake2plus::Keys& keys,
                            absl::Time deadline, const PeerInfo& peer,
                            cpns::v1::FinishPairingResponse& response, absl::Time start);
+  // The key issued, recorded and sealed under the exchange's keys.
+  absl::StatusOr<std::string> SealedAssignment(const PairingSession& session,
+                                               const spake2plus::Keys& keys, const FirstSeed& seed,
+                                               const PeerInfo& peer, absl::Time start);
   // Logs and counts a refusal; the gRPC status to answer.
   grpc::Status Refused(absl::string_view what, const absl::Status& status, const PeerInfo& peer,
                        absl::Time start);

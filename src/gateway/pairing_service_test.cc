@@ -153,6 +153,8 @@ TEST_F(PairingServiceTest, WrongCodesAreCountedAndTheLimitSpendsTheCode) {
 // start to the next, and the same refusal as a wrong code; nothing is
 // counted in the store.
 TEST_F(PairingServiceTest, UnknownPairsGetStableDecoysAndTheSameRefusal) {
+  cpns::v1::StartPairingResponse before;
+  ASSERT_TRUE(Start(Who("tv", "bob"), before).ok());
   Add(Who("tv", "bob"));
   cpns::v1::StartPairingResponse real, decoy1, decoy2;
   ASSERT_TRUE(Start(Who("tv", "bob"), real).ok());
@@ -168,9 +170,32 @@ TEST_F(PairingServiceTest, UnknownPairsGetStableDecoysAndTheSameRefusal) {
   EXPECT_EQ(decoy1.pbkdf_salt(), decoy2.pbkdf_salt()) << "a fresh salt would mark a decoy";
   EXPECT_NE(decoy1.share_v(), decoy2.share_v()) << "a fresh y each time";
   EXPECT_NE(decoy1.pbkdf_salt(), real.pbkdf_salt());
+  EXPECT_EQ(before.pbkdf_salt(), real.pbkdf_salt()) << "making a code changes nothing visible";
   const Outcome o = Pair(Who("radio", "eve"), "AAAAA-AAAAA");
   EXPECT_EQ(o.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(o.status.error_message().find("the pairing code is not valid"), std::string::npos);
+  EXPECT_EQ(state_->ListPendingPairingCodes()->at(0).failures, 0);
+  EXPECT_EQ(*state_->DecoyFailures(), 1) << "counted apart, with the same kind of write";
+}
+
+// A user the owner does not allow is not named in a refusal: its start gets
+// the decoy, and even the right code fails like a wrong one.
+TEST_F(PairingServiceTest, ADisallowedUserGetsTheDecoyNotARefusal) {
+  Admission only_bob({.mode = AdmissionMode::kPairing, .allowed_users = {"bob"},
+                      .per_peer_per_minute = 0},
+                     clock_);
+  PairingServiceImpl service(issuer_, only_bob, *state_, peers_, Gw(), *state_->PairingDecoyKey(),
+                             clock_);
+  const std::string code = Add(Who("tv", "carol"));
+  grpc::ServerContext context;
+  const cpns::v1::StartPairingRequest request = StartFor(Who("tv", "carol"));
+  cpns::v1::StartPairingResponse started;
+  const grpc::Status s = service.StartPairing(&context, &request, &started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(started.share_v().size(), spake2plus::kPointSize);
+  // The code was made with kFast iterations; the decoy has the default.
+  EXPECT_EQ(started.pbkdf_iterations(), pairing::kDefaultIterations)
+      << "the decoy's parameters, not the code's";
   EXPECT_EQ(state_->ListPendingPairingCodes()->at(0).failures, 0);
 }
 

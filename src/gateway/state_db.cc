@@ -81,8 +81,9 @@ ALTER TABLE assignments_v2 RENAME TO assignments;
 // no verifier can be made: they are dropped, and their owners make new ones.
 // Ids are never given again (AUTOINCREMENT): an exchange that started on a
 // code the owner has since replaced must not use up the new one. The decoy
-// key makes the plausible parameters that the exchange shows for
-// an entity and user with no pending code.
+// key derives each identity's salt and the plausible parameters that the exchange shows for
+// an entity and user with no pending code (pairing_decoy.h); the failed
+// attempts of such exchanges are counted with it.
 constexpr char kV3[] = R"sql(
 DROP TABLE pairing_codes;
 CREATE TABLE pairing_codes (
@@ -102,8 +103,9 @@ CREATE TABLE pairing_codes (
 );
 CREATE INDEX pairing_codes_holder ON pairing_codes (entity_type, entity_id, user_id);
 CREATE TABLE pairing_decoy_key (
-  id  INTEGER PRIMARY KEY CHECK (id = 1),
-  key BLOB    NOT NULL
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  key      BLOB    NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0
 );
 )sql";
 

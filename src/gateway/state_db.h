@@ -82,7 +82,8 @@ class GatewayStateDb {
 
   // A new one-time code for exactly `assignee`, valid for `ttl`; returns it
   // formatted ("XXXXX-XXXXX"). Only its verifier is stored (w0 and L from
-  // PBKDF2-HMAC-SHA256 under a fresh salt and `iterations`), and it replaces
+  // PBKDF2-HMAC-SHA256 under the identity's salt, PairingSalt, and
+  // `iterations`), and it replaces
   // a code still pending for the same entity and user: one exchange checks
   // one code.
   absl::StatusOr<SecretBytes> AddPairingCode(const Assignee& assignee, absl::Duration ttl,
@@ -104,10 +105,16 @@ class GatewayStateDb {
   // Withdraws every unused code made for `assignee` (spent ones too);
   // returns how many.
   absl::StatusOr<int> CancelPairingCodes(const Assignee& assignee);
+  // Puts code `id` back to pending after a failed assignment (the key never
+  // left); nothing if it is no longer marked used.
+  absl::Status UnusePairingCode(int64_t id);
   // The gateway's decoy key (32 random bytes, made on first use and kept):
-  // it derives the stable made-up parameters shown for an entity and user
-  // with no pending code.
+  // it derives each identity's salt and the stable made-up parameters shown
+  // for an entity and user with no pending code (pairing_decoy.h).
   absl::StatusOr<SecretBytes> PairingDecoyKey();
+  // Counts a failed attempt of an exchange that had no code; the count.
+  absl::Status CountDecoyFailure();
+  absl::StatusOr<int64_t> DecoyFailures();
 
   // Returns once `record` is committed. Concurrent records share one
   // transaction (GroupCommit): each caller still returns only after the

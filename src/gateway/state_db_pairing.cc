@@ -6,6 +6,7 @@
 #include "core/sqlite.h"
 #include "core/status_macros.h"
 #include "cpns/core/random.h"
+#include "gateway/pairing_decoy.h"
 #include "gateway/state_db.h"
 
 namespace cpns::gateway {
@@ -24,12 +25,12 @@ void BindHolder(Statement& q, int first, const Assignee& a) {
   q.Bind(first + 2, a.user_id.value());
 }
 
-// The verifier of a fresh code: its salt and iterations, and w0 and L from
-// them. The code itself is dropped by the caller once shown.
-absl::StatusOr<PairingVerifier> MakeVerifier(const SecretBytes& code, uint32_t iterations) {
+// The verifier of a fresh code under `salt` and `iterations`: w0 and L. The
+// code itself is dropped by the caller once shown.
+absl::StatusOr<PairingVerifier> MakeVerifier(const SecretBytes& code, std::string salt,
+                                             uint32_t iterations) {
   CPNS_ASSIGN_OR_RETURN(SecretBytes canonical, NormalizePairingCode(code.RevealSecret()));
-  CPNS_ASSIGN_OR_RETURN(SecretBytes salt, SecureRandomBytes(pairing::kSaltSize));
-  PairingVerifier v{.salt = std::string(salt.RevealSecret()), .iterations = iterations};
+  PairingVerifier v{.salt = std::move(salt), .iterations = iterations};
   CPNS_ASSIGN_OR_RETURN(spake2plus::ProverSecrets secrets,
                         pairing::ProverSecretsFromCode(canonical, v.salt, iterations));
   CPNS_ASSIGN_OR_RETURN(v.record, spake2plus::MakeVerifierRecord(secrets));
@@ -45,8 +46,11 @@ absl::StatusOr<SecretBytes> GatewayStateDb::AddPairingCode(const Assignee& assig
     return absl::InvalidArgumentError("--ttl must be positive and at most 7 days");
   }
   CPNS_ASSIGN_OR_RETURN(SecretBytes code, NewPairingCode());
+  // The identity's salt, the one its decoy shows too (pairing_decoy.h).
+  CPNS_ASSIGN_OR_RETURN(SecretBytes decoy_key, PairingDecoyKey());
   // PBKDF2 takes its time (that is its point): outside the lock.
-  CPNS_ASSIGN_OR_RETURN(PairingVerifier v, MakeVerifier(code, iterations));
+  CPNS_ASSIGN_OR_RETURN(PairingVerifier v,
+                        MakeVerifier(code, PairingSalt(decoy_key, assignee), iterations));
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
   MutexLock lock(&mu_);
   CPNS_RETURN_IF_ERROR(InWriteTransaction(db_, [&]() -> absl::Status {
@@ -134,6 +138,14 @@ absl::Status GatewayStateDb::UsePairingCode(int64_t id) {
   return absl::OkStatus();
 }
 
+absl::Status GatewayStateDb::UnusePairingCode(int64_t id) {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement unuse, Statement::Prepare(db_,
+      "UPDATE pairing_codes SET used_at = NULL WHERE id = ? AND used_at IS NOT NULL"));
+  unuse.Bind(1, id);
+  return unuse.Step().status();
+}
+
 absl::StatusOr<int> GatewayStateDb::CountPairingCodes(absl::string_view where) {
   MutexLock lock(&mu_);
   CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_, absl::StrCat(
@@ -197,6 +209,21 @@ absl::StatusOr<SecretBytes> GatewayStateDb::PairingDecoyKey() {
     }
     return SecretBytes::CopyFrom(get.Blob(0));
   });
+}
+
+absl::Status GatewayStateDb::CountDecoyFailure() {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement count, Statement::Prepare(db_,
+      "UPDATE pairing_decoy_key SET failures = failures + 1 WHERE id = 1"));
+  return count.Step().status();
+}
+
+absl::StatusOr<int64_t> GatewayStateDb::DecoyFailures() {
+  MutexLock lock(&mu_);
+  CPNS_ASSIGN_OR_RETURN(Statement q, Statement::Prepare(db_,
+      "SELECT failures FROM pairing_decoy_key WHERE id = 1"));
+  CPNS_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.Int(0) : 0;
 }
 
 }  // namespace cpns::gateway

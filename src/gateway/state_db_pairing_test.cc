@@ -71,6 +71,10 @@ TEST_F(PairingStateTest, ACodeIsUsedOnceAndNotAfterItExpires) {
   EXPECT_TRUE(absl::IsPermissionDenied(state_->UsePairingCode(id)));
   EXPECT_FALSE(Find(Who("headset", "alice")).has_value());
   EXPECT_EQ(*state_->PendingPairingCodes(), 0);
+  // An assignment that failed after the code was used puts it back.
+  ASSERT_TRUE(state_->UnusePairingCode(id).ok());
+  EXPECT_EQ(Find(Who("headset", "alice"))->id, id);
+  ASSERT_TRUE(state_->UsePairingCode(id).ok());
 
   Add(Who("headset", "alice"));
   const int64_t later = Find(Who("headset", "alice"))->id;
@@ -88,7 +92,8 @@ TEST_F(PairingStateTest, ANewCodeReplacesThePendingOneOfItsHolder) {
   Add(Who("tv", "bob"));
   const PairingVerifier second = *Find(Who("tv", "bob"));
   EXPECT_NE(first.id, second.id);
-  EXPECT_NE(first.salt, second.salt);
+  EXPECT_EQ(first.salt, second.salt) << "an identity's salt is stable (pairing_decoy.h)";
+  EXPECT_NE(first.record.w0.RevealSecret(), second.record.w0.RevealSecret());
   EXPECT_EQ(*state_->PendingPairingCodes(), 1);
   EXPECT_TRUE(absl::IsPermissionDenied(state_->UsePairingCode(first.id)));
 }
@@ -170,6 +175,9 @@ TEST_F(PairingStateTest, ACodeRacedForIsUsedOnce) {
 TEST_F(PairingStateTest, TheDecoyKeyIsMadeOnceAndKept) {
   const SecretBytes key = *state_->PairingDecoyKey();
   EXPECT_EQ(key.size(), 32u);
+  EXPECT_EQ(*state_->DecoyFailures(), 0);
+  ASSERT_TRUE(state_->CountDecoyFailure().ok());
+  EXPECT_EQ(*state_->DecoyFailures(), 1);
   EXPECT_EQ(state_->PairingDecoyKey()->RevealSecret(), key.RevealSecret());
   state_ = std::move(*GatewayStateDb::Open(dir_, clock_));
   EXPECT_EQ(state_->PairingDecoyKey()->RevealSecret(), key.RevealSecret());

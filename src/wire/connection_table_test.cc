@@ -87,6 +87,10 @@ TEST(PeerKeyTest, IsTheAddressWithoutItsPortOrTheUser) {
   // A /64 is one peer, whichever address of it the caller uses.
   EXPECT_EQ(PeerKey("ipv6:[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443"), "ipv6:[2001:db8:1:2::]/64");
   EXPECT_EQ(PeerKey("ipv6:[2001:db8:1:2::7]:51000"), "ipv6:[2001:db8:1:2::]/64");
+  // As gRPC 1.48 and later write them: brackets percent-encoded, and zones.
+  EXPECT_EQ(PeerKey("ipv6:%5B2001:db8:1:2::7%5D:51000"), "ipv6:[2001:db8:1:2::]/64");
+  EXPECT_EQ(PeerKey("ipv6:%5b::1%5d:443"), "ipv6:[::]/64");
+  EXPECT_EQ(PeerKey("ipv6:%5Bfe80::1%25eth0%5D:443"), "ipv6:[fe80::]/64");
   EXPECT_EQ(PeerKey("unix:/run/cpns.sock"), "unix:/run/cpns.sock");
   EXPECT_EQ(PeerKey(std::string(300, 'x')).size(), 64u);
   EXPECT_EQ(PeerKey("uid:1000"), "uid:1000");

@@ -18,10 +18,20 @@ std::string PeerKey(absl::string_view peer) {
   const size_t colon = peer.rfind(':');
   if (colon <= 4) return std::string(peer.substr(0, 64));
   absl::string_view host = peer.substr(0, colon);
-  if (!absl::StartsWith(host, "ipv6:[") || !absl::EndsWith(host, "]")) return std::string(host);
+  // gRPC 1.48 and later write the brackets percent-encoded
+  // ("ipv6:%5B2001:db8::7%5D:5000"); earlier ones as they are.
+  std::string address;
+  if (absl::StartsWith(host, "ipv6:[") && absl::EndsWith(host, "]")) {
+    address = std::string(host.substr(6, host.size() - 7));
+  } else if (absl::StartsWithIgnoreCase(host, "ipv6:%5B") && absl::EndsWithIgnoreCase(host, "%5D")) {
+    address = std::string(host.substr(8, host.size() - 11));
+  } else {
+    return std::string(host.substr(0, 64));
+  }
   // One IPv6 host can hold a whole /64: one peer.
-  const std::string address(host.substr(6, host.size() - 7));
   in6_addr a{};
+  // A zone ("%eth0") is not part of the address.
+  address = address.substr(0, address.find('%'));
   if (inet_pton(AF_INET6, address.c_str(), &a) != 1) return std::string(host.substr(0, 64));
   std::memset(a.s6_addr + 8, 0, 8);
   char text[INET6_ADDRSTRLEN];

@@ -80,6 +80,7 @@ TEST_F(OwnerStatusTest, TheJsonViewIsTheStatusAndThePendingAndSpentCodes) {
   json expected = gateway::ToJson(Written());
   expected["pending_pairing_codes"] = 0;
   expected["spent_pairing_codes"] = 0;
+  expected["failed_pairings_without_code"] = 0;
   expected["live"] = false;  // no daemon runs on this state directory
   EXPECT_EQ(json::parse(r.out), expected);
 }
@@ -94,6 +95,7 @@ TEST_F(OwnerStatusTest, TheJsonViewKeepsKeysANewerDaemonAdded) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   written["pending_pairing_codes"] = 0;
   written["spent_pairing_codes"] = 0;
+  written["failed_pairings_without_code"] = 0;
   written["live"] = false;
   EXPECT_EQ(json::parse(r.out), written);
 }
