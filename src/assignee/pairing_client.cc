@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "assignee/exchange.h"
+#include "core/aead.h"
 #include "core/pairing.h"
 #include "core/pairing_code.h"
 #include "core/status_macros.h"
@@ -29,7 +30,10 @@ absl::Status Unproven(absl::string_view what) {
 absl::StatusOr<GatewayId> CheckStart(const cpns::v1::StartPairingResponse& r) {
   if (r.session_id().size() != pairing::kSessionIdSize) return Malformed("session_id size");
   if (r.pbkdf_salt().size() != pairing::kSaltSize) return Malformed("pbkdf_salt size");
-  if (r.share_v().size() != spake2plus::kPointSize) return Malformed("share_v size");
+  // A share that is no point ends the exchange before PBKDF2 runs.
+  if (absl::Status bad = spake2plus::CheckShare("share_v", r.share_v()); !bad.ok()) {
+    return Malformed(bad.message());
+  }
   if (r.pbkdf_iterations() < pairing::kMinIterations ||
       r.pbkdf_iterations() > pairing::kMaxIterations) {
     return Malformed(absl::StrCat("pbkdf_iterations ", r.pbkdf_iterations(), " is outside ",
@@ -45,6 +49,10 @@ absl::StatusOr<GatewayId> CheckStart(const cpns::v1::StartPairingResponse& r) {
 absl::StatusOr<EUKeyAssignment> OpenFinish(const cpns::v1::FinishPairingResponse& r,
                                            const spake2plus::Keys& keys, const Assignee& assignee,
                                            const GatewayId& gw) {
+  if (r.confirm_v().size() != spake2plus::kConfirmSize) return Malformed("confirm_v size");
+  if (r.sealed_assignment().size() < kAeadNonceSize + kAeadTagSize) {
+    return Malformed("sealed_assignment is shorter than a nonce and a tag");
+  }
   if (!spake2plus::ConfirmationMatches(keys.confirm_v, r.confirm_v())) {
     return Unproven("the gateway's key confirmation does not match");
   }
@@ -76,6 +84,11 @@ absl::StatusOr<EUKeyAssignment> PairWithCode(const std::shared_ptr<grpc::Channel
     context.set_deadline(absl::ToChronoTime(deadline));
     const grpc::Status s =
         stub->StartPairing(&context, wire::MakeStartPairingRequest(assignee), &started);
+    if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      return absl::FailedPreconditionError(
+          "pairing: the gateway does not serve the pairing exchange (a cpns 0.1 gateway, or "
+          "not a cpns gateway): ask its owner to update it");
+    }
     if (!s.ok()) return wire::FromGrpcStatus(s);
   }
   CPNS_ASSIGN_OR_RETURN(GatewayId gw, CheckStart(started));

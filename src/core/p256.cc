@@ -86,10 +86,15 @@ absl::StatusOr<PointPtr> Add(const EC_GROUP* group, const EC_POINT* a, const EC_
 // or of another curve (invalid-curve attacks), and cannot cancel our share.
 absl::StatusOr<PointPtr> DecodePoint(const EC_GROUP* group, absl::string_view what,
                                      absl::string_view bytes, bool uncompressed_only) {
-  if (uncompressed_only && (bytes.size() != kPointSize || bytes[0] != 0x04)) {
+  if (uncompressed_only && bytes.size() != kPointSize) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " must be a 65-byte uncompressed P-256 point (got ",
                      bytes.size(), " bytes)"));
+  }
+  if (uncompressed_only && bytes[0] != 0x04) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " must be an uncompressed P-256 point, starting 04 (it starts ",
+        absl::Hex(static_cast<uint8_t>(bytes[0]), absl::kZeroPad2), ")"));
   }
   PointPtr point(EC_POINT_new(group));
   CPNS_ASSIGN_OR_RETURN(BnCtxPtr ctx, NewCtx());

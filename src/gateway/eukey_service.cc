@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "wire/messages.h"
+#include "wire/redact.h"
 #include "wire/status.h"
 #include "wire/tls.h"
 
@@ -23,6 +24,10 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
   const PeerInfo peer = PeerOf(*context, peers_);
   absl::Status status =
       Assign(*request, absl::FromChrono(context->deadline()), peer, *response, start);
+  // A cpns 0.1 device's pairing code arrives in the retired field 4, kept
+  // by protobuf as an unknown field: overwritten, never read. The request is
+  // the server's to change (const only by the generated signature).
+  wire::WipeSensitiveFields(*const_cast<cpns::v1::EUKeyAssignmentRequest*>(request));
   if (!status.ok()) {
     issuer_.CountRefusal(status);
     log::Warn("EUKey Assignment Request refused",

@@ -1,6 +1,7 @@
 #include "wire/redact.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <openssl/crypto.h>
 
@@ -54,6 +55,21 @@ void OverwriteWithZeros(Message& message, const google::protobuf::Reflection* r,
   WipeString(scratch);
 }
 
+// Fields this version does not know may be secret too: a retired one (field
+// 4 of EUKeyAssignmentRequest carried a pairing code in cpns 0.1), or one
+// of a newer version. Overwritten, then dropped.
+void WipeUnknownFields(Message& message) {
+  google::protobuf::UnknownFieldSet* unknown =
+      message.GetReflection()->MutableUnknownFields(&message);
+  for (int i = 0; i < unknown->field_count(); ++i) {
+    google::protobuf::UnknownField* field = unknown->mutable_field(i);
+    if (field->type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) continue;
+    std::string* bytes = field->mutable_length_delimited();
+    if (!bytes->empty()) OPENSSL_cleanse(bytes->data(), bytes->size());
+  }
+  unknown->Clear();
+}
+
 }  // namespace
 
 std::string Redacted(const Message& message) {
@@ -65,6 +81,7 @@ std::string Redacted(const Message& message) {
     OverwriteWithZeros(*copy, r, f);
     r->SetString(copy.get(), f, absl::StrCat("<redacted ", n, " bytes>"));
   });
+  WipeUnknownFields(*copy);  // not printed: they may be secret
   std::string out = copy->ShortDebugString();
   WipeSensitiveFields(*copy);
   return out;
@@ -81,6 +98,7 @@ void WipeSensitiveFields(Message& message) {
   OverwriteSensitiveFields(message);
   ForEachSensitiveStringField(message, [&](const google::protobuf::Reflection* r,
                                            const FieldDescriptor* f) { r->ClearField(&message, f); });
+  WipeUnknownFields(message);
 }
 
 }  // namespace cpns::wire

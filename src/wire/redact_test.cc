@@ -50,4 +50,20 @@ TEST(RedactTest, WipeClearsSensitiveFieldsOnly) {
 }
 
 }  // namespace
+// What a cpns 0.1 device sends: its pairing code in the retired field 4,
+// which this version keeps as an unknown field. It is neither logged nor
+// left in memory.
+TEST(RedactTest, UnknownFieldsAreLeftOutOfLogsAndWiped) {
+  cpns::v1::EUKeyAssignmentRequest request;
+  request.set_entity_id("headset");
+  ASSERT_TRUE(request.MergeFromString(std::string("\x22\x0b") + "ABCDE-12345"));
+  ASSERT_EQ(request.GetReflection()->GetUnknownFields(request).field_count(), 1);
+  EXPECT_EQ(Redacted(request).find("ABCDE"), std::string::npos) << Redacted(request);
+  EXPECT_NE(Redacted(request).find("headset"), std::string::npos);
+  WipeSensitiveFields(request);
+  EXPECT_EQ(request.GetReflection()->GetUnknownFields(request).field_count(), 0);
+  EXPECT_EQ(request.SerializeAsString().find("ABCDE"), std::string::npos);
+  EXPECT_EQ(request.entity_id(), "headset");
+}
+
 }  // namespace cpns::wire
