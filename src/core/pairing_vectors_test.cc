@@ -8,6 +8,7 @@
 #include <string>
 #include <nlohmann/json.hpp>
 
+#include "core/digest.h"
 #include "core/hmac_sha256.h"
 #include "core/pairing.h"
 #include "core/pairing_code.h"
@@ -31,12 +32,8 @@ nlohmann::json LoadVectors() {
   return nlohmann::json::parse(in);
 }
 
-std::string Sha256(absl::string_view data) {
-  std::string out(32, '\0');
-  EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), nullptr,
-             EVP_sha256(), nullptr);
-  return out;
-}
+// SHA-256(data): the label is empty.
+std::string Sha256(absl::string_view data) { return LabeledSha256("", data); }
 
 std::string Mac(absl::string_view key, absl::string_view message) {
   HmacSha256Out out;

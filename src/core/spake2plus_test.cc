@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "core/digest.h"
 #include "core/hmac_sha256.h"
 #include "cpns/core/hex.h"
 
@@ -18,12 +19,8 @@ std::string H(absl::string_view hex) { return *HexDecode("test vector", hex); }
 SecretBytes S(absl::string_view hex) { return *HexDecodeSecret("test vector", hex); }
 std::string Hex(const SecretBytes& s) { return HexEncode(s.RevealSecret()); }
 
-std::string Sha256(absl::string_view data) {
-  std::string out(32, '\0');
-  EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), nullptr,
-             EVP_sha256(), nullptr);
-  return out;
-}
+// SHA-256(data): the label is empty.
+std::string Sha256(absl::string_view data) { return LabeledSha256("", data); }
 
 std::string Mac(absl::string_view key, absl::string_view message) {
   HmacSha256Out out;

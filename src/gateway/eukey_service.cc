@@ -29,12 +29,7 @@ grpc::Status EUKeyServiceImpl::AssignEUKey(grpc::ServerContext* context,
   // the server's to change (const only by the generated signature).
   wire::WipeSensitiveFields(*const_cast<cpns::v1::EUKeyAssignmentRequest*>(request));
   if (!status.ok()) {
-    issuer_.CountRefusal(status);
-    log::Warn("EUKey Assignment Request refused",
-              {{"peer", peer.address},
-               {"result", RefusalReason(status)},
-               {"error", status},
-               {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+    issuer_.Refused("EUKey Assignment Request", status, peer, start);
     return wire::ToGrpcStatus(status);
   }
   issuer_.CountIssued();

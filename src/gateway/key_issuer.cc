@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/logging.h"
 #include "core/status_macros.h"
 #include "cpns/core/kdf.h"
@@ -97,11 +98,19 @@ void KeyIssuer::CountIssued() {
   if (ok_ != nullptr) ok_->Increment();
 }
 
-void KeyIssuer::CountRefusal(const absl::Status& status) {
+void KeyIssuer::Refused(absl::string_view what, const absl::Status& status,
+                        const PeerInfo& peer, absl::Time start) {
   const std::string reason = RefusalReason(status);
   if (results_ != nullptr) results_->With(reason).Increment();
-  MutexLock lock(&mu_);
-  ++refusals_[reason];
+  {
+    MutexLock lock(&mu_);
+    ++refusals_[reason];
+  }
+  log::Warn(absl::StrCat(what, " refused"),
+            {{"peer", peer.address},
+             {"result", reason},
+             {"error", status},
+             {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
 }
 
 std::map<std::string, uint64_t> KeyIssuer::refusals() const {

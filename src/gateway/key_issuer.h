@@ -52,9 +52,11 @@ class KeyIssuer {
                      cpns::v1::EUKeyAssignmentResponse& response, absl::Time start);
 
   // Counts a request's outcome: Issued after an answered key, Refused (by
-  // RefusalReason) otherwise.
+  // RefusalReason) otherwise; Refused also logs it (`what`: the request,
+  // e.g. "EUKey Assignment Request"; `start`: when it came).
   void CountIssued();
-  void CountRefusal(const absl::Status& status);
+  void Refused(absl::string_view what, const absl::Status& status, const PeerInfo& peer,
+               absl::Time start);
 
   uint64_t assignments_issued() const { return issued_.load(); }
   // Refused requests since start, by reason (RefusalReason).

@@ -33,12 +33,7 @@ absl::Status CheckSize(absl::string_view field, absl::string_view value, size_t 
 
 grpc::Status PairingServiceImpl::Refused(absl::string_view what, const absl::Status& status,
                                          const PeerInfo& peer, absl::Time start) {
-  issuer_.CountRefusal(status);
-  log::Warn(absl::StrCat(what, " refused"),
-            {{"peer", peer.address},
-             {"result", RefusalReason(status)},
-             {"error", status},
-             {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  issuer_.Refused(what, status, peer, start);
   return wire::ToGrpcStatus(status);
 }
 
