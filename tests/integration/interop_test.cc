@@ -35,12 +35,12 @@ class InteropTest : public PairingTest {
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProgram(argv);
   }
-  // Pairs as PNE `entity` for `user` over the tcp: listener with `code`.
+  // Pairs as `type` `entity` for `user` over the tcp: listener with `code`.
   RunResult ClientPair(const std::string& entity, const std::string& user,
-                       const std::string& code) {
+                       const std::string& code, const std::string& type = "PNE") {
     const std::string code_file = dir_ + "/code-" + entity;
     EXPECT_TRUE(WriteFileAtomically(code_file, code + "\n", 0600).ok());
-    return Client({"--gateway", tcp_.substr(4), "--entity-type", "PNE", "--entity-id", entity,
+    return Client({"--gateway", tcp_.substr(4), "--entity-type", type, "--entity-id", entity,
                    "--user-id", user, "--code-file", code_file, "--timeout", "20"});
   }
 };
@@ -113,6 +113,35 @@ TEST_F(InteropTest, AWrongCodeIsPermissionDeniedAndCounted) {
   EXPECT_THAT(r.err, StartsWith("PERMISSION_DENIED: the pairing code is not valid"));
   EXPECT_EQ(FailedAttempts("headset", "alice"), 1);
   EXPECT_EQ(Assignments(), 0u);
+}
+
+// A PN GW as assignee: idProver starts "PNGW", and the echo carries type 2.
+// An identity with no code gets the gateway's decoy and the same refusal.
+TEST_F(InteropTest, APngwPairsAndAnIdentityWithoutACodeIsRefusedAsAWrongCode) {
+  StartPairingGateway();
+  ASSERT_FALSE(tcp_.empty());
+  const RunResult add = RunProgram({Program("cpns-gw"), "pair", "add", "--state-dir",
+                                    StateDir("gw-A"), "--entity-type", "PNGW", "--entity-id",
+                                    "car-unit-7", "--user-id", "alice", "--json"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string code = json::parse(add.out)["code"];
+  const RunResult none = ClientPair("car-unit-7", "bob", code, "PNGW");
+  EXPECT_EQ(none.exit_code, 1) << none.out;
+  EXPECT_THAT(none.err, StartsWith("PERMISSION_DENIED: the pairing code is not valid"));
+  EXPECT_EQ(FailedAttempts("car-unit-7", "alice"), 0) << "bob's failure is not alice's code's";
+
+  const RunResult r = ClientPair("car-unit-7", "alice", code, "PNGW");
+  ASSERT_EQ(r.exit_code, 0) << r.err << gw_.process->log();
+  const json out = json::parse(r.out);
+  EXPECT_EQ(out["entity_type"], "PNGW");
+  const json records = OwnerJson({"assignments", "list"});
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["entity_id"], "car-unit-7");
+  EXPECT_EQ(records[0]["second_seed_fingerprint"], out["fingerprint"]);
+  // The code is used: the same code again is refused.
+  const RunResult again = ClientPair("car-unit-7", "alice", code, "PNGW");
+  EXPECT_EQ(again.exit_code, 1) << again.out;
+  EXPECT_THAT(again.err, StartsWith("PERMISSION_DENIED: "));
 }
 
 }  // namespace
