@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "core/file_util.h"
 #include "cpns/assignee/key_file.h"
 #include "cpns/core/hex.h"
 #include "cpns/core/identifiers.h"
 #include "pairing_fixture.h"
+#include "pairing_proxies.h"
 
 namespace cpns::test {
 namespace {
@@ -142,6 +144,49 @@ TEST_F(InteropTest, APngwPairsAndAnIdentityWithoutACodeIsRefusedAsAWrongCode) {
   const RunResult again = ClientPair("car-unit-7", "alice", code, "PNGW");
   EXPECT_EQ(again.exit_code, 1) << again.out;
   EXPECT_THAT(again.err, StartsWith("PERMISSION_DENIED: "));
+}
+
+// The device's checks of 11.4 run: a man in the middle that changes the
+// gateway's share or name makes the gateway refuse the confirmation; one that
+// changes either part of the last answer is caught by the device alone.
+TEST_F(InteropTest, TheClientRefusesAChangedAnswer) {
+  StartPairingGateway();
+  ASSERT_FALSE(tcp_.empty());
+  // M of PROTOCOL.md 11.5: a valid point that no exchange carries.
+  const std::string m = HexDecode("M",
+                                  "04886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa1"
+                                  "2f5ff355163e43ce224e0b0e65ff02ac8e5c7be09419c785e0ca547d55a12e2d"
+                                  "20").value();
+  PairingMitm mitm(absl::StrCat("127.0.0.1:", tcp_port_), m);
+  ASSERT_NE(mitm.port(), 0);
+  tcp_ = absl::StrCat("tcp:127.0.0.1:", mitm.port());
+  const RunResult control = ClientPair("headset", "alice", PairAdd("headset", "alice"));
+  ASSERT_EQ(control.exit_code, 0) << control.err << gw_.process->log();
+  struct Case {
+    Alteration alteration;
+    const char* device_error;
+    int failed_attempts;  // -1: the gateway answered, the code is used
+  };
+  const Case cases[] = {
+      {Alteration::kStartResponseShare, "PERMISSION_DENIED: the pairing code is not valid", 1},
+      {Alteration::kStartResponseGwId, "PERMISSION_DENIED: the pairing code is not valid", 1},
+      {Alteration::kFinishResponseConfirm, "UNAUTHENTICATED: pairing: confirm_v does not match",
+       -1},
+      {Alteration::kFinishResponseSealed,
+       "UNAUTHENTICATED: pairing: sealed_assignment does not open", -1},
+  };
+  size_t assignments = 1;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.device_error);
+    mitm.set_alteration(c.alteration);
+    const RunResult r = ClientPair("headset", "alice", PairAdd("headset", "alice"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, StartsWith(c.device_error));
+    EXPECT_EQ(r.out, "") << "no key is printed";
+    EXPECT_EQ(FailedAttempts("headset", "alice"), c.failed_attempts);
+    if (c.failed_attempts < 0) ++assignments;
+    EXPECT_EQ(Assignments(), assignments);
+  }
 }
 
 }  // namespace

@@ -144,8 +144,11 @@ def pair(args, code):
                 start["session_id"], share_p, keys["confirmP"])), "FinishPairingResponse")
     finally:
         gateway.close()
-    if len(finish["confirm_v"]) != 32 or not hmac.compare_digest(finish["confirm_v"],
-                                                                 keys["confirmV"]):
+    # A length this document fixes is a malformed answer (2.5), before the
+    # comparison of 11.4 step 5.
+    if len(finish["confirm_v"]) != 32:
+        raise malformed(f"confirm_v is {len(finish['confirm_v'])} bytes, not 32")
+    if not hmac.compare_digest(finish["confirm_v"], keys["confirmV"]):
         raise not_authentic("confirm_v does not match")
     try:
         plain = sp.open_sealed(sp.assignment_key(keys["K_shared"]), finish["sealed_assignment"])
