@@ -80,6 +80,9 @@ TEST_F(InteropTest, TheClientPairsOverTcpAndItsKeyAuthenticatesAtTheServer) {
   EXPECT_EQ(out["entity_id"], "headset");
   EXPECT_EQ(out["user_id"], "alice");
   EXPECT_EQ(out["seed_epoch"], 1);
+  EXPECT_EQ(out["echo"], json({{"entity_type", "PNE"}, {"entity_id", "headset"},
+                               {"user_id", "alice"}}))
+      << "the sealed assignment names the identity the key is bound to";
 
   const json records = OwnerJson({"assignments", "list"});
   ASSERT_EQ(records.size(), 1u);
@@ -136,6 +139,8 @@ TEST_F(InteropTest, APngwPairsAndAnIdentityWithoutACodeIsRefusedAsAWrongCode) {
   ASSERT_EQ(r.exit_code, 0) << r.err << gw_.process->log();
   const json out = json::parse(r.out);
   EXPECT_EQ(out["entity_type"], "PNGW");
+  EXPECT_EQ(out["echo"]["entity_type"], "PNGW");
+  EXPECT_EQ(out["echo"]["entity_id"], "car-unit-7");
   const json records = OwnerJson({"assignments", "list"});
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]["entity_id"], "car-unit-7");

@@ -10,8 +10,8 @@ unary calls on the method paths of section 2.1, messages encoded by hand
       --user-id ID --code-file F [--timeout 10]
   pairing_client.py --self-test tests/vectors/pairing_vectors.json
 
-On success it prints one JSON object with the assignment and the 2nd seed's
-fingerprint (section 9.5); on failure it exits 1 with "CODE: message" on
+On success it prints one JSON object with the assignment, the 2nd seed's
+fingerprint (section 9.5) and the identity echoed by the gateway; on failure it exits 1 with "CODE: message" on
 stderr, CODE a gRPC status name.
 """
 
@@ -171,6 +171,13 @@ def report(assignment, args):
         "second_seed": assignment["second_seed"].hex(),
         "eukey": assignment["eukey"].hex(),
         "fingerprint": sp.fingerprint(assignment["second_seed"]).hex(),
+        # What the gateway echoed in the sealed assignment, as received (5.2
+        # lets an older gateway leave it empty; the values above are kept).
+        "echo": {
+            "entity_type": protowire.ENTITY_TYPE_NAMES.get(assignment["entity_type"], ""),
+            "entity_id": assignment["entity_id"],
+            "user_id": assignment["user_id"],
+        },
     }
 
 
