@@ -98,7 +98,12 @@ absl::StatusOr<EUKeyAssignment> PairWithCode(const std::shared_ptr<grpc::Channel
   CPNS_ASSIGN_OR_RETURN(spake2plus::Prover prover, spake2plus::Prover::Start(secrets));
   absl::StatusOr<spake2plus::Keys> keys =
       prover.Finish(pairing::TranscriptIdentities(assignee, gw), started.share_v());
-  if (!keys.ok()) return Malformed(keys.status().message());
+  // Z or V at infinity (InvalidArgument): the gateway's share was made to
+  // cancel ours; anything else is this device's own failure, passed on.
+  if (!keys.ok()) {
+    return absl::IsInvalidArgument(keys.status()) ? Malformed(keys.status().message())
+                                                  : keys.status();
+  }
   cpns::v1::FinishPairingRequest finish;
   finish.set_session_id(started.session_id());
   finish.set_share_p(prover.share());

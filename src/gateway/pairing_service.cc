@@ -23,6 +23,12 @@ absl::Status WrongCode(absl::string_view reason) {
                     reason);
 }
 
+absl::Status StoreFailed() {
+  return TagRefusal(absl::UnavailableError(
+                        "the gateway's state database failed; retry later (the owner sees the log)"),
+                    "state-db-error");
+}
+
 absl::Status CheckSize(absl::string_view field, absl::string_view value, size_t size) {
   if (value.size() == size) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -125,10 +131,12 @@ absl::Status PairingServiceImpl::Finish(const cpns::v1::FinishPairingRequest& re
 absl::Status PairingServiceImpl::Failed(const PairingSession& session, const PeerInfo& peer) {
   admission_.CountFailedPairing(peer);
   if (!session.code_id.has_value()) {
-    // The same kind of write as a code's count, so that a failure's answer
-    // takes as long whether a code was pending or not.
+    // The same kind of write as a code's count, and the same answer when it
+    // fails, so that neither its time nor its status tells whether a code
+    // was pending.
     if (absl::Status s = state_.CountDecoyFailure(); !s.ok()) {
-      log::Warn("cannot count a failed pairing without a code", {{"error", s}});
+      log::Error("cannot count a failed pairing", {{"error", s}});
+      return StoreFailed();
     }
     return WrongCode("wrong-pairing-code");
   }
@@ -137,10 +145,8 @@ absl::Status PairingServiceImpl::Failed(const PairingSession& session, const Pee
   if (!counted.ok()) {
     // Not counted: the code must not get more guesses than its bound, so
     // this exchange fails as one that the store could not judge.
-    log::Error("cannot count a failed pairing against its code", {{"error", counted.status()}});
-    return TagRefusal(absl::UnavailableError("the gateway's state database failed; retry later "
-                                             "(the owner sees the log)"),
-                      "state-db-error");
+    log::Error("cannot count a failed pairing", {{"error", counted.status()}});
+    return StoreFailed();
   }
   if (!counted->spent) return WrongCode("wrong-pairing-code");
   log::Warn("pairing code spent by failed attempts",
@@ -158,9 +164,10 @@ absl::Status PairingServiceImpl::IssueSealed(const PairingSession& session,
                                              const PeerInfo& peer,
                                              cpns::v1::FinishPairingResponse& response,
                                              absl::Time start) {
-  // The confirmation matched, so a code is pending (a decoy has no w1 that
-  // anyone knows).
-  if (!session.code_id.has_value()) return WrongCode("wrong-pairing-code");
+  // The confirmation matched, so a code is pending: a decoy's w1 is known
+  // only to whoever holds the decoy key. Such a holder still gets a counted
+  // failure, like every other ending short of a key.
+  if (!session.code_id.has_value()) return Failed(session, peer);
   // The seed first: without one the code stays unused for a retry.
   CPNS_ASSIGN_OR_RETURN(FirstSeed seed, issuer_.Seed(deadline));
   CPNS_RETURN_IF_ERROR(state_.UsePairingCode(*session.code_id));

@@ -86,6 +86,8 @@ class GatewayStateDb {
   // `iterations`), and it replaces
   // a code still pending for the same entity and user: one exchange checks
   // one code.
+  // `iterations` other than the default are for tests: the decoys show the
+  // default, so a code made with another count would stand out.
   absl::StatusOr<SecretBytes> AddPairingCode(const Assignee& assignee, absl::Duration ttl,
                                              uint32_t iterations = pairing::kDefaultIterations);
   // The verifier of the code pending for `assignee` (unused, unexpired, not
@@ -141,6 +143,9 @@ class GatewayStateDb {
   absl::Status InsertAssignment(const AssignmentRecord& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The entity type, entity id and user id in columns first .. first + 2.
   static absl::StatusOr<Assignee> ReadAssignee(sqlite::Statement& q, int first);
+  // Deletes the unused codes of `assignee` and expires its used ones (one
+  // an exchange may still put back); returns how many were deleted.
+  absl::StatusOr<int> WithdrawCodes(const Assignee& assignee) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A count(*) of pairing codes under `where` (one ? bound to now).
   absl::StatusOr<int> CountPairingCodes(absl::string_view where);
 

@@ -53,12 +53,8 @@ absl::StatusOr<SecretBytes> GatewayStateDb::AddPairingCode(const Assignee& assig
                         MakeVerifier(code, PairingSalt(decoy_key, assignee), iterations));
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
   MutexLock lock(&mu_);
-  CPNS_RETURN_IF_ERROR(InWriteTransaction(db_, [&]() -> absl::Status {
-    CPNS_ASSIGN_OR_RETURN(Statement drop, Statement::Prepare(db_,
-        "DELETE FROM pairing_codes WHERE used_at IS NULL AND entity_type = ? AND entity_id = ? "
-        "AND user_id = ?"));
-    BindHolder(drop, 1, assignee);
-    CPNS_RETURN_IF_ERROR(drop.Step().status());
+  auto replace = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    CPNS_RETURN_IF_ERROR(WithdrawCodes(assignee).status());
     CPNS_ASSIGN_OR_RETURN(Statement add, Statement::Prepare(db_,
         "INSERT INTO pairing_codes (entity_type, entity_id, user_id, salt, iterations, w0, l, "
         "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -70,7 +66,8 @@ absl::StatusOr<SecretBytes> GatewayStateDb::AddPairingCode(const Assignee& assig
     add.Bind(8, now);
     add.Bind(9, now + absl::ToInt64Seconds(ttl));
     return add.Step().status();
-  }));
+  };
+  CPNS_RETURN_IF_ERROR(InWriteTransaction(db_, replace));
   return code;
 }
 
@@ -184,6 +181,20 @@ absl::StatusOr<std::vector<PendingPairingCode>> GatewayStateDb::ListPendingPairi
 
 absl::StatusOr<int> GatewayStateDb::CancelPairingCodes(const Assignee& assignee) {
   MutexLock lock(&mu_);
+  return InWriteTransaction(
+      db_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return WithdrawCodes(assignee); });
+}
+
+absl::StatusOr<int> GatewayStateDb::WithdrawCodes(const Assignee& assignee) {
+  // A code in use by an exchange right now (marked used, its key not yet
+  // recorded) is expired too: if that exchange fails and puts it back
+  // (UnusePairingCode), it must not come back pending.
+  CPNS_ASSIGN_OR_RETURN(Statement expire, Statement::Prepare(db_,
+      "UPDATE pairing_codes SET expires_at = min(expires_at, ?) WHERE used_at IS NOT NULL AND "
+      "entity_type = ? AND entity_id = ? AND user_id = ?"));
+  expire.Bind(1, absl::ToUnixSeconds(clock_.Now()));
+  BindHolder(expire, 2, assignee);
+  CPNS_RETURN_IF_ERROR(expire.Step().status());
   CPNS_ASSIGN_OR_RETURN(Statement del, Statement::Prepare(db_,
       "DELETE FROM pairing_codes WHERE used_at IS NULL AND entity_type = ? AND entity_id = ? "
       "AND user_id = ?"));

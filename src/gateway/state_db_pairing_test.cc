@@ -86,6 +86,27 @@ TEST_F(PairingStateTest, ACodeIsUsedOnceAndNotAfterItExpires) {
       << "iterations below the minimum a device accepts";
 }
 
+// The owner withdraws or replaces a code while an exchange has it marked
+// used and then fails: the code is not put back.
+TEST_F(PairingStateTest, ACodeWithdrawnDuringItsExchangeStaysWithdrawn) {
+  Add(Who("tv", "bob"));
+  const int64_t id = Find(Who("tv", "bob"))->id;
+  ASSERT_TRUE(state_->UsePairingCode(id).ok());
+  EXPECT_EQ(*state_->CancelPairingCodes(Who("tv", "bob")), 0) << "none unused to delete";
+  ASSERT_TRUE(state_->UnusePairingCode(id).ok());
+  EXPECT_FALSE(Find(Who("tv", "bob")).has_value());
+  EXPECT_EQ(*state_->PendingPairingCodes(), 0);
+
+  Add(Who("tv", "bob"));
+  const int64_t used = Find(Who("tv", "bob"))->id;
+  ASSERT_TRUE(state_->UsePairingCode(used).ok());
+  Add(Who("tv", "bob"));  // replaced meanwhile
+  const int64_t fresh = Find(Who("tv", "bob"))->id;
+  ASSERT_TRUE(state_->UnusePairingCode(used).ok());
+  EXPECT_EQ(*state_->PendingPairingCodes(), 1) << "only the new code";
+  EXPECT_EQ(Find(Who("tv", "bob"))->id, fresh);
+}
+
 TEST_F(PairingStateTest, ANewCodeReplacesThePendingOneOfItsHolder) {
   Add(Who("tv", "bob"));
   const PairingVerifier first = *Find(Who("tv", "bob"));

@@ -90,7 +90,13 @@ TEST(PeerKeyTest, IsTheAddressWithoutItsPortOrTheUser) {
   // As gRPC 1.48 and later write them: brackets percent-encoded, and zones.
   EXPECT_EQ(PeerKey("ipv6:%5B2001:db8:1:2::7%5D:51000"), "ipv6:[2001:db8:1:2::]/64");
   EXPECT_EQ(PeerKey("ipv6:%5b::1%5d:443"), "ipv6:[::]/64");
-  EXPECT_EQ(PeerKey("ipv6:%5Bfe80::1%25eth0%5D:443"), "ipv6:[fe80::]/64");
+  EXPECT_EQ(PeerKey("ipv6:%5B2001:db8::1%25eth0%5D:443"), "ipv6:[2001:db8::]/64");
+  // Link-local addresses are one peer each (every device has one in
+  // fe80::/64), with their zone; IPv4 on a dual-stack socket is IPv4.
+  EXPECT_EQ(PeerKey("ipv6:%5Bfe80::1%25eth0%5D:443"), "ipv6:[fe80::1%eth0]");
+  EXPECT_EQ(PeerKey("ipv6:[fe80::2]:443"), "ipv6:[fe80::2]");
+  EXPECT_NE(PeerKey("ipv6:[fe80::1]:1"), PeerKey("ipv6:[fe80::2]:1"));
+  EXPECT_EQ(PeerKey("ipv6:[::ffff:10.0.0.7]:51234"), "ipv4:10.0.0.7");
   EXPECT_EQ(PeerKey("unix:/run/cpns.sock"), "unix:/run/cpns.sock");
   EXPECT_EQ(PeerKey(std::string(300, 'x')).size(), 64u);
   EXPECT_EQ(PeerKey("uid:1000"), "uid:1000");

@@ -25,16 +25,30 @@ std::string PeerKey(absl::string_view peer) {
     address = std::string(host.substr(6, host.size() - 7));
   } else if (absl::StartsWithIgnoreCase(host, "ipv6:%5B") && absl::EndsWithIgnoreCase(host, "%5D")) {
     address = std::string(host.substr(8, host.size() - 11));
+    if (const size_t at = address.find("%25"); at != std::string::npos) address.erase(at + 1, 2);
   } else {
     return std::string(host.substr(0, 64));
   }
-  // One IPv6 host can hold a whole /64: one peer.
+  // One IPv6 host can hold a whole /64: one peer (but see link-local below).
   in6_addr a{};
-  // A zone ("%eth0") is not part of the address.
-  address = address.substr(0, address.find('%'));
-  if (inet_pton(AF_INET6, address.c_str(), &a) != 1) return std::string(host.substr(0, 64));
-  std::memset(a.s6_addr + 8, 0, 8);
+  const size_t zone = address.find('%');  // "%eth0", as gRPC writes it "%25eth0"
+  if (inet_pton(AF_INET6, address.substr(0, zone).c_str(), &a) != 1) {
+    return std::string(host.substr(0, 64));
+  }
   char text[INET6_ADDRSTRLEN];
+  if (IN6_IS_ADDR_V4MAPPED(&a)) {  // an IPv4 peer on a dual-stack socket
+    inet_ntop(AF_INET, a.s6_addr + 12, text, sizeof(text));
+    return absl::StrCat("ipv4:", text);
+  }
+  if (IN6_IS_ADDR_LINKLOCAL(&a)) {
+    // Every device of a personal network has an fe80::/64 address: each is
+    // a peer of its own (with its zone), or one neighbour's failures would
+    // throttle them all.
+    inet_ntop(AF_INET6, &a, text, sizeof(text));
+    return absl::StrCat("ipv6:[", text, zone == std::string::npos ? "" : address.substr(zone), "]")
+        .substr(0, 64);
+  }
+  std::memset(a.s6_addr + 8, 0, 8);
   inet_ntop(AF_INET6, &a, text, sizeof(text));
   return absl::StrCat("ipv6:[", text, "]/64");
 }

@@ -36,8 +36,11 @@ namespace cpns::wire {
 // The peer to count a call against: the peer's name without the port of a
 // TCP address ("ipv4:10.0.0.7"), so that reconnecting does not make a new
 // peer, and an IPv6 address cut to its /64 ("ipv6:[2001:db8::]/64"), which
-// one host can hold whole; at most 64 bytes. Takes a gRPC peer string or a
-// name UnixPeers::Name() gave ("uid:1000", kept as it is).
+// one host can hold whole, except a link-local one, kept whole with its zone
+// ("ipv6:[fe80::1%eth0]": every device of a network has one in fe80::/64);
+// an IPv4-mapped address is its IPv4 address. At most 64 bytes. Takes a gRPC
+// peer string (brackets plain or percent-encoded) or a name
+// UnixPeers::Name() gave ("uid:1000", kept as it is).
 std::string PeerKey(absl::string_view grpc_peer);
 
 class UnixPeers {
