@@ -47,7 +47,8 @@ absl::StatusOr<SecretBytes> KeyIssuer::SecondSeed(const FirstSeed& seed,
 
 absl::Status KeyIssuer::Issue(const Assignee& assignee, const FirstSeed& seed,
                               absl::string_view admitted_by, const PeerInfo& peer,
-                              cpns::v1::EUKeyAssignmentResponse& response, absl::Time start) {
+                              cpns::v1::EUKeyAssignmentResponse& response, absl::Time start,
+                              const std::function<absl::Status()>& before_record) {
   CPNS_ASSIGN_OR_RETURN(SecretBytes nonce, SecureRandomNonce(kNonceSize));
   CPNS_ASSIGN_OR_RETURN(SecretBytes second, SecondSeed(seed, assignee, nonce));  // step 6
   const int64_t not_after = NotAfter(seed.expires_at);
@@ -61,6 +62,7 @@ absl::Status KeyIssuer::Issue(const Assignee& assignee, const FirstSeed& seed,
   response.set_entity_type(wire::ToProto(assignee.entity_type));
   response.set_entity_id(assignee.entity_id.value());
   response.set_user_id(assignee.user_id.value());
+  if (before_record) CPNS_RETURN_IF_ERROR(before_record());
   // The owner's record, written before the key leaves: an assignment that is
   // not recorded is not made.
   CPNS_RETURN_IF_ERROR(state_.RecordAssignment({.at = clock_.Now(),

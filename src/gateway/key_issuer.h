@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -44,12 +45,16 @@ class KeyIssuer {
   // Steps 2-5: the 1st seed, obtained on behalf of a caller whose deadline
   // is `caller_deadline` (UNAVAILABLE when there is none in time).
   absl::StatusOr<FirstSeed> Seed(absl::Time caller_deadline) const;
-  // Steps 6 and 7 under `seed`: fills `response`, and records the
-  // assignment (admitted by `admitted_by`, from `peer`) before returning.
-  // `start`: when the request came, for the log.
+  // Steps 6 and 7 under `seed`: fills `response`, runs `before_record` when
+  // given (the last step that may fail: the pairing service seals the
+  // response there), then records the assignment (admitted by
+  // `admitted_by`, from `peer`) before returning, so that nothing can fail
+  // between the record and the answer. `start`: when the request came, for
+  // the log.
   absl::Status Issue(const Assignee& assignee, const FirstSeed& seed,
                      absl::string_view admitted_by, const PeerInfo& peer,
-                     cpns::v1::EUKeyAssignmentResponse& response, absl::Time start);
+                     cpns::v1::EUKeyAssignmentResponse& response, absl::Time start,
+                     const std::function<absl::Status()>& before_record = nullptr);
 
   // Counts a request's outcome: Issued after an answered key, Refused (by
   // RefusalReason) otherwise; Refused also logs it (`what`: the request,

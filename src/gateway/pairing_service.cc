@@ -174,8 +174,8 @@ absl::Status PairingServiceImpl::IssueSealed(const PairingSession& session,
   admission_.ChargePaired(session.assignee);
   absl::StatusOr<std::string> sealed = SealedAssignment(session, keys, seed, peer, start);
   if (!sealed.ok()) {
-    // Nothing left the gateway: the code goes back to pending for a retry
-    // (a record that failed after its commit is the owner's to see).
+    // Nothing left the gateway and nothing was recorded (the record is the
+    // last step that can fail): the code goes back to pending for a retry.
     if (absl::Status s = state_.UnusePairingCode(*session.code_id); !s.ok()) {
       log::Error("cannot put a pairing code back after a failed assignment", {{"error", s}});
     }
@@ -192,16 +192,22 @@ absl::StatusOr<std::string> PairingServiceImpl::SealedAssignment(const PairingSe
                                                                  const PeerInfo& peer,
                                                                  absl::Time start) {
   cpns::v1::EUKeyAssignmentResponse assignment;
-  absl::Status issued =
-      issuer_.Issue(session.assignee, seed, "pairing-code", peer, assignment, start);
-  SecretBytes plaintext(assignment.ByteSizeLong());
-  if (issued.ok() && !assignment.SerializeToArray(plaintext.MutableSecretData(),
-                                                 static_cast<int>(plaintext.size()))) {
-    issued = absl::InternalError("cannot serialize the EUKey Assignment Response");
-  }
+  std::string sealed;
+  // Sealed before the record, so that a recorded key is always delivered.
+  auto seal = [&]() -> absl::Status {
+    SecretBytes plaintext(assignment.ByteSizeLong());
+    if (!assignment.SerializeToArray(plaintext.MutableSecretData(),
+                                     static_cast<int>(plaintext.size()))) {
+      return absl::InternalError("cannot serialize the EUKey Assignment Response");
+    }
+    CPNS_ASSIGN_OR_RETURN(sealed, pairing::SealAssignment(keys, plaintext));
+    return absl::OkStatus();
+  };
+  const absl::Status issued =
+      issuer_.Issue(session.assignee, seed, "pairing-code", peer, assignment, start, seal);
   wire::WipeSensitiveFields(assignment);
   CPNS_RETURN_IF_ERROR(issued);
-  return pairing::SealAssignment(keys, plaintext);
+  return sealed;
 }
 
 }  // namespace cpns::gateway
