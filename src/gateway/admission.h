@@ -30,7 +30,6 @@
 #ifndef CPNS_GATEWAY_ADMISSION_H_
 #define CPNS_GATEWAY_ADMISSION_H_
 
-#include <algorithm>
 #include <map>
 #include <set>
 #include <string>

@@ -171,7 +171,6 @@ absl::Status PairingServiceImpl::IssueSealed(const PairingSession& session,
   // The seed first: without one the code stays unused for a retry.
   CPNS_ASSIGN_OR_RETURN(FirstSeed seed, issuer_.Seed(deadline));
   CPNS_RETURN_IF_ERROR(state_.UsePairingCode(*session.code_id));
-  admission_.ChargePaired(session.assignee);
   absl::StatusOr<std::string> sealed = SealedAssignment(session, keys, seed, peer, start);
   if (!sealed.ok()) {
     // Nothing left the gateway and nothing was recorded (the record is the
@@ -181,6 +180,8 @@ absl::Status PairingServiceImpl::IssueSealed(const PairingSession& session,
     }
     return sealed.status();
   }
+  // Only a delivered key uses up the entity's quota.
+  admission_.ChargePaired(session.assignee);
   response.set_confirm_v(keys.confirm_v);
   response.set_sealed_assignment(*std::move(sealed));
   return absl::OkStatus();

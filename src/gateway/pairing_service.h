@@ -14,9 +14,10 @@
 // failed_pairings_per_code-th spends it) and against the peer, and is
 // PERMISSION_DENIED with one message for every cause. On success: the 1st
 // seed (UNAVAILABLE leaves the code unused), the code marked used, the key
-// issued and recorded (KeyIssuer), and answered as confirmV and the EUKey
-// Assignment Response sealed under the exchange's assignment key; if the
-// issue fails, the code is put back.
+// derived, sealed under the exchange's assignment key and then recorded
+// (KeyIssuer: the record is the last step that can fail), and answered as
+// confirmV and the sealed EUKey Assignment Response; if any of that fails,
+// nothing left and the code is put back.
 //
 // Thread-safe.
 #ifndef CPNS_GATEWAY_PAIRING_SERVICE_H_
